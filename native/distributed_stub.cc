@@ -1,0 +1,4 @@
+#include "common.h"
+namespace avid {
+void registerDistributed(Napi::Env, Napi::Object) {}
+}

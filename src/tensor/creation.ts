@@ -1,0 +1,111 @@
+// Functions that make new tensors.
+import { native, type Handle } from './native.js';
+import { Tensor } from './tensor.js';
+import type { DType, Device, AnyTypedArray } from './dtype.js';
+import type { Generator } from './random.js';
+
+export interface CreateOptions {
+  dtype?: DType;
+  device?: Device;
+}
+
+export function zeros(shape: number[], o: CreateOptions = {}): Tensor {
+  return new Tensor(native.zeros(shape, o.dtype, o.device));
+}
+export function ones(shape: number[], o: CreateOptions = {}): Tensor {
+  return new Tensor(native.ones(shape, o.dtype, o.device));
+}
+export function empty(shape: number[], o: CreateOptions = {}): Tensor {
+  return new Tensor(native.empty(shape, o.dtype, o.device));
+}
+export function full(shape: number[], value: number, o: CreateOptions = {}): Tensor {
+  return new Tensor(native.full(shape, value, o.dtype, o.device));
+}
+/** Values start, start+step, ... below end; int64 unless a dtype is given. */
+export function arange(start: number, end?: number, step = 1, o: CreateOptions = {}): Tensor {
+  if (end === undefined) [start, end] = [0, start];
+  return new Tensor(native.arange(start, end, step, o.dtype, o.device));
+}
+export function linspace(start: number, end: number, steps: number, o: CreateOptions = {}): Tensor {
+  return new Tensor(native.linspace(start, end, steps, o.dtype, o.device));
+}
+export function eye(n: number, o: CreateOptions = {}): Tensor {
+  return new Tensor(native.eye(n, o.dtype, o.device));
+}
+export interface RandomOptions extends CreateOptions {
+  generator?: Generator;
+}
+export function rand(shape: number[], o: RandomOptions = {}): Tensor {
+  return new Tensor(native.rand(shape, o.generator?.handle, o.dtype, o.device));
+}
+export function randn(shape: number[], o: RandomOptions = {}): Tensor {
+  return new Tensor(native.randn(shape, o.generator?.handle, o.dtype, o.device));
+}
+/** Integers in [low, high). */
+export function randint(low: number, high: number, shape: number[], o: RandomOptions = {}): Tensor {
+  return new Tensor(native.randint(low, high, shape, o.generator?.handle, o.dtype, o.device));
+}
+export function randperm(n: number, o: RandomOptions = {}): Tensor {
+  return new Tensor(native.randperm(n, o.generator?.handle, o.dtype, o.device));
+}
+export function bernoulli(probabilities: Tensor, generator?: Generator): Tensor {
+  return new Tensor(native.bernoulli(probabilities.handle, generator?.handle));
+}
+export function multinomial(probabilities: Tensor, samples: number, replacement: boolean, generator?: Generator): Tensor {
+  return new Tensor(native.multinomial(probabilities.handle, samples, replacement, generator?.handle));
+}
+
+/**
+ * A tensor holding a copy of `data` with `shape` (default: 1-D). The dtype follows the typed array
+ * (Float32Array → float32, Int32Array → int32, BigInt64Array → int64, Uint8Array → uint8 ...) unless given.
+ * A plain number array becomes float32.
+ */
+export function tensor(data: AnyTypedArray | number[], shape?: number[], dtype?: DType): Tensor {
+  const array = Array.isArray(data) ? Float32Array.from(data) : data;
+  return new Tensor(native.fromTypedArray(array, shape ?? [array.length], dtype));
+}
+export function scalar(value: number, o: CreateOptions = {}): Tensor {
+  return full([], value, o);
+}
+
+export function zerosLike(t: Tensor): Tensor {
+  return new Tensor(native.zerosLike(t.handle));
+}
+export function onesLike(t: Tensor): Tensor {
+  return new Tensor(native.onesLike(t.handle));
+}
+export function fullLike(t: Tensor, value: number): Tensor {
+  return new Tensor(native.fullLike(t.handle, value));
+}
+export function randLike(t: Tensor, generator?: Generator): Tensor {
+  return new Tensor(native.randLike(t.handle, generator?.handle));
+}
+export function randnLike(t: Tensor, generator?: Generator): Tensor {
+  return new Tensor(native.randnLike(t.handle, generator?.handle));
+}
+export function hannWindow(length: number, periodic = true, o: CreateOptions = {}): Tensor {
+  return new Tensor(native.hannWindow(length, periodic, o.dtype, o.device));
+}
+
+export function cat(tensors: Tensor[], dim = 0): Tensor {
+  return new Tensor(native.cat(tensors.map((t) => t.handle), dim));
+}
+export function stack(tensors: Tensor[], dim = 0): Tensor {
+  return new Tensor(native.stack(tensors.map((t) => t.handle), dim));
+}
+export function where(condition: Tensor, a: Tensor | number, b: Tensor | number): Tensor {
+  const h = (x: Tensor | number) => (x instanceof Tensor ? x.handle : x);
+  return new Tensor(native.where(condition.handle, h(a), h(b)));
+}
+export function einsum(equation: string, tensors: Tensor[]): Tensor {
+  return new Tensor(native.einsum(equation, tensors.map((t) => t.handle)));
+}
+export function outer(a: Tensor, b: Tensor): Tensor {
+  return new Tensor(native.outer(a.handle, b.handle));
+}
+export function addmm(input: Tensor, a: Tensor, b: Tensor, beta = 1, alpha = 1): Tensor {
+  return new Tensor(native.addmm(input.handle, a.handle, b.handle, beta, alpha));
+}
+export function wrapHandles(handles: Handle[]): Tensor[] {
+  return handles.map(Tensor.wrap);
+}

@@ -1,0 +1,23 @@
+// Loads the compiled addon (build/Release/avid_native.node). Everything native goes through this object.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const candidates = [path.join(root, 'build/Release/avid_native.node'), path.join(root, 'build/Debug/avid_native.node')];
+const found = candidates.find((p) => existsSync(p));
+if (!found) {
+  throw new Error(
+    `avid's native addon is not built (looked for ${candidates.join(', ')}). ` +
+      'Install libtorch-dev, then run `npm run build:native` (see README).',
+  );
+}
+
+// The addon's functions take and return opaque handles; typing them loosely keeps this file small, and the
+// typed surface is the Tensor class.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const native: Record<string, (...args: any[]) => any> & { torchVersion: string } = createRequire(import.meta.url)(found);
+
+/** An opaque reference to a native tensor. */
+export type Handle = { readonly __brand: 'TensorHandle' };

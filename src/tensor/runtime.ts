@@ -1,0 +1,22 @@
+// Threads, memory accounting and devices.
+import { native } from './native.js';
+
+export function setNumThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`setNumThreads: expected a positive integer, got ${n}`);
+  native.setNumThreads(n);
+}
+export function getNumThreads(): number {
+  return native.getNumThreads();
+}
+/** Live native tensors (handles not yet disposed or collected) and the bytes of their storages. */
+export function memory(): { liveTensors: number; bytes: number } {
+  return { liveTensors: native.liveTensors(), bytes: native.liveBytes() };
+}
+export function cudaIsAvailable(): boolean {
+  return native.cudaIsAvailable();
+}
+/** Deterministic algorithms (and no cuDNN autotuning), for reproducible runs. */
+export function setDeterministic(on: boolean): void {
+  native.setDeterministic(on);
+}
+export const torchVersion: string = native.torchVersion;
