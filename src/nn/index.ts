@@ -1,0 +1,4 @@
+export { Module, Layer, StateDictError, type StateDict } from './module.js';
+export * from './layers.js';
+export { Sequential } from './sequential.js';
+export * as init from './init.js';
