@@ -1,0 +1,93 @@
+// Labels carried into a manifest from a CSV `file,label,fold[,group]` (header optional): `group` names the long
+// video a clip was cut from (or the recording it came from), so that folds and samplers can keep them together.
+import { readFileSync } from 'node:fs';
+
+export interface LabelRow {
+  file: string;
+  label: string;
+  fold?: number;
+  group?: string;
+}
+
+/** Splits one CSV line, honouring double quotes ("a,b" and "" for a quote). */
+function splitCsvLine(line: string): string[] {
+  const fields: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      fields.push(field);
+      field = '';
+    } else field += c;
+  }
+  fields.push(field);
+  return fields.map((f) => f.trim());
+}
+
+/** Parses labels CSV text; `source` names the file in error messages. */
+export function parseLabelsCsv(text: string, source = 'labels.csv'): LabelRow[] {
+  const rows: LabelRow[] = [];
+  const seen = new Map<string, number>();
+  const lines = text.split(/\r?\n/);
+  lines.forEach((raw, i) => {
+    const lineNo = i + 1;
+    if (raw.trim() === '' || raw.trimStart().startsWith('#')) return;
+    const fields = splitCsvLine(raw);
+    if (rows.length === 0 && seen.size === 0 && fields[0].toLowerCase() === 'file') return; // header
+    if (fields.length < 2 || fields.length > 4) {
+      throw new Error(`${source}:${lineNo}: expected 'file,label[,fold[,group]]', got ${fields.length} field(s): ${raw}`);
+    }
+    const [file, label, foldText, group] = fields;
+    if (!file) throw new Error(`${source}:${lineNo}: empty file name`);
+    if (!label) throw new Error(`${source}:${lineNo}: empty label for '${file}'`);
+    let fold: number | undefined;
+    if (foldText !== undefined && foldText !== '') {
+      fold = Number(foldText);
+      if (!Number.isInteger(fold)) throw new Error(`${source}:${lineNo}: fold must be an integer, got '${foldText}'`);
+    }
+    const previous = seen.get(file);
+    if (previous !== undefined) throw new Error(`${source}:${lineNo}: '${file}' is already labelled on line ${previous}`);
+    seen.set(file, lineNo);
+    rows.push({ file, label, ...(fold !== undefined ? { fold } : {}), ...(group ? { group } : {}) });
+  });
+  return rows;
+}
+
+export function readLabelsCsv(path: string): LabelRow[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read labels file ${path}: ${(error as Error).message}`);
+  }
+  return parseLabelsCsv(text, path);
+}
+
+/**
+ * Finds the label row of a media file: by its path relative to the input folder it was found in, then by
+ * its base name (a CSV usually lists bare file names). Ambiguous base names must use relative paths.
+ */
+export class LabelIndex {
+  private readonly byFile = new Map<string, LabelRow>();
+  private readonly used = new Set<LabelRow>();
+  constructor(rows: LabelRow[]) {
+    for (const row of rows) this.byFile.set(row.file.replace(/\\/g, '/').replace(/^\.\//, ''), row);
+  }
+  lookup(relativePath: string, baseName: string): LabelRow | undefined {
+    const row = this.byFile.get(relativePath) ?? this.byFile.get(baseName);
+    if (row) this.used.add(row);
+    return row;
+  }
+  /** Rows that matched no file (typos, files removed since the CSV was written). */
+  unused(): LabelRow[] {
+    return [...this.byFile.values()].filter((r) => !this.used.has(r));
+  }
+}
