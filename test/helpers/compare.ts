@@ -9,8 +9,8 @@ export interface CloseOptions {
   atol?: number;
 }
 
-/** The largest absolute difference, and that relative to the largest |expected|. */
-export function maxDifference(actual: T.Tensor, expected: T.Tensor): { abs: number; rel: number } {
+/** The largest absolute difference, the largest |expected| (scale), and their ratio. */
+export function maxDifference(actual: T.Tensor, expected: T.Tensor): { abs: number; rel: number; scale: number } {
   const a = actual.dtype === 'float64' ? (actual.data() as Float64Array) : actual.toFloat32Array();
   const b = expected.dtype === 'float64' ? (expected.data() as Float64Array) : expected.toFloat32Array();
   let abs = 0;
@@ -20,7 +20,7 @@ export function maxDifference(actual: T.Tensor, expected: T.Tensor): { abs: numb
     abs = Number.isNaN(d) && !(Number.isNaN(a[i]) && Number.isNaN(b[i])) ? Infinity : Math.max(abs, Number.isNaN(d) ? 0 : d);
     scale = Math.max(scale, Math.abs(b[i]));
   }
-  return { abs, rel: scale > 0 ? abs / scale : abs };
+  return { abs, rel: scale > 0 ? abs / scale : abs, scale };
 }
 
 /** Asserts equal shapes and max |actual − expected| ≤ atol + rtol · max |expected|. */
@@ -28,8 +28,6 @@ export function assertClose(actual: T.Tensor, expected: T.Tensor, name: string, 
   const rtol = options.rtol ?? 1e-4;
   const atol = options.atol ?? 1e-7;
   assert.deepEqual(actual.shape, expected.shape, `${name}: shape`);
-  const b = expected.dtype === 'float64' ? (expected.data() as Float64Array) : expected.toFloat32Array();
-  const scale = b.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-  const { abs } = maxDifference(actual, expected);
+  const { abs, scale } = maxDifference(actual, expected);
   assert.ok(abs <= atol + rtol * scale, `${name}: max |difference| ${abs.toExponential(3)} exceeds ${(atol + rtol * scale).toExponential(3)} (max |expected| ${scale.toExponential(3)})`);
 }
