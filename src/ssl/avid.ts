@@ -1,0 +1,119 @@
+// Audio-Visual Instance Discrimination (Morgado et al., §3): NCE of each embedding against memory banks of
+// slow-moving embeddings. Self-AVID: NCE(v; v̄) + NCE(a; ā). Cross-AVID: NCE(v; ā) + NCE(a; v̄).
+// Joint: both. The coefficients weigh the cross- and within-modal terms.
+import { Tensor, tidy, Generator, noGrad } from '../tensor/index.js';
+import { hash32 } from '../data/rng.js';
+import { MemoryBank } from './memory-bank.js';
+import { NCENormaliser, nceLoss } from './nce.js';
+import { sampleNegatives } from './negatives.js';
+import type { EmbeddedBatch, Objective, ObjectiveOutput, ObjectiveState, StepContext } from './objective.js';
+
+export type AvidVariant = 'self' | 'cross' | 'joint';
+
+export interface AvidOptions {
+  numInstances: number;
+  dim: number;
+  variant: AvidVariant;
+  tau?: number;
+  negatives?: number;
+  memoryMomentum?: number;
+  crossWeight?: number;
+  selfWeight?: number;
+  seed?: number;
+}
+
+export class AvidObjective implements Objective {
+  readonly name: string;
+  readonly videoBank: MemoryBank;
+  readonly audioBank: MemoryBank;
+  readonly normalisers = { v2a: new NCENormaliser(), a2v: new NCENormaliser(), v2v: new NCENormaliser(), a2a: new NCENormaliser() };
+  readonly tau: number;
+  readonly negatives: number;
+  readonly crossWeight: number;
+  readonly selfWeight: number;
+
+  constructor(readonly options: AvidOptions) {
+    this.name = `${options.variant}-avid`;
+    const seed = options.seed ?? 0;
+    this.videoBank = new MemoryBank(options.numInstances, options.dim, options.memoryMomentum ?? 0.5, hash32(seed, 'video-bank'));
+    this.audioBank = new MemoryBank(options.numInstances, options.dim, options.memoryMomentum ?? 0.5, hash32(seed, 'audio-bank'));
+    this.tau = options.tau ?? 0.07;
+    // Never more negatives than other instances exist (small datasets).
+    this.negatives = Math.min(options.negatives ?? 1024, options.numInstances - 1);
+    this.crossWeight = options.variant === 'self' ? 0 : (options.crossWeight ?? 1);
+    this.selfWeight = options.variant === 'cross' ? 0 : (options.selfWeight ?? 1);
+  }
+
+  /** The step's negative draw: a function of (seed, step) only, so a resumed run draws the same. */
+  protected negativesFor(index: Tensor, ctx: StepContext, stream: string): Tensor {
+    const generator = new Generator(hash32(ctx.seed, ctx.step, stream));
+    return sampleNegatives(index, this.options.numInstances, this.negatives, generator);
+  }
+
+  /** NCE of `x` against `bank`, with the positive at each anchor's own row. */
+  protected nceAgainst(x: Tensor, bank: MemoryBank, index: Tensor, negatives: Tensor, z: NCENormaliser): Tensor {
+    return tidy(() => nceLoss(x, bank.rows(index), bank.rows(negatives), this.tau, z));
+  }
+
+  loss(batch: EmbeddedBatch, ctx: StepContext): ObjectiveOutput {
+    return tidy(() => {
+      const negatives = this.negativesFor(batch.index, ctx, 'avid-negatives');
+      const terms: Record<string, Tensor> = {};
+      if (this.crossWeight > 0) {
+        terms.v2a = this.nceAgainst(batch.video, this.audioBank, batch.index, negatives, this.normalisers.v2a);
+        terms.a2v = this.nceAgainst(batch.audio, this.videoBank, batch.index, negatives, this.normalisers.a2v);
+      }
+      if (this.selfWeight > 0) {
+        terms.v2v = this.nceAgainst(batch.video, this.videoBank, batch.index, negatives, this.normalisers.v2v);
+        terms.a2a = this.nceAgainst(batch.audio, this.audioBank, batch.index, negatives, this.normalisers.a2a);
+      }
+      let loss: Tensor | null = null;
+      for (const [name, term] of Object.entries(terms)) {
+        const weighted = term.mul(name === 'v2a' || name === 'a2v' ? this.crossWeight : this.selfWeight);
+        loss = loss ? loss.add(weighted) : weighted;
+      }
+      return { loss: loss!, terms: Object.fromEntries(Object.entries(terms).map(([k, t]) => [k, t.item()])) };
+    });
+  }
+
+  afterStep(batch: EmbeddedBatch, ctx: StepContext): void {
+    noGrad(() =>
+      tidy(() => {
+        const index = ctx.gather(batch.index);
+        this.videoBank.update(index, ctx.gather(batch.video));
+        this.audioBank.update(index, ctx.gather(batch.audio));
+      }),
+    );
+  }
+
+  state(): ObjectiveState {
+    return {
+      tensors: new Map([
+        ['memory.video', this.videoBank.bank],
+        ['memory.audio', this.audioBank.bank],
+      ]),
+      scalars: { logZ: Object.fromEntries(Object.entries(this.normalisers).map(([k, z]) => [k, z.logZ])) },
+    };
+  }
+
+  loadState(state: ObjectiveState): void {
+    for (const [key, bank] of [
+      ['memory.video', this.videoBank],
+      ['memory.audio', this.audioBank],
+    ] as const) {
+      const value = state.tensors.get(key);
+      if (!value) throw new Error(`checkpoint has no '${key}' (was it written by an AVID run?)`);
+      if (value.shape.join() !== bank.bank.shape.join()) {
+        throw new Error(`checkpoint '${key}' is [${value.shape}] but this run's data needs [${bank.bank.shape}]: same manifest?`);
+      }
+      noGrad(() => bank.bank.copy_(value));
+    }
+    const logZ = (state.scalars.logZ ?? {}) as Record<string, number | null>;
+    for (const [k, z] of Object.entries(this.normalisers)) z.logZ = logZ[k] ?? null;
+  }
+
+  dispose(): void {
+    this.videoBank.dispose();
+    this.audioBank.dispose();
+  }
+}

@@ -1,0 +1,47 @@
+// A memory bank: one slowly moving, unit-norm embedding per training instance, rows indexed by the
+// manifest's sample index. Updated by EMA then re-normalised: m̄ᵢ ← normalise(μ·m̄ᵢ + (1 − μ)·xᵢ).
+import { Tensor, randn, randint, keep, tidy, noGrad, functional as F, Generator } from '../tensor/index.js';
+
+export class MemoryBank {
+  readonly bank: Tensor;
+
+  constructor(
+    readonly size: number,
+    readonly dim: number,
+    readonly momentum = 0.5,
+    seed = 0,
+  ) {
+    if (!Number.isInteger(size) || size < 2) throw new Error(`memory bank needs at least 2 instances, got ${size}`);
+    this.bank = keep(tidy(() => F.normalize(randn([size, dim], { generator: new Generator(seed) }), 2, 1)));
+  }
+
+  /** Rows for `indices` (int64, any shape) with the embedding dim appended; no gradient flows into the bank. */
+  rows(indices: Tensor): Tensor {
+    return tidy(() => this.bank.indexSelect(0, indices.flatten()).reshape([...indices.shape, this.dim]));
+  }
+
+  /** EMA update of the rows of `indices` with `embeddings` (detached), then re-normalisation. */
+  update(indices: Tensor, embeddings: Tensor): void {
+    noGrad(() =>
+      tidy(() => {
+        const old = this.bank.indexSelect(0, indices);
+        const mixed = old.mul(this.momentum).add(embeddings.detach(), 1 - this.momentum);
+        this.bank.indexCopy_(0, indices, F.normalize(mixed, 2, 1));
+      }),
+    );
+  }
+
+  /** Mean inner product of random pairs of distinct rows: near 0 when spread out, large when collapsed. */
+  meanRandomPairSimilarity(pairs = 4096, seed = 1): number {
+    return tidy(() => {
+      const g = new Generator(seed);
+      const first = randint(0, this.size, [pairs], { generator: g });
+      const second = first.add(randint(1, this.size, [pairs], { generator: g })).remainder(this.size);
+      return this.rows(first).mul(this.rows(second)).sum(1).mean().item();
+    });
+  }
+
+  dispose(): void {
+    this.bank.dispose();
+  }
+}

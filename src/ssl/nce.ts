@@ -1,0 +1,35 @@
+// NCE against a memory bank (Wu et al. 2018, as used by AVID): with e = exp(x·m/τ) and the normaliser Z
+// estimated on the first batch as the mean of e over the negatives and fixed thereafter,
+//   P(D=1 | positive) = e⁺ / (e⁺ + K·Z),   P(D=0 | negative j) = K·Z / (e⁻ⱼ + K·Z),
+//   L = −log P(D=1 | positive) − Σⱼ log P(D=0 | negative j), averaged over the batch.
+// Computed in log space: −log P(D=1) = softplus(log KZ − s⁺/τ), −log P(D=0) = softplus(s⁻/τ − log KZ).
+import { Tensor, tidy, noGrad } from '../tensor/index.js';
+
+export class NCENormaliser {
+  /** log Z, or null until the first batch sets it. */
+  logZ: number | null = null;
+
+  /** Sets log Z from the first batch's negative scores (already divided by τ) and returns it. */
+  resolve(negativeLogits: Tensor): number {
+    if (this.logZ === null) {
+      this.logZ = noGrad(() => tidy(() => negativeLogits.logsumexp([0, 1]).item() - Math.log(negativeLogits.numel)));
+    }
+    return this.logZ;
+  }
+}
+
+/**
+ * x: (B, D) anchors (with grad); positive: (B, D) memory rows; negatives: (B, K, D) memory rows.
+ * Returns the mean NCE loss.
+ */
+export function nceLoss(x: Tensor, positive: Tensor, negatives: Tensor, tau: number, z: NCENormaliser): Tensor {
+  return tidy(() => {
+    const k = negatives.size(1);
+    const positiveLogits = x.mul(positive).sum(1).div(tau);
+    const negativeLogits = negatives.bmm(x.unsqueeze(2)).squeeze(2).div(tau);
+    const logKZ = Math.log(k) + z.resolve(negativeLogits);
+    const positiveTerm = positiveLogits.neg().add(logKZ).softplus();
+    const negativeTerm = negativeLogits.sub(logKZ).softplus().sum(1);
+    return positiveTerm.add(negativeTerm).mean();
+  });
+}

@@ -1,0 +1,41 @@
+// What a self-supervised objective looks like to the trainer: a loss on a batch's embeddings, an update of
+// its own state after the optimizer step (memory banks), and state for checkpoints.
+import type { Tensor } from '../tensor/index.js';
+
+export interface EmbeddedBatch {
+  /** (B, D) unit-norm video embeddings (with grad in `loss`, detached in `afterStep`). */
+  video: Tensor;
+  /** (B, D) unit-norm audio embeddings. */
+  audio: Tensor;
+  /** (B) int64 instance indices (manifest rows). */
+  index: Tensor;
+}
+
+export interface StepContext {
+  seed: number;
+  epoch: number;
+  /** Global optimizer step (0-based) of this batch. */
+  step: number;
+  /** All-gathers a tensor along dim 0 across data-parallel ranks (identity in a single process). */
+  gather(t: Tensor): Tensor;
+}
+
+export interface ObjectiveOutput {
+  loss: Tensor;
+  /** Named loss terms for logging (detached scalars). */
+  terms: Record<string, number>;
+}
+
+export interface ObjectiveState {
+  tensors: Map<string, Tensor>;
+  scalars: Record<string, unknown>;
+}
+
+export interface Objective {
+  readonly name: string;
+  loss(batch: EmbeddedBatch, ctx: StepContext): ObjectiveOutput;
+  afterStep(batch: EmbeddedBatch, ctx: StepContext): void;
+  state(): ObjectiveState;
+  loadState(state: ObjectiveState): void;
+  dispose(): void;
+}
