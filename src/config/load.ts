@@ -1,0 +1,62 @@
+// Loading a config: YAML file + `key.path=value` overrides, validated by the schema, with errors that name
+// the key and what it allows.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { PretrainConfig } from './schema.js';
+
+export class ConfigError extends Error {}
+
+/** Sets `a.b.c` in a nested object; the value is parsed as YAML (so 3, true, [1,2] and 'text' work). */
+export function applyOverride(target: Record<string, unknown>, assignment: string): void {
+  const eq = assignment.indexOf('=');
+  if (eq <= 0) throw new ConfigError(`override '${assignment}' must look like key.path=value`);
+  const keys = assignment.slice(0, eq).trim().split('.');
+  const value = YAML.parse(assignment.slice(eq + 1));
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    if (node[key] === undefined) node[key] = {};
+    if (typeof node[key] !== 'object' || node[key] === null || Array.isArray(node[key])) {
+      throw new ConfigError(`override '${assignment}': '${key}' is not a section`);
+    }
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]] = value;
+}
+
+export function describeZodError(error: z.ZodError, source: string): string {
+  const lines = error.issues.map((issue) => {
+    const key = issue.path.join('.') || '(root)';
+    let detail = issue.message;
+    if (issue.code === 'invalid_enum_value') detail = `got '${String(issue.received)}', allowed: ${issue.options.join(', ')}`;
+    if (issue.code === 'unrecognized_keys') detail = `unknown key(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
+    if (issue.code === 'invalid_type') detail = `expected ${issue.expected}, got ${issue.received}`;
+    return `  ${key}: ${detail}`;
+  });
+  return `invalid config ${source}:\n${lines.join('\n')}`;
+}
+
+/** Parses raw config data (after overrides) with the schema; relative data paths resolve against `baseDir`. */
+export function parseConfig(raw: unknown, source = '', baseDir = process.cwd()): PretrainConfig {
+  const result = PretrainConfig.safeParse(raw);
+  if (!result.success) throw new ConfigError(describeZodError(result.error, source));
+  const config = result.data;
+  const resolve = (p: string | undefined) => (p === undefined || path.isAbsolute(p) ? p : path.resolve(baseDir, p));
+  config.data.source = resolve(config.data.source)!;
+  config.data.labels = resolve(config.data.labels);
+  config.init = resolve(config.init);
+  return config;
+}
+
+export function loadConfig(file: string, overrides: string[] = []): PretrainConfig {
+  let raw: Record<string, unknown>;
+  try {
+    raw = (YAML.parse(readFileSync(file, 'utf8')) ?? {}) as Record<string, unknown>;
+  } catch (error) {
+    throw new ConfigError(`cannot read config ${file}: ${(error as Error).message}`);
+  }
+  for (const o of overrides) applyOverride(raw, o);
+  // Paths in a config file are relative to the working directory, like paths on the command line.
+  return parseConfig(raw, file);
+}

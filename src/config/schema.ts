@@ -1,0 +1,165 @@
+// The pre-training config: every key, its type, its default and what it allows. Read top to bottom, it is
+// the list of knobs a run has.
+import { z } from 'zod';
+
+const positiveInt = z.number().int().positive();
+
+export const DataConfig = z
+  .object({
+    /** A manifest (.jsonl from `avid manifest`) or a directory of videos (a manifest is built on the fly). */
+    source: z.string().min(1),
+    /** Optional labels CSV (file,label,fold[,group]) for diagnostics and probes; never used for training. */
+    labels: z.string().optional(),
+    workers: positiveInt.default(2),
+    prefetch: positiveInt.default(2),
+    /** Clips drawn from each video per epoch ("epochs × clips-per-video"). */
+    clipsPerVideo: positiveInt.default(1),
+    /** Stop when more than this share of the files is rejected or fails to decode. */
+    maxRejectShare: z.number().min(0).max(1).default(0.2),
+  })
+  .strict();
+
+export const VideoConfig = z
+  .object({
+    frames: positiveInt.default(8),
+    fps: z.number().positive().default(16),
+    size: positiveInt.default(112),
+  })
+  .strict();
+
+export const AudioConfig = z
+  .object({
+    sampleRate: positiveInt.default(24000),
+    seconds: z.number().positive().default(2),
+    /** Spectrogram hop: 0.02 s gives the analysis input (100 × 129 for 2 s), 0.01 s the comparison one. */
+    hopSeconds: z.number().positive().default(0.02),
+    windowSeconds: z.number().positive().default(0.02),
+    freqBins: positiveInt.default(129),
+  })
+  .strict();
+
+export const AugmentConfig = z
+  .object({
+    enabled: z.boolean().default(true),
+    minCropArea: z.number().min(0.01).max(1).default(0.08),
+    flip: z.boolean().default(true),
+    colorJitter: z.boolean().default(true),
+    volumeJitter: z.boolean().default(true),
+    durationJitter: z.boolean().default(true),
+    audioOffsetSeconds: z.number().min(0).default(0.5),
+  })
+  .strict();
+
+export const ModelConfig = z
+  .object({
+    name: z.enum(['av-r2plus1d-10', 'av-r2plus1d-18', 'av-r2plus1d-34']).default('av-r2plus1d-10'),
+    width: z.number().positive().max(4).default(1),
+    audioWidth: z.number().positive().max(4).optional(),
+    embeddingDim: positiveInt.default(128),
+  })
+  .strict();
+
+export const ObjectiveConfig = z
+  .object({
+    kind: z.enum(['avid', 'cma', 'avts']).default('avid'),
+    variant: z.enum(['self', 'cross', 'joint']).default('cross'),
+    tau: z.number().positive().default(0.07),
+    negatives: positiveInt.default(1024),
+    memoryMomentum: z.number().min(0).max(1).default(0.5),
+    crossWeight: z.number().min(0).default(1),
+    selfWeight: z.number().min(0).default(1),
+    cma: z
+      .object({
+        /** Positives kept per instance (Kp) and the candidates they are chosen from. */
+        positives: positiveInt.default(32),
+        candidates: positiveInt.optional(),
+        /** Negatives for wMPD (Kn), drawn from the complement of the positives. */
+        negatives: positiveInt.default(1024),
+        lambda: z.number().min(0).default(1),
+        /** agreement = min(v·v, a·a) (CMA); union = max; video / audio = one modality only. */
+        agreement: z.enum(['agreement', 'union', 'video', 'audio']).default('agreement'),
+        remineEveryEpochs: positiveInt.default(50),
+        blockSize: positiveInt.default(4096),
+      })
+      .strict()
+      .default({}),
+    avts: z
+      .object({
+        hardNegativeShare: z.number().min(0).max(1).default(0.25),
+        curriculumEpochs: z.number().int().min(0).default(1),
+        minOffsetSeconds: z.number().positive().default(1),
+        margin: z.number().positive().default(0.99),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+export const SamplerConfig = z
+  .object({
+    kind: z.enum(['uniform', 'long-form']).default('uniform'),
+    /** Long-form: clips per group drawn from the same long video ... */
+    k: positiveInt.default(1),
+    /** ... within a window of w clips ('video' = anywhere in that video). */
+    w: z.union([positiveInt, z.literal('video')]).default('video'),
+  })
+  .strict();
+
+export const ScheduleConfig = z
+  .object({
+    kind: z.enum(['constant', 'multistep', 'cosine']).default('constant'),
+    /** Milestones in epochs for multistep. */
+    milestones: z.array(z.number().nonnegative()).default([]),
+    gamma: z.number().positive().default(0.1),
+    warmupEpochs: z.number().min(0).default(0),
+    warmupStartFactor: z.number().min(0).max(1).default(0.05),
+    minFactor: z.number().min(0).max(1).default(0),
+  })
+  .strict();
+
+export const OptimConfig = z
+  .object({
+    name: z.enum(['adam', 'adamw', 'sgd']).default('adam'),
+    lr: z.number().positive().default(1e-4),
+    weightDecay: z.number().min(0).default(1e-5),
+    momentum: z.number().min(0).max(1).default(0.9),
+    betas: z.tuple([z.number(), z.number()]).default([0.9, 0.999]),
+    clipGradNorm: z.number().positive().optional(),
+    schedule: ScheduleConfig.default({}),
+  })
+  .strict();
+
+export const TrainConfig = z
+  .object({
+    epochs: positiveInt.default(1),
+    batchSize: positiveInt.default(16),
+    /** Save a checkpoint every N optimizer steps (and at each epoch end). */
+    checkpointEvery: positiveInt.default(200),
+    logEvery: positiveInt.default(10),
+    threads: positiveInt.optional(),
+    deterministic: z.boolean().default(false),
+    device: z.string().default('cpu'),
+  })
+  .strict();
+
+export const PretrainConfig = z
+  .object({
+    name: z.string().default('run'),
+    seed: z.number().int().min(0).default(0),
+    /** Where runs are written: <runsDir>/<name>. */
+    runsDir: z.string().default('runs'),
+    /** Start from this checkpoint's model and (for CMA) memory banks and Z. */
+    init: z.string().optional(),
+    data: DataConfig,
+    video: VideoConfig.default({}),
+    audio: AudioConfig.default({}),
+    augment: AugmentConfig.default({}),
+    model: ModelConfig.default({}),
+    objective: ObjectiveConfig.default({}),
+    sampler: SamplerConfig.default({}),
+    optim: OptimConfig.default({}),
+    train: TrainConfig.default({}),
+  })
+  .strict();
+
+export type PretrainConfig = z.infer<typeof PretrainConfig>;

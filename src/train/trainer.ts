@@ -1,0 +1,227 @@
+// The pre-training loop: batches → embeddings → objective → backward → optimizer → objective update, with
+// metrics, progress, atomic checkpoints that resume exactly, NaN protection and clean Ctrl-C.
+// Data-parallel training plugs in through `distributed` (rank, world size, gradient all-reduce, gather).
+import { appendFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Tensor, tidy, getDefaultGeneratorState, setDefaultGeneratorState, memory } from '../tensor/index.js';
+import type { Optimizer } from '../optim/index.js';
+import { clipGradNorm } from '../optim/index.js';
+import type { Schedule } from '../optim/schedules.js';
+import type { AVModel } from '../models/index.js';
+import type { Objective, StepContext } from '../ssl/objective.js';
+import { saveCheckpoint, loadCheckpoint, disposeContents } from '../io/checkpoint.js';
+import type { BatchSource } from './batch-source.js';
+import { Progress } from './progress.js';
+
+export interface Distributed {
+  rank: number;
+  worldSize: number;
+  /** Averages gradients across ranks (after backward, before the optimizer step). */
+  allReduceGradients(params: Tensor[]): void;
+  /** Concatenates a tensor from every rank along dim 0 (same order on every rank). */
+  allGather(t: Tensor): Tensor;
+}
+
+export interface TrainerOptions {
+  runDir: string;
+  seed: number;
+  epochs: number;
+  /** Learning-rate factor as a function of the (fractional) epoch. */
+  schedule: Schedule;
+  checkpointEvery: number;
+  logEvery: number;
+  clipGradNorm?: number;
+  /** Stops the run when the data source has skipped more than this many samples. */
+  maxSkipped?: number;
+  /** Everything else to store in checkpoints (the config, for example). */
+  extraScalars?: Record<string, unknown>;
+  distributed?: Distributed;
+  /** Called after each epoch (evaluation hooks, re-mining). */
+  onEpochEnd?: (epoch: number) => void | Promise<void>;
+  /** Progress output (default stderr); null silences it. */
+  progress?: NodeJS.WriteStream | null;
+  /** Stop after this many optimizer steps in total (tests and the resume check). */
+  maxSteps?: number;
+}
+
+export interface TrainResult {
+  status: 'completed' | 'interrupted' | 'max-steps';
+  epoch: number;
+  step: number;
+  losses: number[];
+  checkpoint: string;
+}
+
+export class NonFiniteLossError extends Error {}
+
+export class Trainer {
+  epoch = 0;
+  step = 0;
+  stepInEpoch = 0;
+  private interrupted = false;
+  readonly checkpointPath: string;
+  readonly metricsPath: string;
+  private readonly rank: number;
+
+  constructor(
+    readonly model: AVModel,
+    readonly objective: Objective,
+    readonly optimizer: Optimizer<object>,
+    readonly data: BatchSource,
+    readonly options: TrainerOptions,
+  ) {
+    this.rank = options.distributed?.rank ?? 0;
+    this.checkpointPath = path.join(options.runDir, 'checkpoints', 'last.safetensors');
+    this.metricsPath = path.join(options.runDir, 'metrics.jsonl');
+    if (this.rank === 0) mkdirSync(path.dirname(this.checkpointPath), { recursive: true });
+  }
+
+  private context(): StepContext {
+    const gather = this.options.distributed ? (t: Tensor) => this.options.distributed!.allGather(t) : (t: Tensor) => t.alias();
+    return { seed: this.options.seed, epoch: this.epoch, step: this.step, gather };
+  }
+
+  private log(record: Record<string, unknown>): void {
+    if (this.rank === 0) appendFileSync(this.metricsPath, `${JSON.stringify(record)}\n`);
+  }
+
+  /** Runs from the current position to the last epoch (or until interrupted / maxSteps). */
+  async run(): Promise<TrainResult> {
+    const o = this.options;
+    const losses: number[] = [];
+    const onSigint = () => {
+      if (this.interrupted) process.exit(130);
+      this.interrupted = true;
+      process.stderr.write('\ninterrupt: finishing this step, saving a checkpoint (Ctrl-C again to quit at once)\n');
+    };
+    process.on('SIGINT', onSigint);
+    const started = Date.now();
+    const worldSize = o.distributed?.worldSize ?? 1;
+    try {
+      while (this.epoch < o.epochs) {
+        const perEpoch = this.data.batchesPerEpoch(this.epoch);
+        const progress = o.progress === null ? null : new Progress(`epoch ${this.epoch + 1}/${o.epochs}`, perEpoch, o.progress ?? process.stderr);
+        let windowStart = Date.now();
+        let windowClips = 0;
+        for await (const batch of this.data.epoch(this.epoch, this.stepInEpoch)) {
+          const batchSize = batch.index.size(0);
+          const lrScale = o.schedule(this.epoch + this.stepInEpoch / perEpoch);
+          this.optimizer.setLrScale(lrScale);
+          let result: { loss: number; terms: Record<string, number> };
+          try {
+            result = this.trainStep(batch.video, batch.audio, batch.index);
+          } finally {
+            batch.video.dispose();
+            batch.audio.dispose();
+            batch.index.dispose();
+          }
+          losses.push(result.loss);
+          this.step += 1;
+          this.stepInEpoch += 1;
+          windowClips += batchSize * worldSize;
+          const lr = this.optimizer.groups[0].lr;
+          if (this.step % o.logEvery === 0 || this.stepInEpoch === perEpoch) {
+            const seconds = (Date.now() - windowStart) / 1000;
+            this.log({ kind: 'train', step: this.step, epoch: this.epoch, loss: result.loss, lr, clipsPerSec: windowClips / Math.max(seconds, 1e-9), time: (Date.now() - started) / 1000, ...result.terms });
+            windowStart = Date.now();
+            windowClips = 0;
+          }
+          progress?.update(this.stepInEpoch, { loss: result.loss, lr, 'clips/s': (batchSize * worldSize * this.stepInEpoch) / Math.max((Date.now() - started) / 1000, 1e-9) });
+          const skipped = this.data.skipped?.() ?? [];
+          if (o.maxSkipped !== undefined && skipped.length > o.maxSkipped) {
+            throw new Error(`${skipped.length} samples failed to decode (more than the allowed ${o.maxSkipped}): ${skipped.slice(0, 5).map((s) => `${s.path} (${s.reason})`).join(', ')}${skipped.length > 5 ? ', ...' : ''}`);
+          }
+          if (this.step % o.checkpointEvery === 0) this.saveCheckpoint();
+          if (this.interrupted) {
+            this.saveCheckpoint();
+            progress?.done();
+            return { status: 'interrupted', epoch: this.epoch, step: this.step, losses, checkpoint: this.checkpointPath };
+          }
+          if (o.maxSteps !== undefined && this.step >= o.maxSteps) {
+            progress?.done();
+            return { status: 'max-steps', epoch: this.epoch, step: this.step, losses, checkpoint: this.checkpointPath };
+          }
+        }
+        progress?.done();
+        const skipped = this.data.skipped?.().length ?? 0;
+        const epochLosses = losses.slice(-this.stepInEpoch);
+        this.log({ kind: 'epoch', epoch: this.epoch, loss: epochLosses.reduce((a, b) => a + b, 0) / Math.max(epochLosses.length, 1), steps: this.stepInEpoch, skipped, liveTensors: memory().liveTensors, rssMB: Math.round(process.memoryUsage().rss / 2 ** 20) });
+        this.epoch += 1;
+        this.stepInEpoch = 0;
+        await o.onEpochEnd?.(this.epoch - 1);
+        this.saveCheckpoint();
+      }
+      return { status: 'completed', epoch: this.epoch, step: this.step, losses, checkpoint: this.checkpointPath };
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+  }
+
+  /** One optimizer step; returns the loss and its terms. Leaves the live-tensor count unchanged. */
+  trainStep(video: Tensor, audio: Tensor, index: Tensor): { loss: number; terms: Record<string, number> } {
+    const o = this.options;
+    return tidy(() => {
+      this.optimizer.zeroGrad();
+      const embeddings = this.model.forward(video, audio);
+      const ctx = this.context();
+      const { loss, terms } = this.objective.loss({ ...embeddings, index }, ctx);
+      const value = loss.item();
+      if (!Number.isFinite(value)) {
+        throw new NonFiniteLossError(
+          `loss is ${value} at epoch ${this.epoch}, step ${this.step} (terms ${JSON.stringify(terms)}); training stopped. ` +
+            `The last good checkpoint is ${this.checkpointPath}.`,
+        );
+      }
+      loss.backward();
+      const params = this.model.parameters();
+      o.distributed?.allReduceGradients(params);
+      if (o.clipGradNorm) clipGradNorm(params, o.clipGradNorm);
+      this.optimizer.update();
+      this.objective.afterStep({ video: embeddings.video.detach(), audio: embeddings.audio.detach(), index }, ctx);
+      return { loss: value, terms };
+    });
+  }
+
+  saveCheckpoint(file = this.checkpointPath): void {
+    if (this.rank !== 0) return;
+    tidy(() => {
+      const optimizerState = this.optimizer.stateDict();
+      const objectiveState = this.objective.state();
+      saveCheckpoint(file, {
+        groups: {
+          model: this.model.stateDict(),
+          optimizer: optimizerState.tensors,
+          objective: objectiveState.tensors,
+          rng: new Map([['default', getDefaultGeneratorState()]]),
+        },
+        scalars: {
+          epoch: this.epoch,
+          step: this.step,
+          stepInEpoch: this.stepInEpoch,
+          optimizer: optimizerState.scalars,
+          objective: objectiveState.scalars,
+          objectiveName: this.objective.name,
+          ...this.options.extraScalars,
+        },
+      });
+    });
+  }
+
+  /** Restores everything a checkpoint holds; the run continues exactly where it stopped. */
+  restore(file: string): void {
+    const contents = loadCheckpoint(file);
+    try {
+      const s = contents.scalars as { epoch: number; step: number; stepInEpoch: number; optimizer: never; objective: Record<string, unknown> };
+      this.model.loadStateDict(contents.groups.model ?? new Map());
+      this.optimizer.loadStateDict({ tensors: contents.groups.optimizer ?? new Map(), scalars: s.optimizer });
+      this.objective.loadState({ tensors: contents.groups.objective ?? new Map(), scalars: s.objective ?? {} });
+      const rng = contents.groups.rng?.get('default');
+      if (rng) setDefaultGeneratorState(rng);
+      this.epoch = s.epoch;
+      this.step = s.step;
+      this.stepInEpoch = s.stepInEpoch;
+    } finally {
+      disposeContents(contents);
+    }
+  }
+}

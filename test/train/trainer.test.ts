@@ -1,0 +1,102 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as T from '../../src/tensor/index.js';
+import { createModel } from '../../src/models/index.js';
+import { Adam, schedules } from '../../src/optim/index.js';
+import { AvidObjective } from '../../src/ssl/avid.js';
+import { Trainer, NonFiniteLossError } from '../../src/train/trainer.js';
+import { RandomSource } from '../helpers/random-source.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const script = path.join(here, 'fixtures/tiny-run.ts');
+const node = (args: string[]) => ['--import', 'tsx', script, ...args];
+
+function stepLosses(runDir: string): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const line of readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n')) {
+    const r = JSON.parse(line);
+    if (r.kind === 'train') out.set(r.step, r.loss);
+  }
+  return out;
+}
+
+test('a run killed with SIGKILL and resumed reproduces the uninterrupted losses step for step', { timeout: 300_000 }, async () => {
+  const full = mkdtempSync(path.join(tmpdir(), 'avid-full-'));
+  const r = spawnSync(process.execPath, node([full, '2']), { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const reference = stepLosses(full);
+  assert.equal(reference.size, 12);
+
+  const killed = mkdtempSync(path.join(tmpdir(), 'avid-killed-'));
+  const child = spawn(process.execPath, node([killed, '2']), { stdio: 'ignore' });
+  // Kill it mid-epoch once step 7 is logged (the last checkpoint is then step 6, in epoch 2).
+  await new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const metrics = path.join(killed, 'metrics.jsonl');
+      if (existsSync(metrics) && stepLosses(killed).has(7)) {
+        clearInterval(timer);
+        child.kill('SIGKILL');
+        resolve();
+      }
+    }, 20);
+    child.on('exit', (code) => {
+      clearInterval(timer);
+      if (code === 0) reject(new Error('the run finished before it could be killed'));
+    });
+  });
+  await new Promise((resolve) => child.on('close', resolve));
+  const resumed = spawnSync(process.execPath, node([killed, '2', '--resume']), { encoding: 'utf8' });
+  assert.equal(resumed.status, 0, resumed.stderr);
+  // After resuming, steps from the checkpoint on are logged again; the last value logged for each step
+  // must equal the uninterrupted run's.
+  const after = stepLosses(killed);
+  assert.equal(after.size, 12);
+  for (const [step, loss] of reference) assert.equal(after.get(step), loss, `step ${step}`);
+});
+
+test('a training step leaves the live-tensor count unchanged; a run logs every step and sets Z', async () => {
+  T.manualSeed(1);
+  const model = createModel('av-r2plus1d-10', { width: 0.125, embeddingDim: 16 });
+  const objective = new AvidObjective({ numInstances: 16, dim: 16, variant: 'cross', negatives: 8 });
+  const optimizer = new Adam(model.parameters(), { lr: 1e-3 });
+  const runDir = mkdtempSync(path.join(tmpdir(), 'avid-leak-'));
+  const trainer = new Trainer(model, objective, optimizer, new RandomSource(16, 4), { runDir, seed: 0, epochs: 3, schedule: schedules.constant, checkpointEvery: 1000, logEvery: 1, progress: null });
+  const batch = await new RandomSource(16, 4).epoch(0, 0)[Symbol.asyncIterator]().next();
+  const { video, audio, index } = batch.value;
+  trainer.trainStep(video, audio, index);
+  const before = T.memory().liveTensors;
+  for (let i = 0; i < 5; i++) trainer.trainStep(video, audio, index);
+  assert.equal(T.memory().liveTensors, before);
+  const result = await trainer.run();
+  assert.equal(result.status, 'completed');
+  assert.equal(result.step, 12);
+  assert.ok(result.losses.every(Number.isFinite));
+  assert.ok(objective.normalisers.v2a.logZ !== null && objective.normalisers.a2v.logZ !== null);
+  const metrics = readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(metrics.filter((m) => m.kind === 'train').length, 12);
+  assert.equal(metrics.filter((m) => m.kind === 'epoch').length, 3);
+  [video, audio, index].forEach((t) => t.dispose());
+  objective.dispose();
+  optimizer.dispose();
+  model.dispose();
+});
+
+test('a NaN loss stops training with a message naming the last good checkpoint', async () => {
+  const model = createModel('av-r2plus1d-10', { width: 0.125, embeddingDim: 16 });
+  const objective = new AvidObjective({ numInstances: 16, dim: 16, variant: 'cross', negatives: 8 });
+  const optimizer = new Adam(model.parameters(), { lr: 1e-3 });
+  const runDir = mkdtempSync(path.join(tmpdir(), 'avid-nan-'));
+  const trainer = new Trainer(model, objective, optimizer, new RandomSource(16, 4), { runDir, seed: 0, epochs: 1, schedule: schedules.constant, checkpointEvery: 1, logEvery: 1, progress: null });
+  const { value } = await new RandomSource(16, 4).epoch(0, 0)[Symbol.asyncIterator]().next();
+  trainer.trainStep(value.video, value.audio, value.index);
+  const nanVideo = T.fullLike(value.video, NaN);
+  assert.throws(() => trainer.trainStep(nanVideo, value.audio, value.index), (e: Error) => e instanceof NonFiniteLossError && e.message.includes('last.safetensors'));
+  model.dispose();
+  objective.dispose();
+  optimizer.dispose();
+});
