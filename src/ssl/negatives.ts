@@ -1,5 +1,5 @@
 // Negative sampling: K indices drawn uniformly from the N instances, never the anchor itself.
-import { Tensor, randint, multinomial, tidy, type Generator } from '../tensor/index.js';
+import { Tensor, randint, arange, tidy, type Generator } from '../tensor/index.js';
 
 /**
  * (B, K) int64 indices uniform over {0..N-1} \ {anchorᵢ}: draw from N−1 values and shift those at or above
@@ -15,9 +15,17 @@ export function sampleNegatives(anchors: Tensor, numInstances: number, k: number
 }
 
 /**
- * (B, K) indices drawn uniformly (with replacement) from each row's allowed instances, given a (B, N)
- * boolean mask of forbidden ones (for CMA: the anchor and its positives).
+ * (B, K) indices uniform over the instances outside each row's forbidden set (B, M) (the anchor and its
+ * positives; entries distinct). A draw r from the N − M allowed values maps exactly onto the r-th allowed
+ * instance: r + #{forbidden fⱼ (sorted) with fⱼ − j ≤ r}.
  */
-export function sampleFromComplement(forbidden: Tensor, k: number, generator: Generator): Tensor {
-  return tidy(() => multinomial(forbidden.logicalNot().to('float32'), k, true, generator));
+export function sampleOutside(forbidden: Tensor, numInstances: number, k: number, generator: Generator): Tensor {
+  return tidy(() => {
+    const m = forbidden.size(1);
+    if (numInstances - m < 1) throw new Error(`no instance left to sample: ${m} forbidden of ${numInstances}`);
+    const sorted = forbidden.sort(1).values;
+    const shifted = sorted.sub(arange(m).unsqueeze(0)).unsqueeze(1); // (B, 1, M)
+    const draw = randint(0, numInstances - m, [forbidden.size(0), k], { generator });
+    return draw.add(shifted.le(draw.unsqueeze(2)).sum(2));
+  });
 }

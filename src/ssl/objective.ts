@@ -33,6 +33,8 @@ export interface ObjectiveState {
 
 export interface Objective {
   readonly name: string;
+  /** Called before each epoch (0-based), e.g. to re-mine CMA positives. */
+  beforeEpoch?(epoch: number): void;
   loss(batch: EmbeddedBatch, ctx: StepContext): ObjectiveOutput;
   afterStep(batch: EmbeddedBatch, ctx: StepContext): void;
   state(): ObjectiveState;

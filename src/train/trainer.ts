@@ -99,6 +99,7 @@ export class Trainer {
     const worldSize = o.distributed?.worldSize ?? 1;
     try {
       while (this.epoch < o.epochs) {
+        this.objective.beforeEpoch?.(this.epoch);
         const perEpoch = this.data.batchesPerEpoch(this.epoch);
         const progress = o.progress === null ? null : new Progress(`epoch ${this.epoch + 1}/${o.epochs}`, perEpoch, o.progress ?? process.stderr);
         let windowStart = Date.now();

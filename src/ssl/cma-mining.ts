@@ -1,0 +1,61 @@
+// Cross-modal agreement mining (Morgado et al., §4): for each instance i, the instances j that agree with it
+// in both spaces, ρᵢⱼ = min(vᵢ·vⱼ, aᵢ·aⱼ), over the memory banks. Computed in row blocks so that the N×N
+// matrix never exists; only (block × N) scores live at a time.
+import { Tensor, tidy, cat, keep, noGrad, arange } from '../tensor/index.js';
+
+/** How two modalities' similarities combine: CMA's agreement (min), their union (max), or one modality. */
+export type AgreementKind = 'agreement' | 'union' | 'video' | 'audio';
+
+export interface MineOptions {
+  k: number;
+  kind?: AgreementKind;
+  blockSize?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** (N, k) int64 indices of each instance's top-k partners by the chosen score, excluding itself. */
+export function minePositives(video: Tensor, audio: Tensor, o: MineOptions): Tensor {
+  const n = video.size(0);
+  const kind = o.kind ?? 'agreement';
+  const blockSize = o.blockSize ?? 1024;
+  if (o.k >= n) throw new Error(`cannot mine ${o.k} positives among ${n} instances`);
+  const blocks: Tensor[] = [];
+  noGrad(() => {
+    for (let start = 0; start < n; start += blockSize) {
+      const rows = Math.min(blockSize, n - start);
+      const top = tidy(() => {
+        const score = blockScores(video, audio, start, rows, kind);
+        // The instance itself is never its own positive: its column gets −∞.
+        const self = arange(start, start + rows).unsqueeze(1);
+        return score.scatter(1, self, -Infinity).topk(o.k, 1, true, true).indices;
+      });
+      blocks.push(keep(top));
+      o.onProgress?.(start + rows, n);
+    }
+  });
+  const out = cat(blocks, 0);
+  blocks.forEach((b) => b.dispose());
+  return out;
+}
+
+/** Scores of rows [start, start+rows) against all instances, (rows, N). */
+export function blockScores(video: Tensor, audio: Tensor, start: number, rows: number, kind: AgreementKind): Tensor {
+  return tidy(() => {
+    const sv = kind === 'audio' ? null : video.narrow(0, start, rows).matmul(video.T);
+    const sa = kind === 'video' ? null : audio.narrow(0, start, rows).matmul(audio.T);
+    if (kind === 'video') return sv!;
+    if (kind === 'audio') return sa!;
+    return kind === 'agreement' ? sv!.minimum(sa!) : sv!.maximum(sa!);
+  });
+}
+
+/** Precision@k of positive sets against labels: the mean share of each instance's positives sharing its label. */
+export function positivePrecision(positives: Tensor, labels: Int32Array | number[]): number {
+  const ids = positives.toArray();
+  const k = positives.size(1);
+  let hits = 0;
+  for (let i = 0; i < positives.size(0); i++) {
+    for (let j = 0; j < k; j++) if (labels[ids[i * k + j]] === labels[i]) hits++;
+  }
+  return hits / (positives.size(0) * k);
+}

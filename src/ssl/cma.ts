@@ -1,0 +1,117 @@
+// Cross-Modal Agreement (Morgado et al., §4): Cross-AVID plus within-modal positive discrimination (wMPD),
+// whose positives are the instances that agree with the anchor in both spaces (mined from the memory banks)
+// and whose negatives come from the complement of the positives:
+//   L_wMPD = (1/Kp) Σₚ [NCE(vᵢ; v̄ₚ, 𝒩′ᵢ) + NCE(aᵢ; āₚ, 𝒩′ᵢ)],   L_CMA = L_Cross-AVID + λ·L_wMPD.
+import { Tensor, tidy, keep, noGrad, cat, Generator, randint } from '../tensor/index.js';
+import { hash32 } from '../data/rng.js';
+import { AvidObjective, type AvidOptions } from './avid.js';
+import { NCENormaliser } from './nce.js';
+import { minePositives, type AgreementKind } from './cma-mining.js';
+import { sampleOutside } from './negatives.js';
+import type { MemoryBank } from './memory-bank.js';
+import type { EmbeddedBatch, ObjectiveOutput, ObjectiveState, StepContext } from './objective.js';
+
+export interface CmaOptions extends Omit<AvidOptions, 'variant'> {
+  /** Positives used per anchor and step (Kp). */
+  positives: number;
+  /** Positive candidates mined per instance; Kp are drawn from them each step (defaults to Kp). */
+  candidates?: number;
+  /** Negatives for wMPD (Kn), from the complement of the candidates. */
+  wmpdNegatives: number;
+  lambda: number;
+  agreement: AgreementKind;
+  /** Re-mine every R epochs (counted from the first CMA epoch). */
+  remineEveryEpochs: number;
+  blockSize?: number;
+  onMineProgress?: (done: number, total: number) => void;
+}
+
+export class CmaObjective extends AvidObjective {
+  override readonly name = 'cma';
+  readonly wmpdNormalisers = { video: new NCENormaliser(), audio: new NCENormaliser() };
+  /** (N, candidates) int64 mined positives, or null before the first mining. */
+  positives: Tensor | null = null;
+  minedAtEpoch: number | null = null;
+  private readonly candidates: number;
+  private readonly wmpdNegatives: number;
+
+  constructor(readonly cma: CmaOptions) {
+    super({ ...cma, variant: 'cross' });
+    this.candidates = Math.min(cma.candidates ?? cma.positives, cma.numInstances - 2);
+    this.wmpdNegatives = Math.min(cma.wmpdNegatives, cma.numInstances - this.candidates - 1);
+  }
+
+  /** Mines positive sets from the current memory banks. */
+  mine(epoch: number): void {
+    const mined = minePositives(this.videoBank.bank, this.audioBank.bank, { k: this.candidates, kind: this.cma.agreement, blockSize: this.cma.blockSize, onProgress: this.cma.onMineProgress });
+    this.positives?.dispose();
+    this.positives = keep(mined);
+    this.minedAtEpoch = epoch;
+  }
+
+  beforeEpoch(epoch: number): void {
+    if (this.positives === null || this.minedAtEpoch === null || epoch - this.minedAtEpoch >= this.cma.remineEveryEpochs) this.mine(epoch);
+  }
+
+  /** (B, Kp) positives for this step: all candidates, or Kp of them drawn without replacement. */
+  private stepPositives(index: Tensor, ctx: StepContext): { used: Tensor; candidates: Tensor } {
+    return tidy(() => {
+      const candidates = this.positives!.indexSelect(0, index);
+      if (this.cma.positives >= this.candidates) return { used: candidates, candidates };
+      const g = new Generator(hash32(ctx.seed, ctx.step, 'cma-positives'));
+      const order = randint(0, 1 << 30, [index.size(0), this.candidates], { generator: g }).argsort(1).narrow(1, 0, this.cma.positives);
+      return { used: candidates.gather(1, order), candidates };
+    });
+  }
+
+  /** wMPD NCE for one modality: each anchor's positives against negatives outside its candidate set. */
+  private wmpd(x: Tensor, bank: MemoryBank, positives: Tensor, negatives: Tensor, z: NCENormaliser): Tensor {
+    return tidy(() => {
+      const positiveLogits = bank.rows(positives).bmm(x.unsqueeze(2)).squeeze(2).div(this.tau); // (B, Kp)
+      const negativeLogits = bank.rows(negatives).bmm(x.unsqueeze(2)).squeeze(2).div(this.tau); // (B, Kn)
+      const logKZ = Math.log(negatives.size(1)) + z.resolve(negativeLogits);
+      // The negatives are shared by an anchor's positives, so their term is the same for each positive.
+      const positiveTerm = positiveLogits.neg().add(logKZ).softplus().mean(1);
+      const negativeTerm = negativeLogits.sub(logKZ).softplus().sum(1);
+      return positiveTerm.add(negativeTerm).mean();
+    });
+  }
+
+  override loss(batch: EmbeddedBatch, ctx: StepContext): ObjectiveOutput {
+    if (!this.positives) throw new Error('CMA: positives have not been mined (beforeEpoch was not called)');
+    return tidy(() => {
+      const cross = super.loss(batch, ctx);
+      const { used, candidates } = this.stepPositives(batch.index, ctx);
+      const forbidden = cat([batch.index.unsqueeze(1), candidates], 1);
+      const negatives = sampleOutside(forbidden, this.cma.numInstances, this.wmpdNegatives, new Generator(hash32(ctx.seed, ctx.step, 'wmpd-negatives')));
+      const wv = this.wmpd(batch.video, this.videoBank, used, negatives, this.wmpdNormalisers.video);
+      const wa = this.wmpd(batch.audio, this.audioBank, used, negatives, this.wmpdNormalisers.audio);
+      const loss = cross.loss.add(wv.add(wa).mul(this.cma.lambda));
+      return { loss, terms: { ...cross.terms, wmpd_v: wv.item(), wmpd_a: wa.item() } };
+    });
+  }
+
+  override state(): ObjectiveState {
+    const base = super.state();
+    if (this.positives) base.tensors.set('cma.positives', this.positives);
+    base.scalars.wmpdLogZ = { video: this.wmpdNormalisers.video.logZ, audio: this.wmpdNormalisers.audio.logZ };
+    base.scalars.minedAtEpoch = this.minedAtEpoch;
+    return base;
+  }
+
+  override loadState(state: ObjectiveState): void {
+    super.loadState(state);
+    const positives = state.tensors.get('cma.positives');
+    this.positives?.dispose();
+    this.positives = positives ? keep(noGrad(() => positives.clone())) : null;
+    const z = (state.scalars.wmpdLogZ ?? {}) as { video?: number | null; audio?: number | null };
+    this.wmpdNormalisers.video.logZ = z.video ?? null;
+    this.wmpdNormalisers.audio.logZ = z.audio ?? null;
+    this.minedAtEpoch = (state.scalars.minedAtEpoch as number | null | undefined) ?? null;
+  }
+
+  override dispose(): void {
+    super.dispose();
+    this.positives?.dispose();
+  }
+}
