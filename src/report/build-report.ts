@@ -1,0 +1,83 @@
+// `buildReport(runDir)`: reads the run directory, renders every section (or its "not available" note), and
+// writes <run dir>/report.html in one piece.
+import { randomBytes } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { loadRun, presentRunFiles } from './load-run.js';
+import { MediaResolver } from './media.js';
+import { renderPage } from './page.js';
+import { RUN_FILES, writeFileAtomic } from './run-files.js';
+import type { Section, SectionContext } from './section.js';
+import { cmaSection } from './sections/cma.js';
+import { embeddingSection } from './sections/embedding.js';
+import { localizationSection } from './sections/localization.js';
+import { overviewSection } from './sections/overview.js';
+import { probeSection } from './sections/probe.js';
+import { resultTablesSection } from './sections/result-tables.js';
+import { retrievalSection } from './sections/retrieval.js';
+import { configSection, dataSection, versionsSection } from './sections/run-info.js';
+import { trainingSection } from './sections/training.js';
+
+export interface ReportOptions {
+  /** Media files up to this size are embedded in the page as data: URIs; larger ones are linked (default 512 KiB). */
+  embedLimitBytes?: number;
+  /** Seed of the t-SNE layout (default 0): the same run gives the same map. */
+  seed?: number;
+  /** Shown in the header; defaults to the run directory's name. */
+  title?: string;
+}
+
+export interface RenderedReport {
+  html: string;
+  sections: Array<{ id: string; title: string; status: Section['status'] }>;
+}
+
+function checkRunDir(runDir: string): void {
+  if (!existsSync(runDir)) throw new Error(`run directory not found: ${runDir}`);
+  if (!statSync(runDir).isDirectory()) throw new Error(`not a directory: ${runDir}`);
+  if (presentRunFiles(runDir).length === 0) {
+    const expected = Object.values(RUN_FILES).filter((f) => f !== RUN_FILES.report).join(', ');
+    throw new Error(`${runDir} does not look like a run directory: none of ${expected} is there`);
+  }
+}
+
+/** Renders the report of `runDir` to a string (nothing is written). */
+export function renderReport(runDir: string, options: ReportOptions = {}): RenderedReport {
+  const dir = path.resolve(runDir);
+  checkRunDir(dir);
+  const run = loadRun(dir);
+  const context: SectionContext = {
+    runDir: dir,
+    media: new MediaResolver(dir, { embedLimitBytes: options.embedLimitBytes ?? 512 * 1024 }),
+    seed: options.seed ?? 0,
+  };
+  const sections: Section[] = [
+    overviewSection(run),
+    trainingSection(run),
+    probeSection(run),
+    cmaSection(run, context),
+    retrievalSection(run, context),
+    embeddingSection(run, context),
+    localizationSection(run, context),
+    resultTablesSection(run),
+    dataSection(run),
+    configSection(run),
+    versionsSection(run),
+  ];
+  const name = path.basename(dir);
+  const html = renderPage({
+    title: options.title ?? `avid run: ${name}`,
+    subtitle: `${dir} · report generated ${new Date().toISOString().replace('T', ' ').slice(0, 19)} UTC`,
+    sections,
+    nonce: randomBytes(16).toString('base64'),
+  });
+  return { html, sections: sections.map(({ id, title, status }) => ({ id, title, status })) };
+}
+
+/** Builds `<runDir>/report.html` and returns its path. */
+export async function buildReport(runDir: string, options: ReportOptions = {}): Promise<string> {
+  const { html } = renderReport(runDir, options);
+  const output = path.join(path.resolve(runDir), RUN_FILES.report);
+  writeFileAtomic(output, html);
+  return output;
+}

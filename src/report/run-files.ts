@@ -1,0 +1,276 @@
+// The run directory's format: what the trainer and the evaluators write, and what the report reads.
+// Every file is optional for the report (a missing one shows "not available for this run"); a present file
+// must match its schema here. This module imports only zod and node, so writers in any layer can use its
+// types and `writeRunJson` / `appendMetric` without pulling in the report.
+//
+//   <run dir>/config.json               the resolved config (any JSON object)
+//   <run dir>/metrics.jsonl             one TrainMetric or EpochMetric per line
+//   <run dir>/data.json                 DataSummary
+//   <run dir>/versions.json             Versions
+//   <run dir>/results/probe.json        ProbeResults
+//   <run dir>/results/cma.json          CmaResults
+//   <run dir>/results/retrieval.json    RetrievalResults
+//   <run dir>/results/embedding.json    EmbeddingPoints (2-D map), or
+//   <run dir>/results/embeddings.json   EmbeddingVectors (raw vectors: the report runs t-SNE)
+//   <run dir>/results/localization.json LocalizationResults
+//   <run dir>/results/svm.json, results/summary.json, any other results/*.json: ResultTables
+//   <run dir>/report.html               written by `avid report`
+//
+// Paths inside these files (thumbnails, videos, frames) are relative to the run directory and must stay
+// inside it (no absolute paths, no `..` out of it).
+import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+export const RUN_FILES = {
+  config: 'config.json',
+  metrics: 'metrics.jsonl',
+  data: 'data.json',
+  versions: 'versions.json',
+  probe: 'results/probe.json',
+  cma: 'results/cma.json',
+  retrieval: 'results/retrieval.json',
+  embedding: 'results/embedding.json',
+  embeddings: 'results/embeddings.json',
+  localization: 'results/localization.json',
+  svm: 'results/svm.json',
+  summary: 'results/summary.json',
+  report: 'report.html',
+} as const;
+
+const finite = z.number().finite();
+const count = z.number().int().nonnegative();
+/** A path relative to the run directory (checked again, against the disk, when the report resolves it). */
+const relativePath = z
+  .string()
+  .min(1)
+  .refine((p) => !path.isAbsolute(p) && !/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(p), {
+    message: 'must be a path relative to the run directory (no absolute path or URL)',
+  });
+
+export const ConfigSchema = z.record(z.unknown());
+export type RunConfig = z.infer<typeof ConfigSchema>;
+
+/**
+ * One optimisation step. `time` is seconds since the start of the run, `clipsPerSec` the throughput over the
+ * logging interval. Any further fields must be numbers (loss terms, gradient norm, ...): they are plotted.
+ */
+export const TrainMetricSchema = z
+  .object({
+    kind: z.literal('train'),
+    step: count,
+    epoch: count,
+    loss: finite,
+    lr: z.number().finite().nonnegative(),
+    clipsPerSec: z.number().finite().nonnegative(),
+    time: z.number().finite().nonnegative(),
+  })
+  .catchall(finite);
+export type TrainMetric = z.infer<typeof TrainMetricSchema>;
+
+/** The end of an epoch: any further scalar fields (mean loss, eval scores, rejects, ...) become a table. */
+export const EpochMetricSchema = z
+  .object({ kind: z.literal('epoch'), epoch: count })
+  .catchall(z.union([z.number(), z.string(), z.boolean(), z.null()]));
+export type EpochMetric = z.infer<typeof EpochMetricSchema>;
+
+export const MetricRecordSchema = z.discriminatedUnion('kind', [TrainMetricSchema, EpochMetricSchema]);
+export type MetricRecord = z.infer<typeof MetricRecordSchema>;
+
+export const DataSummarySchema = z
+  .object({
+    manifest: z.string(),
+    entries: count,
+    rejects: z.array(z.object({ path: z.string(), reason: z.string() })),
+    classes: z.array(z.string()).optional(),
+  })
+  .catchall(z.union([z.number(), z.string(), z.boolean(), z.null()]));
+export type DataSummary = z.infer<typeof DataSummarySchema>;
+
+export const VersionsSchema = z
+  .object({ avid: z.string(), node: z.string(), torch: z.string(), ffmpeg: z.string(), platform: z.string() })
+  .catchall(z.string());
+export type Versions = z.infer<typeof VersionsSchema>;
+
+/** Linear-probe scores per block (in the model's order), for the pretrained and the randomly initialised model. */
+export const ProbeResultsSchema = z.object({
+  protocol: z.string(),
+  metric: z.string(),
+  blocks: z.record(z.object({ pretrained: finite, random: finite })),
+});
+export type ProbeResults = z.infer<typeof ProbeResultsSchema>;
+
+const cmaNeighbour = z.object({ file: z.string(), thumbnail: relativePath, videoSim: finite, audioSim: finite });
+export const CmaResultsSchema = z.object({
+  k: z.number().int().positive(),
+  /** Precision@K of each positive-set variant (agreement = CMA; others are the within-modal expansions). */
+  precision: z.object({ agreement: finite, union: finite, video: finite, audio: finite }).catchall(finite),
+  examples: z.array(
+    z.object({
+      anchor: z.object({ file: z.string(), thumbnail: relativePath }),
+      positives: z.array(cmaNeighbour),
+      rejected: z.array(cmaNeighbour),
+    }),
+  ),
+});
+export type CmaResults = z.infer<typeof CmaResultsSchema>;
+export type CmaNeighbour = z.infer<typeof cmaNeighbour>;
+
+export const RetrievalScoresSchema = z.object({ r1: finite, r5: finite, r10: finite, medianRank: finite });
+export type RetrievalScores = z.infer<typeof RetrievalScoresSchema>;
+const bothDirections = z.object({ v2a: RetrievalScoresSchema, a2v: RetrievalScoresSchema });
+export const RetrievalResultsSchema = z.object({
+  v2a: RetrievalScoresSchema,
+  a2v: RetrievalScoresSchema,
+  /** The randomly initialised model: both directions, or one set of scores (taken as video→audio). */
+  random: z.union([bothDirections, RetrievalScoresSchema]).optional(),
+  examples: z.array(
+    z.object({
+      video: relativePath,
+      matches: z.array(z.object({ file: relativePath, similarity: finite, correct: z.boolean() })),
+    }),
+  ),
+});
+export type RetrievalResults = z.infer<typeof RetrievalResultsSchema>;
+
+export const EmbeddingPointsSchema = z.object({
+  points: z.array(z.object({ x: finite, y: finite, label: z.string(), file: z.string().optional() })),
+});
+export type EmbeddingPoints = z.infer<typeof EmbeddingPointsSchema>;
+
+export const EmbeddingVectorsSchema = z
+  .object({ vectors: z.array(z.array(finite)), labels: z.array(z.string()), files: z.array(z.string()).optional() })
+  .superRefine((value, ctx) => {
+    if (value.labels.length !== value.vectors.length)
+      ctx.addIssue({ code: 'custom', path: ['labels'], message: `has ${value.labels.length} labels for ${value.vectors.length} vectors` });
+    if (value.files && value.files.length !== value.vectors.length)
+      ctx.addIssue({ code: 'custom', path: ['files'], message: `has ${value.files.length} files for ${value.vectors.length} vectors` });
+    const dim = value.vectors[0]?.length ?? 0;
+    const bad = value.vectors.findIndex((v) => v.length !== dim || v.length === 0);
+    if (bad >= 0)
+      ctx.addIssue({ code: 'custom', path: ['vectors', bad], message: `has length ${value.vectors[bad].length}, expected ${dim || 'at least 1'}` });
+  });
+export type EmbeddingVectors = z.infer<typeof EmbeddingVectorsSchema>;
+
+export const LocalizationResultsSchema = z.object({
+  /** Fraction of frames whose heatmap peak falls in the sounding object's box. */
+  score: z.object({ trained: finite, random: finite }),
+  frames: z.array(z.object({ image: relativePath, boxHit: z.boolean(), caption: z.string().optional() })),
+});
+export type LocalizationResults = z.infer<typeof LocalizationResultsSchema>;
+
+export const ResultTableSchema = z
+  .object({
+    title: z.string(),
+    columns: z.array(z.string()).min(1),
+    rows: z.array(z.array(z.union([z.string(), z.number(), z.null()]))),
+  })
+  .superRefine((table, ctx) => {
+    table.rows.forEach((row, i) => {
+      if (row.length !== table.columns.length)
+        ctx.addIssue({ code: 'custom', path: ['rows', i], message: `has ${row.length} cells for ${table.columns.length} columns` });
+    });
+  });
+export const ResultTablesSchema = z.array(ResultTableSchema);
+export type ResultTable = z.infer<typeof ResultTableSchema>;
+
+/** The schema of each JSON run file, by its path relative to the run directory. */
+export const RUN_FILE_SCHEMAS = {
+  [RUN_FILES.config]: ConfigSchema,
+  [RUN_FILES.data]: DataSummarySchema,
+  [RUN_FILES.versions]: VersionsSchema,
+  [RUN_FILES.probe]: ProbeResultsSchema,
+  [RUN_FILES.cma]: CmaResultsSchema,
+  [RUN_FILES.retrieval]: RetrievalResultsSchema,
+  [RUN_FILES.embedding]: EmbeddingPointsSchema,
+  [RUN_FILES.embeddings]: EmbeddingVectorsSchema,
+  [RUN_FILES.localization]: LocalizationResultsSchema,
+  [RUN_FILES.svm]: ResultTablesSchema,
+  [RUN_FILES.summary]: ResultTablesSchema,
+} as const;
+export type JsonRunFile = keyof typeof RUN_FILE_SCHEMAS;
+export type RunFileValue<F extends JsonRunFile> = z.infer<(typeof RUN_FILE_SCHEMAS)[F]>;
+
+/** "blocks.conv2.random: Expected number, received string" — names the key and what is wrong. */
+export function describeZodError(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(top level)'}: ${issue.message}`)
+    .concat(error.issues.length > 5 ? [`... and ${error.issues.length - 5} more problems`] : [])
+    .join('; ');
+}
+
+/** Parses one JSON run file's text against `schema`; the error names the file and the key. */
+export function parseRunJson<S extends z.ZodTypeAny>(fileName: string, text: string, schema: S): z.infer<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${fileName}: not valid JSON (${(error as Error).message})`);
+  }
+  const result = schema.safeParse(json);
+  if (!result.success) throw new Error(`${fileName}: ${describeZodError(result.error)}`);
+  return result.data;
+}
+
+export interface ParsedMetrics {
+  train: TrainMetric[];
+  epochs: EpochMetric[];
+  /** Lines that were skipped, each with its line number and why (a run cut off mid-write leaves one). */
+  problems: string[];
+}
+
+/** Parses metrics.jsonl, keeping every good line: one bad line must not hide a whole training run. */
+export function parseMetrics(text: string, fileName: string = RUN_FILES.metrics): ParsedMetrics {
+  const parsed: ParsedMetrics = { train: [], epochs: [], problems: [] };
+  const lines = text.split('\n');
+  lines.forEach((line, index) => {
+    if (line.trim() === '') return;
+    const where = `${fileName} line ${index + 1}`;
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch {
+      parsed.problems.push(`${where}: not valid JSON${index === lines.length - 1 ? ' (cut off?)' : ''}`);
+      return;
+    }
+    const result = MetricRecordSchema.safeParse(json);
+    if (!result.success) {
+      parsed.problems.push(`${where}: ${describeZodError(result.error)}`);
+      return;
+    }
+    if (result.data.kind === 'train') parsed.train.push(result.data);
+    else parsed.epochs.push(result.data);
+  });
+  return parsed;
+}
+
+/** Writes `data` (bytes or text) to `file` through a temporary file, fsync and rename, so readers never see half a file. */
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const temporary = `${file}.tmp-${process.pid}`;
+  const fd = openSync(temporary, 'w');
+  try {
+    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temporary, file);
+}
+
+/** Validates `value` against the file's schema and writes it (pretty JSON, atomically). */
+export function writeRunJson<F extends JsonRunFile>(runDir: string, file: F, value: RunFileValue<F>): void {
+  const schema = RUN_FILE_SCHEMAS[file] as z.ZodTypeAny;
+  const result = schema.safeParse(value);
+  if (!result.success) throw new Error(`${file}: ${describeZodError(result.error)}`);
+  writeFileAtomic(path.join(runDir, file), `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Validates one metrics record and appends it as a line of metrics.jsonl. */
+export function appendMetric(runDir: string, record: MetricRecord): void {
+  const result = MetricRecordSchema.safeParse(record);
+  if (!result.success) throw new Error(`${RUN_FILES.metrics}: ${describeZodError(result.error)}`);
+  mkdirSync(runDir, { recursive: true });
+  appendFileSync(path.join(runDir, RUN_FILES.metrics), `${JSON.stringify(record)}\n`);
+}

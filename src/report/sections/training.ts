@@ -1,0 +1,97 @@
+// Training curves from metrics.jsonl: loss (with any loss terms), learning rate and throughput against step,
+// epoch boundaries marked, one small plot per other logged number, and the per-epoch records as a table.
+import { formatNumber, html, type SafeHtml } from '../html.js';
+import type { RunInputs } from '../load-run.js';
+import type { EpochMetric, TrainMetric } from '../run-files.js';
+import { table, unavailableSection, type Section } from '../section.js';
+import { linePlot, type LineSeries } from '../svg-plot.js';
+
+const BASE_FIELDS = new Set(['kind', 'step', 'epoch', 'loss', 'lr', 'clipsPerSec', 'time']);
+const MAX_EXTRA_PLOTS = 8;
+
+function series(records: TrainMetric[], field: string, name = field): LineSeries {
+  const points: Array<[number, number]> = [];
+  for (const r of records) if (typeof r[field] === 'number') points.push([r.step, r[field]]);
+  return { name, points };
+}
+
+/** The first step of every epoch after the first: where the curves' vertical markers go. */
+function epochStarts(records: TrainMetric[]): Array<{ x: number; label: string }> {
+  const markers: Array<{ x: number; label: string }> = [];
+  for (let i = 1; i < records.length; i++)
+    if (records[i].epoch !== records[i - 1].epoch) markers.push({ x: records[i].step, label: `epoch ${records[i].epoch} starts` });
+  return markers;
+}
+
+function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '—';
+  if (seconds < 120) return `${seconds.toFixed(1)} s`;
+  if (seconds < 7200) return `${(seconds / 60).toFixed(1)} min`;
+  return `${(seconds / 3600).toFixed(2)} h`;
+}
+
+function epochTable(epochs: EpochMetric[]): SafeHtml {
+  const columns: string[] = [];
+  for (const e of epochs) for (const key of Object.keys(e)) if (key !== 'kind' && !columns.includes(key)) columns.push(key);
+  const rows = epochs.map((e) => columns.map((c) => {
+    const v = e[c];
+    return typeof v === 'number' ? formatNumber(v, 4) : v === null || v === undefined ? null : String(v);
+  }));
+  return html`<h3>Per-epoch records</h3>${table(columns, rows)}`;
+}
+
+export function trainingSection(run: RunInputs): Section {
+  const id = 'training';
+  const title = 'Training curves';
+  const unavailable = unavailableSection(id, title, run.metrics);
+  if (unavailable || run.metrics.status !== 'ok') return unavailable!;
+  const { train, epochs, problems } = run.metrics.value;
+  const notes = problems.length
+    ? html`<details class="problems"><summary>${problems.length} line(s) of metrics.jsonl skipped</summary><ul>${problems
+        .slice(0, 50)
+        .map((p) => html`<li>${p}</li>`)}</ul></details>`
+    : html``;
+  if (train.length === 0) {
+    return {
+      id,
+      title,
+      status: 'missing',
+      body: html`<p class="not-available">Not available for this run (metrics.jsonl has no training steps).</p>${epochs.length ? epochTable(epochs) : ''}${notes}`,
+    };
+  }
+  const records = [...train].sort((a, b) => a.step - b.step);
+  const markers = epochStarts(records);
+  const extraFields: string[] = [];
+  for (const r of records) for (const key of Object.keys(r)) if (!BASE_FIELDS.has(key) && !extraFields.includes(key)) extraFields.push(key);
+  const lossTerms = extraFields.filter((f) => /loss/i.test(f));
+  const others = extraFields.filter((f) => !/loss/i.test(f));
+
+  const plots = [
+    linePlot({ title: 'Loss', xLabel: 'step', yLabel: 'loss', series: [series(records, 'loss', 'loss'), ...lossTerms.map((f) => series(records, f))], markers }),
+    linePlot({ title: 'Learning rate', xLabel: 'step', yLabel: 'learning rate', series: [series(records, 'lr', 'learning rate')], markers }),
+    linePlot({ title: 'Throughput', xLabel: 'step', yLabel: 'clips / s', series: [series(records, 'clipsPerSec', 'clips/s')], markers }),
+    ...others.slice(0, MAX_EXTRA_PLOTS).map((f) => linePlot({ title: f, xLabel: 'step', yLabel: f, series: [series(records, f)], markers })),
+  ];
+  const last = records[records.length - 1];
+  const meanThroughput = records.reduce((sum, r) => sum + r.clipsPerSec, 0) / records.length;
+  const facts = table(
+    ['steps logged', 'last step', 'epochs', 'final loss', 'lowest loss', 'mean clips/s', 'wall time'],
+    [[
+      records.length,
+      last.step,
+      new Set(records.map((r) => r.epoch)).size,
+      formatNumber(last.loss, 4),
+      formatNumber(records.reduce((low, r) => Math.min(low, r.loss), Infinity), 4),
+      formatNumber(meanThroughput, 3),
+      formatDuration(last.time),
+    ]],
+    'facts',
+  );
+  const skipped = others.length > MAX_EXTRA_PLOTS ? html`<p class="note">Not plotted: ${others.slice(MAX_EXTRA_PLOTS).join(', ')}.</p>` : '';
+  return {
+    id,
+    title,
+    status: 'ok',
+    body: html`${facts}<div class="plots">${plots}</div>${skipped}${epochs.length ? epochTable(epochs) : ''}${notes}`,
+  };
+}
