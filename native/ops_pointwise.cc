@@ -49,6 +49,9 @@ void registerPointwise(Napi::Env env, Napi::Object exports) {
   INPLACE_BINARY("pow_", pow_);
   def(env, exports, "minimum", [](Args& a) { return a.ret(at::minimum(a.tensor(0), a.tensor(1))); });
   def(env, exports, "maximum", [](Args& a) { return a.ret(at::maximum(a.tensor(0), a.tensor(1))); });
+  // In place, for large score matrices where a second copy would double the memory traffic.
+  def(env, exports, "minimum_", [](Args& a) { at::minimum_out(a.tensor(0), a.tensor(0), a.tensor(1)); return a.undefined(); });
+  def(env, exports, "maximum_", [](Args& a) { at::maximum_out(a.tensor(0), a.tensor(0), a.tensor(1)); return a.undefined(); });
   def(env, exports, "atan2", [](Args& a) { return a.ret(at::atan2(a.tensor(0), a.tensor(1))); });
   def(env, exports, "logicalAnd", [](Args& a) { return a.ret(at::logical_and(a.tensor(0), a.tensor(1))); });
   def(env, exports, "logicalOr", [](Args& a) { return a.ret(at::logical_or(a.tensor(0), a.tensor(1))); });

@@ -59,6 +59,12 @@ void registerShape(Napi::Env env, Napi::Object exports) {
     if (a.isTensor(3)) return a.ret(at::scatter(a.tensor(0), a.i64(1), a.tensor(2), a.tensor(3)));
     return a.ret(at::scatter(a.tensor(0), a.i64(1), a.tensor(2), a.scalar(3)));
   });
+  def(env, exports, "scatter_", [](Args& a) {
+    if (a.isTensor(3)) a.tensor(0).scatter_(a.i64(1), a.tensor(2), a.tensor(3));
+    else a.tensor(0).scatter_(a.i64(1), a.tensor(2), a.scalar(3));
+    return a.undefined();
+  });
+  def(env, exports, "maskedFill_", [](Args& a) { a.tensor(0).masked_fill_(a.tensor(1), a.scalar(2)); return a.undefined(); });
   def(env, exports, "scatterAdd", [](Args& a) { return a.ret(at::scatter_add(a.tensor(0), a.i64(1), a.tensor(2), a.tensor(3))); });
   def(env, exports, "maskedFill", [](Args& a) { return a.ret(at::masked_fill(a.tensor(0), a.tensor(1), a.scalar(2))); });
   def(env, exports, "maskedSelect", [](Args& a) { return a.ret(at::masked_select(a.tensor(0), a.tensor(1))); });

@@ -27,7 +27,7 @@ export function minePositives(video: Tensor, audio: Tensor, o: MineOptions): Ten
         const score = blockScores(video, audio, start, rows, kind);
         // The instance itself is never its own positive: its column gets −∞.
         const self = arange(start, start + rows).unsqueeze(1);
-        return score.scatter(1, self, -Infinity).topk(o.k, 1, true, true).indices;
+        return score.scatter_(1, self, -Infinity).topk(o.k, 1, true, true).indices;
       });
       blocks.push(keep(top));
       o.onProgress?.(start + rows, n);
@@ -45,7 +45,7 @@ export function blockScores(video: Tensor, audio: Tensor, start: number, rows: n
     const sa = kind === 'video' ? null : audio.narrow(0, start, rows).matmul(audio.T);
     if (kind === 'video') return sv!;
     if (kind === 'audio') return sa!;
-    return kind === 'agreement' ? sv!.minimum(sa!) : sv!.maximum(sa!);
+    return kind === 'agreement' ? sv!.minimum_(sa!) : sv!.maximum_(sa!);
   });
 }
 

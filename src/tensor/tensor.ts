@@ -180,6 +180,14 @@ export class Tensor {
   scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor {
     return new Tensor(native.scatterAdd(this.handle, dim, index.handle, src.handle));
   }
+  scatter_(dim: number, index: Tensor, src: Tensor | number): this {
+    native.scatter_(this.handle, dim, index.handle, arg(src));
+    return this;
+  }
+  maskedFill_(mask: Tensor, value: number): this {
+    native.maskedFill_(this.handle, mask.handle, value);
+    return this;
+  }
   maskedFill(mask: Tensor, value: number): Tensor {
     return new Tensor(native.maskedFill(this.handle, mask.handle, value));
   }
@@ -277,6 +285,14 @@ export class Tensor {
   }
   maximum(other: Tensor): Tensor {
     return new Tensor(native.maximum(this.handle, other.handle));
+  }
+  minimum_(other: Tensor): this {
+    native.minimum_(this.handle, other.handle);
+    return this;
+  }
+  maximum_(other: Tensor): this {
+    native.maximum_(this.handle, other.handle);
+    return this;
   }
   logicalAnd(other: Tensor): Tensor {
     return new Tensor(native.logicalAnd(this.handle, other.handle));
