@@ -9,6 +9,8 @@ export interface EmbeddedBatch {
   audio: Tensor;
   /** (B) int64 instance indices (manifest rows). */
   index: Tensor;
+  /** (B, D) embeddings of each sample's negative (out-of-sync) audio, for synchronisation objectives. */
+  audioNegative?: Tensor;
 }
 
 export interface StepContext {

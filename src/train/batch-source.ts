@@ -9,6 +9,10 @@ export interface TrainBatch {
   audio: Tensor;
   /** (B) int64 instance indices (memory-bank rows). */
   index: Tensor;
+  /** (B, 1, frames, bins): an out-of-sync audio clip per sample (AVTS), when the source provides one. */
+  audioNegative?: Tensor;
+  /** (B) bool: which negatives are hard (same video, shifted) rather than easy (another video). */
+  negativeIsHard?: Tensor;
 }
 
 export interface BatchSource {
@@ -20,6 +24,8 @@ export interface BatchSource {
    * seed. The consumer owns (disposes) each batch's tensors.
    */
   epoch(epoch: number, startBatch: number): AsyncIterable<TrainBatch>;
+  /** Asks for a negative audio clip per sample with this share of hard negatives from now on (AVTS). */
+  setHardNegativeShare?(share: number): void;
   /** Samples that failed to decode so far, with reasons (never dropped silently). */
   skipped?(): { path: string; reason: string }[];
   close?(): Promise<void>;

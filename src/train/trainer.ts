@@ -40,6 +40,8 @@ export interface TrainerOptions {
   onEpochEnd?: (epoch: number) => void | Promise<void>;
   /** Progress output (default stderr); null silences it. */
   progress?: NodeJS.WriteStream | null;
+  /** The share of hard negatives the data source should provide at an epoch (AVTS curriculum). */
+  hardNegativeShare?: (epoch: number) => number;
   /** Stop after this many optimizer steps in total (tests and the resume check). */
   maxSteps?: number;
 }
@@ -100,6 +102,7 @@ export class Trainer {
     try {
       while (this.epoch < o.epochs) {
         this.objective.beforeEpoch?.(this.epoch);
+        if (this.options.hardNegativeShare) this.data.setHardNegativeShare?.(this.options.hardNegativeShare(this.epoch));
         const perEpoch = this.data.batchesPerEpoch(this.epoch);
         const progress = o.progress === null ? null : new Progress(`epoch ${this.epoch + 1}/${o.epochs}`, perEpoch, o.progress ?? process.stderr);
         let windowStart = Date.now();
@@ -110,11 +113,9 @@ export class Trainer {
           this.optimizer.setLrScale(lrScale);
           let result: { loss: number; terms: Record<string, number> };
           try {
-            result = this.trainStep(batch.video, batch.audio, batch.index);
+            result = this.trainStep(batch.video, batch.audio, batch.index, batch.audioNegative);
           } finally {
-            batch.video.dispose();
-            batch.audio.dispose();
-            batch.index.dispose();
+            for (const t of [batch.video, batch.audio, batch.index, batch.audioNegative, batch.negativeIsHard]) t?.dispose();
           }
           losses.push(result.loss);
           this.step += 1;
@@ -159,13 +160,14 @@ export class Trainer {
   }
 
   /** One optimizer step; returns the loss and its terms. Leaves the live-tensor count unchanged. */
-  trainStep(video: Tensor, audio: Tensor, index: Tensor): { loss: number; terms: Record<string, number> } {
+  trainStep(video: Tensor, audio: Tensor, index: Tensor, audioNegative?: Tensor): { loss: number; terms: Record<string, number> } {
     const o = this.options;
     return tidy(() => {
       this.optimizer.zeroGrad();
       const embeddings = this.model.forward(video, audio);
       const ctx = this.context();
-      const { loss, terms } = this.objective.loss({ ...embeddings, index }, ctx);
+      const negative = audioNegative ? this.model.embedAudio(audioNegative) : undefined;
+      const { loss, terms } = this.objective.loss({ ...embeddings, index, audioNegative: negative }, ctx);
       const value = loss.item();
       if (!Number.isFinite(value)) {
         throw new NonFiniteLossError(

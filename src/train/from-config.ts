@@ -1,0 +1,62 @@
+// Builds a run's parts (model, objective, optimizer, schedule) from a validated config.
+import type { PretrainConfig } from '../config/schema.js';
+import { Tensor } from '../tensor/index.js';
+import { createModel, type AVModel } from '../models/index.js';
+import { Adam, AdamW, SGD, schedules, type Optimizer } from '../optim/index.js';
+import type { Schedule } from '../optim/schedules.js';
+import { AvidObjective } from '../ssl/avid.js';
+import { CmaObjective } from '../ssl/cma.js';
+import type { Objective } from '../ssl/objective.js';
+import { AvtsObjective } from '../ssl/avts.js';
+
+export function modelFromConfig(config: PretrainConfig): AVModel {
+  const m = config.model;
+  return createModel(m.name, { width: m.width, audioWidth: m.audioWidth, embeddingDim: m.embeddingDim });
+}
+
+export function objectiveFromConfig(config: PretrainConfig, numInstances: number, onMineProgress?: (done: number, total: number) => void): Objective {
+  const o = config.objective;
+  const common = { numInstances, dim: config.model.embeddingDim, tau: o.tau, negatives: o.negatives, memoryMomentum: o.memoryMomentum, crossWeight: o.crossWeight, selfWeight: o.selfWeight, seed: config.seed };
+  switch (o.kind) {
+    case 'avid':
+      return new AvidObjective({ ...common, variant: o.variant });
+    case 'cma':
+      return new CmaObjective({
+        ...common,
+        positives: o.cma.positives,
+        candidates: o.cma.candidates,
+        wmpdNegatives: o.cma.negatives,
+        lambda: o.cma.lambda,
+        agreement: o.cma.agreement,
+        remineEveryEpochs: o.cma.remineEveryEpochs,
+        blockSize: o.cma.blockSize,
+        onMineProgress,
+      });
+    case 'avts':
+      return new AvtsObjective({ margin: o.avts.margin, hardNegativeShare: o.avts.hardNegativeShare, curriculumEpochs: o.avts.curriculumEpochs });
+  }
+}
+
+export function optimizerFromConfig(config: PretrainConfig, params: Tensor[]): Optimizer<object> {
+  const o = config.optim;
+  switch (o.name) {
+    case 'adam':
+      return new Adam(params, { lr: o.lr, weightDecay: o.weightDecay, betas: o.betas });
+    case 'adamw':
+      return new AdamW(params, { lr: o.lr, weightDecay: o.weightDecay, betas: o.betas });
+    case 'sgd':
+      return new SGD(params, { lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay });
+  }
+}
+
+/** The learning-rate factor as a function of the fractional epoch. */
+export function scheduleFromConfig(config: PretrainConfig): Schedule {
+  const s = config.optim.schedule;
+  const total = config.train.epochs;
+  const w = s.warmupEpochs;
+  // linearWarmup hands `after` the epochs since the warm-up ended: cosine decays over what is left, while
+  // multistep milestones stay absolute epochs.
+  const after: Schedule =
+    s.kind === 'multistep' ? (e) => schedules.multistep(s.milestones, s.gamma)(e + w) : s.kind === 'cosine' ? schedules.cosine(total - w, s.minFactor) : schedules.constant;
+  return w > 0 ? schedules.linearWarmup(w, s.warmupStartFactor, after) : after;
+}

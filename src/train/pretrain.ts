@@ -1,0 +1,126 @@
+// A whole pre-training run from a config: data → model → objective → optimizer → trainer, with the run
+// directory's files. Used by `avid pretrain` and `avid demo`.
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import * as T from '../tensor/index.js';
+import type { PretrainConfig } from '../config/schema.js';
+import { buildManifest, readManifest, writeManifest, writeRejects, type ManifestEntry, type ManifestReject } from '../data/manifest.js';
+import { loadCheckpoint, disposeContents } from '../io/checkpoint.js';
+import { Trainer, type TrainResult, type Distributed } from './trainer.js';
+import { modelFromConfig, objectiveFromConfig, optimizerFromConfig, scheduleFromConfig } from './from-config.js';
+import { ensureRunDir, writeJson, writeVersions } from './run-dir.js';
+import { createTrainingSource } from './media-batch-source.js';
+import type { BatchSource } from './batch-source.js';
+import { hardShareAt } from '../ssl/avts.js';
+
+export interface PretrainOptions {
+  resumeDir?: string;
+  distributed?: Distributed;
+  /** A ready batch source (tests); by default one is built over the config's videos. */
+  source?: BatchSource;
+  progress?: NodeJS.WriteStream | null;
+}
+
+/** The clip length a file must hold: the video clip and the audio window (plus its jitter). */
+function clipSeconds(config: PretrainConfig): number {
+  return Math.max(config.video.frames / config.video.fps, config.audio.seconds);
+}
+
+/** Reads the manifest, or builds it from a folder, and stops if too many files are unusable. */
+export async function loadTrainingManifest(config: PretrainConfig, runDir: string): Promise<{ entries: ManifestEntry[]; rejects: ManifestReject[]; manifestPath: string }> {
+  const source = config.data.source;
+  if (!existsSync(source)) throw new Error(`data.source not found: ${source}`);
+  let entries: ManifestEntry[];
+  let rejects: ManifestReject[] = [];
+  let manifestPath = source;
+  if (source.endsWith('.jsonl')) {
+    entries = readManifest(source);
+  } else {
+    process.stderr.write(`probing the videos in ${source} ...\n`);
+    const manifest = await buildManifest([source], { mode: 'audio-visual', clipSeconds: clipSeconds(config), labels: config.data.labels });
+    entries = manifest.entries;
+    rejects = manifest.rejects;
+    manifestPath = path.join(runDir, 'manifest.jsonl');
+    writeManifest(manifestPath, entries);
+    writeRejects(path.join(runDir, 'manifest.rejects.jsonl'), rejects);
+  }
+  const total = entries.length + rejects.length;
+  if (total > 0 && rejects.length / total > config.data.maxRejectShare) {
+    throw new Error(
+      `${rejects.length} of ${total} files are unusable (more than data.maxRejectShare = ${config.data.maxRejectShare}): ` +
+        rejects.slice(0, 5).map((r) => `${r.path} (${r.reason})`).join(', ') + (rejects.length > 5 ? ', ...' : ''),
+    );
+  }
+  if (entries.length < 2) throw new Error(`need at least 2 usable videos in ${source}, found ${entries.length}`);
+  if (rejects.length) process.stderr.write(`${rejects.length} file(s) skipped, see manifest.rejects.jsonl\n`);
+  return { entries, rejects, manifestPath };
+}
+
+export async function pretrain(config: PretrainConfig, options: PretrainOptions = {}): Promise<TrainResult> {
+  const runDir = options.resumeDir ?? path.resolve(config.runsDir, config.name);
+  const rank = options.distributed?.rank ?? 0;
+  if (config.train.threads) T.setNumThreads(config.train.threads);
+  if (config.train.deterministic) T.setDeterministic(true);
+  T.manualSeed(config.seed);
+  if (rank === 0) {
+    ensureRunDir(runDir);
+    writeJson(runDir, 'config.json', config);
+    writeVersions(runDir);
+  }
+
+  let source = options.source;
+  if (!source) {
+    const { entries, rejects, manifestPath } = await loadTrainingManifest(config, runDir);
+    const classes = [...new Set(entries.map((e) => e.label).filter((l): l is string => l !== undefined))].sort();
+    if (rank === 0) writeJson(runDir, 'data.json', { manifest: manifestPath, entries: entries.length, rejects, ...(classes.length ? { classes } : {}) });
+    source = await createTrainingSource(config, entries, runDir, options.distributed);
+  }
+
+  const model = modelFromConfig(config);
+  const objective = objectiveFromConfig(config, source.numInstances, (done, total) => process.stderr.write(`\rmining positives ${done}/${total}`));
+  const optimizer = optimizerFromConfig(config, model.parameters());
+  const trainer = new Trainer(model, objective, optimizer, source, {
+    runDir,
+    seed: config.seed,
+    epochs: config.train.epochs,
+    schedule: scheduleFromConfig(config),
+    checkpointEvery: config.train.checkpointEvery,
+    logEvery: config.train.logEvery,
+    clipGradNorm: config.optim.clipGradNorm,
+    maxSkipped: Math.floor(config.data.maxRejectShare * source.numInstances) + 1,
+    extraScalars: { config },
+    distributed: options.distributed,
+    progress: options.progress,
+    hardNegativeShare: config.objective.kind === 'avts' ? (epoch) => hardShareAt(config.objective.avts, epoch) : undefined,
+  });
+  try {
+    if (options.resumeDir) {
+      trainer.restore(trainer.checkpointPath);
+      process.stderr.write(`resumed at epoch ${trainer.epoch}, step ${trainer.step}\n`);
+    } else if (config.init) {
+      initialiseFrom(config.init, trainer);
+    }
+    return await trainer.run();
+  } finally {
+    await source.close?.();
+    objective.dispose();
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
+/** Starts from another run's checkpoint: its model and, when shapes match, its memory banks and Z (CMA). */
+function initialiseFrom(file: string, trainer: Trainer): void {
+  const contents = loadCheckpoint(file);
+  try {
+    trainer.model.loadStateDict(contents.groups.model ?? new Map());
+    const objective = contents.groups.objective;
+    if (objective?.has('memory.video')) {
+      const scalars = (contents.scalars.objective ?? {}) as Record<string, unknown>;
+      trainer.objective.loadState({ tensors: objective, scalars: { logZ: scalars.logZ } });
+    }
+    process.stderr.write(`initialised from ${file}\n`);
+  } finally {
+    disposeContents(contents);
+  }
+}
