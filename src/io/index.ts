@@ -1,0 +1,14 @@
+// Files: safetensors (tensors in and out, loadable by PyTorch) and atomic replacement of files.
+export {
+  saveSafetensors,
+  loadSafetensors,
+  encodeSafetensors,
+  decodeSafetensors,
+  parseSafetensorsHeader,
+  type SafetensorsDtype,
+  type SafetensorsEntry,
+  type SafetensorsHeader,
+  type LoadedSafetensors,
+  type NamedTensors,
+} from './safetensors.js';
+export { writeFileAtomic } from './atomic.js';
