@@ -9,8 +9,11 @@ import path from 'node:path';
 import * as T from '../../src/tensor/index.js';
 import { saveSafetensors, loadSafetensors } from '../../src/io/safetensors.js';
 
-/** Always this interpreter: the `python3` first on PATH may be another one without torch. */
-export const PYTHON = '/usr/bin/python3';
+/**
+ * Debian's interpreter with python3-torch, never the `python3` first on PATH (it may lack torch).
+ * AVID_TEST_PYTHON points elsewhere, for a machine whose torch lives in another interpreter.
+ */
+export const PYTHON = process.env.AVID_TEST_PYTHON || '/usr/bin/python3';
 
 /**
  * A minimal safetensors reader and writer in Python, written from the spec (not the `safetensors` package):
@@ -68,7 +71,10 @@ export function pythonTorchSkipReason(): string | null {
   if (availability !== undefined) return availability;
   const probe = spawnSync(PYTHON, ['-c', 'import torch, numpy; print(torch.__version__)'], { encoding: 'utf8', timeout: 60_000 });
   if (probe.error) availability = `${PYTHON} cannot be run (${probe.error.message}): Python parity skipped`;
-  else if (probe.status !== 0) availability = `${PYTHON} has no torch/numpy (${probe.stderr.trim().split('\n').pop()}): Python parity skipped`;
+  else if (probe.status !== 0) {
+    const why = probe.stderr.trim().split('\n').pop() || `exit status ${probe.status ?? probe.signal}`;
+    availability = `${PYTHON} cannot import torch and numpy (${why}): Python parity skipped`;
+  }
   else availability = null;
   return availability;
 }
