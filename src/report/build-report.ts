@@ -17,12 +17,17 @@ import { resultTablesSection } from './sections/result-tables.js';
 import { retrievalSection } from './sections/retrieval.js';
 import { configSection, dataSection, versionsSection } from './sections/run-info.js';
 import { trainingSection } from './sections/training.js';
+import { TSNE_MAX_POINTS } from './tsne.js';
 
 export interface ReportOptions {
   /** Media files up to this size are embedded in the page as data: URIs; larger ones are linked (default 512 KiB). */
   embedLimitBytes?: number;
   /** Seed of the t-SNE layout (default 0): the same run gives the same map. */
   seed?: number;
+  /** Raw embeddings beyond this many clips are sampled (with the seed) before t-SNE; at most 2000 (default). */
+  embeddingMaxPoints?: number;
+  /** t-SNE iterations (default 1000). */
+  tsneIterations?: number;
   /** Shown in the header; defaults to the run directory's name. */
   title?: string;
 }
@@ -50,6 +55,8 @@ export function renderReport(runDir: string, options: ReportOptions = {}): Rende
     runDir: dir,
     media: new MediaResolver(dir, { embedLimitBytes: options.embedLimitBytes ?? 512 * 1024 }),
     seed: options.seed ?? 0,
+    embeddingMaxPoints: Math.min(options.embeddingMaxPoints ?? TSNE_MAX_POINTS, TSNE_MAX_POINTS),
+    tsneIterations: options.tsneIterations ?? 1000,
   };
   const sections: Section[] = [
     overviewSection(run),

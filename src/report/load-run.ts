@@ -39,8 +39,10 @@ export interface RunInputs {
   embedding: Loaded<EmbeddingPoints>;
   embeddings: Loaded<EmbeddingVectors>;
   localization: Loaded<LocalizationResults>;
-  /** results/svm.json, results/summary.json, then any other results/*.json, in that order. */
+  /** results/svm.json and results/summary.json. */
   tables: Array<Loaded<ResultTable[]>>;
+  /** Any other results/*.json, read as tables when they are (other formats are listed, not shown). */
+  otherResults: Array<Loaded<ResultTable[]>>;
 }
 
 function load<T>(runDir: string, file: string, parse: (text: string) => T): Loaded<T> {
@@ -83,7 +85,7 @@ export function loadRun(runDir: string): RunInputs {
         .filter((file) => !KNOWN_RESULTS.has(file))
         .sort()
     : [];
-  const tables = [RUN_FILES.svm, RUN_FILES.summary, ...otherResults].map((file) => loadJson(runDir, file, ResultTablesSchema));
+  const tables = [RUN_FILES.svm, RUN_FILES.summary].map((file) => loadJson(runDir, file, ResultTablesSchema));
   return {
     runDir,
     config: loadJson(runDir, RUN_FILES.config, RUN_FILE_SCHEMAS[RUN_FILES.config]),
@@ -97,5 +99,6 @@ export function loadRun(runDir: string): RunInputs {
     embeddings: loadJson(runDir, RUN_FILES.embeddings, RUN_FILE_SCHEMAS[RUN_FILES.embeddings]),
     localization: loadJson(runDir, RUN_FILES.localization, RUN_FILE_SCHEMAS[RUN_FILES.localization]),
     tables,
+    otherResults: otherResults.map((file) => loadJson(runDir, file, ResultTablesSchema)),
   };
 }

@@ -96,6 +96,7 @@ export interface PageOptions {
 }
 
 export function renderPage(options: PageOptions): string {
+  // Built from constants and a base64 nonce only, so it needs no escaping (its quotes must stay quotes).
   const csp = `default-src 'none'; img-src 'self' file: data:; media-src 'self' file: data:; style-src 'unsafe-inline'; script-src 'nonce-${options.nonce}'; base-uri 'none'; form-action 'none'`;
   const nav = options.sections.map((s) => html`<a href="#${s.id}" class="${s.status}">${s.title}</a>`);
   const sections = options.sections.map(
@@ -108,7 +109,7 @@ ${s.body}
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta http-equiv="Content-Security-Policy" content="${raw(csp)}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>${options.title}</title>

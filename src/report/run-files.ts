@@ -17,7 +17,9 @@
 //   <run dir>/report.html               written by `avid report`
 //
 // Paths inside these files (thumbnails, videos, frames) are relative to the run directory and must stay
-// inside it (no absolute paths, no `..` out of it).
+// inside it (no absolute paths, no `..` out of it). To show dataset media without copying them, symlink them
+// into the run directory (e.g. <run dir>/media/): links are followed. Files up to the embedding limit are
+// embedded in report.html; larger ones are linked, so keep the report inside its run directory.
 import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -66,16 +68,33 @@ export const TrainMetricSchema = z
     time: z.number().finite().nonnegative(),
   })
   .catchall(finite);
-export type TrainMetric = z.infer<typeof TrainMetricSchema>;
+// Hand-written rather than inferred: zod's inferred "known keys & every other key is a number" cannot be
+// built as an object literal in TypeScript (`kind` is not a number). The schema still checks the extras.
+export interface TrainMetric {
+  kind: 'train';
+  step: number;
+  epoch: number;
+  loss: number;
+  lr: number;
+  clipsPerSec: number;
+  /** Seconds since the start of the run. */
+  time: number;
+  /** Further finite numbers (loss terms, gradient norm, ...), each plotted against step. */
+  [extra: string]: number | string;
+}
 
 /** The end of an epoch: any further scalar fields (mean loss, eval scores, rejects, ...) become a table. */
 export const EpochMetricSchema = z
   .object({ kind: z.literal('epoch'), epoch: count })
   .catchall(z.union([z.number(), z.string(), z.boolean(), z.null()]));
-export type EpochMetric = z.infer<typeof EpochMetricSchema>;
+export interface EpochMetric {
+  kind: 'epoch';
+  epoch: number;
+  [extra: string]: number | string | boolean | null;
+}
 
 export const MetricRecordSchema = z.discriminatedUnion('kind', [TrainMetricSchema, EpochMetricSchema]);
-export type MetricRecord = z.infer<typeof MetricRecordSchema>;
+export type MetricRecord = TrainMetric | EpochMetric;
 
 export const DataSummarySchema = z
   .object({
@@ -85,7 +104,17 @@ export const DataSummarySchema = z
     classes: z.array(z.string()).optional(),
   })
   .catchall(z.union([z.number(), z.string(), z.boolean(), z.null()]));
-export type DataSummary = z.infer<typeof DataSummarySchema>;
+export interface DataSummary {
+  /** The manifest the run read. */
+  manifest: string;
+  /** Clips (or videos) used. */
+  entries: number;
+  /** Every file left out, and why (no audio stream, cannot decode, too short, ...). */
+  rejects: Array<{ path: string; reason: string }>;
+  classes?: string[];
+  /** Further scalar facts (numbers, strings, booleans, null), shown in the data table. */
+  [extra: string]: unknown;
+}
 
 export const VersionsSchema = z
   .object({ avid: z.string(), node: z.string(), torch: z.string(), ffmpeg: z.string(), platform: z.string() })
@@ -189,7 +218,22 @@ export const RUN_FILE_SCHEMAS = {
   [RUN_FILES.summary]: ResultTablesSchema,
 } as const;
 export type JsonRunFile = keyof typeof RUN_FILE_SCHEMAS;
-export type RunFileValue<F extends JsonRunFile> = z.infer<(typeof RUN_FILE_SCHEMAS)[F]>;
+
+/** What each JSON run file holds, for writers. */
+export interface RunFileTypes {
+  'config.json': RunConfig;
+  'data.json': DataSummary;
+  'versions.json': Versions;
+  'results/probe.json': ProbeResults;
+  'results/cma.json': CmaResults;
+  'results/retrieval.json': RetrievalResults;
+  'results/embedding.json': EmbeddingPoints;
+  'results/embeddings.json': EmbeddingVectors;
+  'results/localization.json': LocalizationResults;
+  'results/svm.json': ResultTable[];
+  'results/summary.json': ResultTable[];
+}
+export type RunFileValue<F extends JsonRunFile> = RunFileTypes[F];
 
 /** "blocks.conv2.random: Expected number, received string" — names the key and what is wrong. */
 export function describeZodError(error: z.ZodError): string {
@@ -239,8 +283,8 @@ export function parseMetrics(text: string, fileName: string = RUN_FILES.metrics)
       parsed.problems.push(`${where}: ${describeZodError(result.error)}`);
       return;
     }
-    if (result.data.kind === 'train') parsed.train.push(result.data);
-    else parsed.epochs.push(result.data);
+    if (result.data.kind === 'train') parsed.train.push(result.data as TrainMetric);
+    else parsed.epochs.push(result.data as EpochMetric);
   });
   return parsed;
 }
@@ -274,3 +318,7 @@ export function appendMetric(runDir: string, record: MetricRecord): void {
   mkdirSync(runDir, { recursive: true });
   appendFileSync(path.join(runDir, RUN_FILES.metrics), `${JSON.stringify(record)}\n`);
 }
+
+// Compile-time check: every JSON run file has a type above, and what its schema accepts fits that type.
+const schemasFitTypes: { [F in JsonRunFile]: z.ZodType<RunFileTypes[F], z.ZodTypeDef, unknown> } = RUN_FILE_SCHEMAS;
+void schemasFitTypes;

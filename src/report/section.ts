@@ -17,8 +17,10 @@ export interface Section {
 export interface SectionContext {
   runDir: string;
   media: MediaResolver;
-  /** Seed for anything random the report does (the t-SNE layout). */
+  /** Seed for anything random the report does (the t-SNE layout, the sample of clips it maps). */
   seed: number;
+  embeddingMaxPoints: number;
+  tsneIterations: number;
 }
 
 export function notAvailable(files: string[]): SafeHtml {

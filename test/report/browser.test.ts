@@ -3,12 +3,12 @@
 // error and no failed request; then that markup in file names and labels stayed text. Saves a screenshot.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { buildReport } from '../../src/report/index.js';
+import { buildReport, writeRunJson } from '../../src/report/index.js';
 import { EVIL_CONFIG, EVIL_FILE, EVIL_LABEL, writeFullRun, writeMetrics } from './fixtures/run-dir.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -129,6 +129,53 @@ test('a run with only metrics.jsonl opens cleanly; every other section says it i
       assert.equal(await page.getAttribute(`section#${id}`, 'data-status'), 'missing', id);
       assert.match(await page.innerText(`section#${id} .not-available`), /Not available for this run/);
     }
+    assert.deepEqual(errors, []);
+    assert.deepEqual(failedRequests, []);
+  } finally {
+    await browser.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const sharedData = path.resolve(repoRoot, '../shared/data');
+const skipReal = skip || (existsSync(path.join(sharedData, 'av-clips')) ? false : `${sharedData}/av-clips is absent: real-media report test skipped`);
+
+test('real dataset media linked into a run play in the report (H.264/AAC, Ogg Vorbis; AVI is linked)', { skip: skipReal, timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'avid-report-'));
+  const browser = await launch();
+  try {
+    writeMetrics(dir);
+    const clips = path.join(sharedData, 'av-clips');
+    const dog = readdirSync(path.join(sharedData, 'esc10')).find((f) => f.startsWith('001_'))!;
+    mkdirSync(path.join(dir, 'media'));
+    for (const [name, target] of [
+      ['IronMan.mp4', path.join(clips, 'IronMan.mp4')],
+      ['grid_speaker.mp4', path.join(clips, 'grid_speaker.mp4')],
+      ['mmaction_test.avi', path.join(clips, 'mmaction_test.avi')],
+      ['dog.ogg', path.join(sharedData, 'esc10', dog)],
+    ]) symlinkSync(target, path.join(dir, 'media', name));
+    writeRunJson(dir, 'results/retrieval.json', {
+      v2a: { r1: 0.5, r5: 1, r10: 1, medianRank: 1.5 },
+      a2v: { r1: 0.5, r5: 1, r10: 1, medianRank: 1.5 },
+      examples: [
+        { video: 'media/IronMan.mp4', matches: [{ file: 'media/grid_speaker.mp4', similarity: 0.4, correct: false }, { file: 'media/dog.ogg', similarity: 0.3, correct: false }] },
+        { video: 'media/mmaction_test.avi', matches: [] },
+      ],
+    });
+    // 200 KiB: grid_speaker (108 KiB) and the Ogg clip are embedded, IronMan (698 KiB) is linked.
+    const { page, errors, failedRequests } = await open(browser, await buildReport(dir, { embedLimitBytes: 200 * 1024 }));
+    await page.waitForFunction(() => [...document.querySelectorAll('video, audio')].every((m) => (m as HTMLMediaElement).readyState >= 1), null, { timeout: 20_000 });
+    const media = await page.$$eval('video, audio', (elements) =>
+      elements.map((m) => ({ tag: m.tagName, embedded: (m as HTMLMediaElement).currentSrc.startsWith('data:'), duration: Math.round((m as HTMLMediaElement).duration * 10) / 10 })),
+    );
+    assert.deepEqual(media, [
+      { tag: 'VIDEO', embedded: false, duration: 8.1 },
+      { tag: 'AUDIO', embedded: true, duration: 3 },
+      { tag: 'AUDIO', embedded: true, duration: 5 },
+    ]);
+    assert.equal(await page.$eval('#retrieval video', (v) => (v as HTMLVideoElement).videoWidth), 854);
+    assert.match(await page.innerText('#retrieval .media-missing'), /mmaction_test\.avi\nbrowsers cannot play this format/);
     assert.deepEqual(errors, []);
     assert.deepEqual(failedRequests, []);
   } finally {

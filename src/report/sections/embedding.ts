@@ -27,9 +27,10 @@ function subsample(n: number, count: number, seed: number): number[] {
 function mapFromVectors(run: RunInputs, context: SectionContext): { points: MapPoint[]; note: string } | null {
   if (run.embeddings.status !== 'ok') return null;
   const { vectors, labels, files } = run.embeddings.value;
-  const chosen = vectors.length > TSNE_MAX_POINTS ? subsample(vectors.length, TSNE_MAX_POINTS, context.seed) : vectors.map((_, i) => i);
+  const limit = Math.min(context.embeddingMaxPoints, TSNE_MAX_POINTS);
+  const chosen = vectors.length > limit ? subsample(vectors.length, limit, context.seed) : vectors.map((_, i) => i);
   const started = Date.now();
-  const layout = tsne(chosen.map((i) => vectors[i]), { seed: context.seed });
+  const layout = tsne(chosen.map((i) => vectors[i]), { seed: context.seed, iterations: context.tsneIterations });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const points = chosen.map((i, k) => ({ x: layout[2 * k], y: layout[2 * k + 1], label: labels[i], file: files?.[i] }));
   const sampled = chosen.length < vectors.length ? ` on a seeded sample of ${chosen.length} of the ${vectors.length} clips` : '';

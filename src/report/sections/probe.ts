@@ -24,7 +24,9 @@ export function probeSection(run: RunInputs): Section {
     yMax: fraction ? 1 : 100,
     format,
   });
-  const rows = blocks.map(([name, b]) => [name, format(b.pretrained), format(b.random), `${b.pretrained >= b.random ? '+' : ''}${format(b.pretrained - b.random)}`]);
+  // The gain is a difference of percentages: percentage points.
+  const points = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(fraction ? v * 100 : v).toFixed(1)} pts`;
+  const rows = blocks.map(([name, b]) => [name, format(b.pretrained), format(b.random), points(b.pretrained - b.random)]);
   return {
     id,
     title,
