@@ -44,7 +44,7 @@ export const DISTRACTOR_COLOURS: readonly NamedColour[] = [
   { name: 'brown', rgb: [140, 95, 60] },
   { name: 'olive', rgb: [130, 135, 60] },
   { name: 'slate', rgb: [90, 110, 140] },
-  { name: 'lavender', rgb: [170, 150, 200] },
+  { name: 'khaki', rgb: [180, 170, 120] },
 ];
 
 export interface PitchBand {
