@@ -1,7 +1,7 @@
 // The run directory's format: what the trainer and the evaluators write, and what the report reads.
 // Every file is optional for the report (a missing one shows "not available for this run"); a present file
-// must match its schema here. This module imports only zod and node, so writers in any layer can use its
-// types and `writeRunJson` / `appendMetric` without pulling in the report.
+// must match its schema here. This module imports only zod, node and io/atomic, so it could move down to
+// io/ unchanged if writers in lower layers (train, eval) should not import from report/.
 //
 //   <run dir>/config.json               the resolved config (any JSON object)
 //   <run dir>/metrics.jsonl             one TrainMetric or EpochMetric per line
@@ -20,9 +20,10 @@
 // inside it (no absolute paths, no `..` out of it). To show dataset media without copying them, symlink them
 // into the run directory (e.g. <run dir>/media/): links are followed. Files up to the embedding limit are
 // embedded in report.html; larger ones are linked, so keep the report inside its run directory.
-import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { writeFileAtomic } from '../io/atomic.js';
 
 export const RUN_FILES = {
   config: 'config.json',
@@ -287,20 +288,6 @@ export function parseMetrics(text: string, fileName: string = RUN_FILES.metrics)
     else parsed.epochs.push(result.data as EpochMetric);
   });
   return parsed;
-}
-
-/** Writes `data` (bytes or text) to `file` through a temporary file, fsync and rename, so readers never see half a file. */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const temporary = `${file}.tmp-${process.pid}`;
-  const fd = openSync(temporary, 'w');
-  try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temporary, file);
 }
 
 /** Validates `value` against the file's schema and writes it (pretty JSON, atomically). */

@@ -151,3 +151,20 @@ test('a wrong path gets a clear error', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a resumed run that logged steps again shows the later values once', () => {
+  const dir = tempDir();
+  try {
+    const line = (step: number, loss: number) => JSON.stringify({ kind: 'train', step, epoch: 0, loss, lr: 0.1, clipsPerSec: 5, time: step });
+    const first = Array.from({ length: 10 }, (_, step) => line(step, 10 - step));
+    const again = Array.from({ length: 5 }, (_, i) => line(5 + i, 1 + i / 10));
+    writeFileSync(path.join(dir, 'metrics.jsonl'), `${[...first, ...again].join('\n')}\n`);
+    const training = section(renderReport(dir).html, 'training');
+    assert.match(training, /5 step\(s\) were logged twice \(a resumed run\); the later values are shown/);
+    assert.match(training, /<td class="num">10<\/td><td class="num">9<\/td><td class="num">1<\/td><td class="">1\.4<\/td>/, 'steps logged, last step, epochs, final loss');
+    const loss = training.match(/<path class="series" d="([^"]+)"/)![1];
+    assert.equal(loss.split('L').length, 10);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

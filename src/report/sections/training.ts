@@ -59,7 +59,11 @@ export function trainingSection(run: RunInputs): Section {
       body: html`<p class="not-available">Not available for this run (metrics.jsonl has no training steps).</p>${epochs.length ? epochTable(epochs) : ''}${notes}`,
     };
   }
-  const records = [...train].sort((a, b) => a.step - b.step);
+  // A resumed run logs again the steps after its last checkpoint: the later lines are the ones that count.
+  const byStep = new Map<number, TrainMetric>();
+  for (const record of train) byStep.set(record.step, record);
+  const records = [...byStep.values()].sort((a, b) => a.step - b.step);
+  const relogged = train.length - records.length;
   const markers = epochStarts(records);
   const extraFields: string[] = [];
   for (const r of records) for (const key of Object.keys(r)) if (!BASE_FIELDS.has(key) && !extraFields.includes(key)) extraFields.push(key);
@@ -87,11 +91,12 @@ export function trainingSection(run: RunInputs): Section {
     ]],
     'facts',
   );
+  const resumed = relogged ? html`<p class="note">${relogged} step(s) were logged twice (a resumed run); the later values are shown.</p>` : '';
   const skipped = others.length > MAX_EXTRA_PLOTS ? html`<p class="note">Not plotted: ${others.slice(MAX_EXTRA_PLOTS).join(', ')}.</p>` : '';
   return {
     id,
     title,
     status: 'ok',
-    body: html`${facts}<div class="plots">${plots}</div>${skipped}${epochs.length ? epochTable(epochs) : ''}${notes}`,
+    body: html`${facts}${resumed}<div class="plots">${plots}</div>${skipped}${epochs.length ? epochTable(epochs) : ''}${notes}`,
   };
 }
