@@ -11,7 +11,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildReport, writeRunJson } from '../../src/report/index.js';
 import { EVIL_CONFIG, EVIL_FILE, EVIL_LABEL, writeFullRun, writeMetrics } from './fixtures/run-dir.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+// Debian's Chromium; AVID_CHROMIUM points elsewhere (another Chromium build, or a missing path to see the skip).
+const CHROMIUM = process.env.AVID_CHROMIUM ?? '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent (apt-get install -y chromium): browser test skipped`;
 const SECTIONS = ['overview', 'training', 'probe', 'cma', 'retrieval', 'embedding', 'localization', 'tables', 'data', 'config', 'versions'];
 
