@@ -79,10 +79,10 @@ def conv_setup(input_shape, weight_shape, padding):
 def conv_step():
     conv['x'].grad = None
     conv['w'].grad = None
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     y = F.conv3d(conv['x'], conv['w'], None, padding=conv['padding'])
     y.backward(conv['g'])
-    return time.perf_counter() - t0
+    return [time.perf_counter() - t0, time.process_time() - c0]
 
 print(json.dumps({'ready': torch.__version__, 'threads': torch.get_num_threads()}), flush=True)
 for line in sys.stdin:
@@ -189,12 +189,15 @@ function avidConvSetup() {
   const w = T.tidy(() => T.randn(cfg.convWeight).mul(0.05)).requiresGrad_(true);
   const outputShape = T.noGrad(() => T.tidy(() => T.functional.conv3d(x, w, null, { padding: cfg.convPadding }).shape));
   const g = T.randn(outputShape);
-  const step = (): number => {
+  /** [wall seconds, CPU seconds of the process] of one forward + backward. */
+  const step = (): [number, number] => {
     x.setGrad(null);
     w.setGrad(null);
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     T.tidy(() => T.functional.conv3d(x, w, null, { padding: cfg.convPadding }).backward(g));
-    return (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(c0);
+    return [(performance.now() - t0) / 1000, (cpu.user + cpu.system) / 1e6];
   };
   const dispose = () => [x, w, g].forEach((t) => t.dispose());
   return { step, dispose, outputShape };
@@ -260,12 +263,18 @@ const gflopPerStep = (3 * forwardFlop) / 1e9;
 if (useReference) await reference!.call({ op: 'conv_setup', input: cfg.convInput, weight: cfg.convWeight, padding: cfg.convPadding });
 const avidConvS: number[] = [];
 const torchConvS: number[] = [];
+const avidConvCpuS: number[] = [];
+const torchConvCpuS: number[] = [];
 for (let r = 0; r < cfg.convWarmup + cfg.convReps; r++) {
-  const a = avidConv.step();
-  const t = useReference ? await reference!.call<number>({ op: 'conv_step' }) : NaN;
+  const [a, aCpu] = avidConv.step();
+  const [t, tCpu] = useReference ? await reference!.call<[number, number]>({ op: 'conv_step' }) : [NaN, NaN];
   if (r >= cfg.convWarmup) {
     avidConvS.push(a);
-    if (useReference) torchConvS.push(t);
+    avidConvCpuS.push(aCpu);
+    if (useReference) {
+      torchConvS.push(t);
+      torchConvCpuS.push(tCpu);
+    }
   }
 }
 avidConv.dispose();
@@ -315,6 +324,11 @@ console.log(
       torchGflops: torchGflops === null ? null : round(torchGflops, 2),
       ratio: torchGflops === null ? null : round(avidGflops / torchGflops, 3),
       targetMet: torchGflops === null ? null : avidGflops >= 0.95 * torchGflops,
+      // GFLOP per CPU-second (all threads): on a machine shared with other work, this is not inflated by
+      // waiting for a core, so it compares the two implementations' efficiency when wall times are noisy.
+      avidGflopPerCpuSecond: round(gflopPerStep / median(avidConvCpuS), 2),
+      torchGflopPerCpuSecond: torchConvCpuS.length ? round(gflopPerStep / median(torchConvCpuS), 2) : null,
+      cpuRatio: torchConvCpuS.length ? round(median(torchConvCpuS) / median(avidConvCpuS), 3) : null,
       avidRunsSeconds: avidConvS.map((x) => round(x, 4)),
       torchRunsSeconds: torchConvS.map((x) => round(x, 4)),
     },

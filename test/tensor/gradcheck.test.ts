@@ -116,3 +116,20 @@ checked('a small conv net end to end (conv → bn → relu → maxpool → linea
   };
   assertGradcheck('conv net', net, [input([2, 1, 4, 4]), input([2, 1, 3, 3]), input([2]), input([2]), input([2, 8]), input([2])]);
 });
+
+checked('interpolate and pad', () => {
+  assertGradcheck('interpolate trilinear', (x) => F.interpolate(x, [3, 4, 5], 'trilinear'), [input([1, 2, 2, 3, 3])]);
+  assertGradcheck('interpolate bilinear (align corners)', (x) => F.interpolate(x, [5, 4], 'bilinear', true), [input([1, 1, 3, 3])]);
+  assertGradcheck('pad reflect', (x) => F.pad(x, [1, 2, 2, 1], 'reflect'), [input([1, 2, 4, 4])]);
+  assertGradcheck('pad constant', (x) => F.pad(x, [1, 1, 0, 2], 'constant', 0.5), [input([1, 2, 3, 3])]);
+});
+
+checked('losses and linear algebra used by the objectives (mse, bce with logits, matmul, bmm, einsum, logsumexp)', () => {
+  const target = T.rand([3, 4], { dtype: 'float64', generator: new T.Generator(7) });
+  assertGradcheck('mseLoss', (a, b) => F.mseLoss(a, b), [input([3, 4]), input([3, 4])]);
+  assertGradcheck('bceWithLogits', (x) => F.binaryCrossEntropyWithLogits(x, target), [input([3, 4])]);
+  assertGradcheck('matmul', (a, b) => a.matmul(b), [input([3, 4]), input([4, 2])]);
+  assertGradcheck('bmm', (a, b) => a.bmm(b), [input([2, 3, 4]), input([2, 4, 2])]);
+  assertGradcheck('einsum', (a, b) => T.einsum('bik,bjk->bij', [a, b]), [input([2, 3, 4]), input([2, 2, 4])]);
+  assertGradcheck('logsumexp', (x) => x.logsumexp(1), [input([3, 5])]);
+});
