@@ -133,18 +133,23 @@ function sampleShots(durationSec: number, fps: number, shotSeconds: [number, num
   const [shortest, longest] = shotSeconds;
   const shots: ShotSpec[] = [];
   let start = 0;
+  let previousZoom = 1;
   while (start < numFrames) {
     let end = start + Math.round(rng.range(shortest, longest) * fps);
     if (numFrames - end < Math.round(shortest * fps * 0.5)) end = numFrames; // no sliver at the end
+    // Every cut visibly moves the camera: the zoom jumps by at least 0.1 (in or out).
+    const jump = rng.range(0.1, 0.2);
+    const zoom = previousZoom + jump <= 1.2 && (previousZoom - jump < 0.85 || rng.next() < 0.5) ? previousZoom + jump : previousZoom - jump;
+    previousZoom = zoom;
     shots.push({
       startSec: start / fps,
       endSec: Math.min(end, numFrames) / fps,
       camera: {
-        zoom: rng.range(0.9, 1.12),
-        shiftX: rng.range(-0.05, 0.05),
-        shiftY: rng.range(-0.05, 0.05),
-        gain: rng.range(0.85, 1.15),
-        tint: [rng.range(-6, 6), rng.range(-6, 6), rng.range(-6, 6)],
+        zoom,
+        shiftX: rng.range(-0.07, 0.07),
+        shiftY: rng.range(-0.07, 0.07),
+        gain: rng.range(0.8, 1.2),
+        tint: [rng.range(-8, 8), rng.range(-8, 8), rng.range(-8, 8)],
       },
     });
     start = end;
