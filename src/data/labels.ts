@@ -1,5 +1,6 @@
 // Labels carried into a manifest from a CSV `file,label,fold[,group]` (header optional): `group` names the long
 // video a clip was cut from (or the recording it came from), so that folds and samplers can keep them together.
+// Further columns (the synthetic world adds class_name and split) are allowed and ignored here.
 import { readFileSync } from 'node:fs';
 
 export interface LabelRow {
@@ -42,7 +43,7 @@ export function parseLabelsCsv(text: string, source = 'labels.csv'): LabelRow[] 
     if (raw.trim() === '' || raw.trimStart().startsWith('#')) return;
     const fields = splitCsvLine(raw);
     if (rows.length === 0 && seen.size === 0 && fields[0].toLowerCase() === 'file') return; // header
-    if (fields.length < 2 || fields.length > 4) {
+    if (fields.length < 2) {
       throw new Error(`${source}:${lineNo}: expected 'file,label[,fold[,group]]', got ${fields.length} field(s): ${raw}`);
     }
     const [file, label, foldText, group] = fields;

@@ -72,12 +72,17 @@ function compareCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+const NON_MEDIA_EXTENSIONS = new Set(['.json', '.jsonl', '.csv', '.tsv', '.txt', '.md', '.yaml', '.yml', '.png', '.jpg', '.jpeg', '.html', '.safetensors']);
+
 async function walk(root: string, dir: string, out: FoundFile[]): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true });
   for (const entry of entries) {
     if (entry.name.startsWith('.')) continue; // .DS_Store, editor and partial-download files
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) await walk(root, full, out);
+    // Inside folders, files with a known non-media extension (ground-truth .json, labels .csv, notes) are
+    // not candidates; anything else is probed and, if unusable, rejected with its reason.
+    else if (NON_MEDIA_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) continue;
     else if (entry.isFile() || entry.isSymbolicLink()) out.push({ absolute: full, relative: path.relative(root, full).split(path.sep).join('/') });
   }
 }
