@@ -80,7 +80,10 @@ export interface TrainMetric {
   clipsPerSec: number;
   /** Seconds since the start of the run. */
   time: number;
-  /** Further finite numbers (loss terms, gradient norm, ...), each plotted against step. */
+  /**
+   * Further finite numbers, plotted against step: loss terms (names containing "loss", or the objectives'
+   * terms v2a, a2v, v2v, a2a, nce, wmpd, cma, avts, sync) on the loss plot; others (gradNorm, ...) one plot each.
+   */
   [extra: string]: number | string;
 }
 

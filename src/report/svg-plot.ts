@@ -39,7 +39,12 @@ interface Frame {
   bottom: number;
 }
 
-const FRAME: Frame = { width: 560, height: 300, left: 64, right: 16, top: 30, bottom: 44 };
+const FRAME: Frame = { width: 560, height: 300, left: 72, right: 16, top: 30, bottom: 44 };
+
+/** A tick label: ticks are round numbers already, so the shortest exact decimal reads best (0.00075, 250, 1e-7). */
+export function formatTick(value: number): string {
+  return String(Number(value.toPrecision(6)));
+}
 
 class Scale {
   constructor(
@@ -83,11 +88,11 @@ function axes(frame: Frame, x: Scale, y: Scale, xTicks: number[], yTicks: number
   const plotRight = frame.width - frame.right;
   const yGrid = yTicks.map((t) => {
     const py = y.map(t).toFixed(1);
-    return html`<line class="grid" x1="${frame.left}" x2="${plotRight}" y1="${py}" y2="${py}"/><text class="tick" x="${frame.left - 6}" y="${py}" text-anchor="end" dominant-baseline="middle">${formatNumber(t, 4)}</text>`;
+    return html`<line class="grid" x1="${frame.left}" x2="${plotRight}" y1="${py}" y2="${py}"/><text class="tick" x="${frame.left - 6}" y="${py}" text-anchor="end" dominant-baseline="middle">${formatTick(t)}</text>`;
   });
   const xGrid = xTicks.map((t) => {
     const px = x.map(t).toFixed(1);
-    return html`<line class="grid" x1="${px}" x2="${px}" y1="${frame.top}" y2="${plotBottom}"/><text class="tick" x="${px}" y="${plotBottom + 16}" text-anchor="middle">${formatNumber(t, 4)}</text>`;
+    return html`<line class="grid" x1="${px}" x2="${px}" y1="${frame.top}" y2="${plotBottom}"/><text class="tick" x="${px}" y="${plotBottom + 16}" text-anchor="middle">${formatTick(t)}</text>`;
   });
   return html`<text class="plot-title" x="${frame.left}" y="18">${title}</text>
 ${yGrid}${xGrid}<rect class="frame" x="${frame.left}" y="${frame.top}" width="${plotRight - frame.left}" height="${plotBottom - frame.top}"/>

@@ -34,7 +34,11 @@ test('a complete run builds one self-contained file with every section', async (
     // With the default limit every medium is small enough to be embedded: the page travels alone.
     assert.doesNotMatch(page, /<(img|video|audio)[^>]* src="(?!data:)/);
     assert.equal((page.match(/<img /g) ?? []).length, 9);
-    assert.match(section(page, 'training'), /<path class="series"/);
+    // The objective's terms (v2a, a2v) share the loss plot; other logged numbers (gradNorm) get their own.
+    const plots = section(page, 'training').split('<svg').slice(1);
+    const plotTitle = (svg: string) => svg.match(/aria-label="([^"]+)"/)![1];
+    assert.deepEqual(plots.map(plotTitle), ['Loss', 'Learning rate', 'Throughput', 'gradNorm']);
+    assert.deepEqual([...plots[0].matchAll(/<path class="series" d="[^"]+"[^>]*><title>([^<]+)</g)].map((m) => m[1]), ['loss', 'v2a', 'a2v']);
     assert.match(section(page, 'embedding'), /t-SNE of 16-dimensional embeddings/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { escapeHtml, formatNumber, formatPercent, html, isFractionScale, raw } from '../../src/report/html.js';
-import { downsample, linePlot, niceTicks, scatterPlot } from '../../src/report/svg-plot.js';
+import { downsample, formatTick, linePlot, niceTicks, scatterPlot } from '../../src/report/svg-plot.js';
 
 test('html escapes every interpolated string, keeps nested html and joins arrays', () => {
   const name = '<script>alert("x")</script> & \'q\'';
@@ -29,6 +29,7 @@ test('nice ticks are round and cover the range', () => {
   assert.deepEqual(niceTicks(0, 10, 5), [0, 2, 4, 6, 8, 10]);
   assert.deepEqual(niceTicks(0.12, 0.93, 5), [0.2, 0.4, 0.6, 0.8]);
   assert.deepEqual(niceTicks(0, 0.01, 5), [0, 0.002, 0.004, 0.006, 0.008, 0.01]);
+  assert.deepEqual(niceTicks(0, 0.001, 4).map(formatTick), ['0', '0.00025', '0.0005', '0.00075', '0.001']);
   const flat = niceTicks(3, 3, 5);
   assert.ok(flat.length >= 2 && flat[0] <= 3 && flat[flat.length - 1] >= 3, 'a constant series still gets an axis');
 });
@@ -42,7 +43,7 @@ test('a line plot draws one path per series through every point, and escapes its
   assert.ok(svg.includes('&lt;b&gt;loss&lt;/b&gt;') && !svg.includes('<b>'));
   assert.ok(svg.includes('b&lt;'));
   const coordinates = paths[0].replace('M', '').split('L').map((p) => p.split(',').map(Number));
-  for (const [x, y] of coordinates) assert.ok(x >= 64 && x <= 544 && y >= 0 && y <= 360, `(${x}, ${y}) inside the plot`);
+  for (const [x, y] of coordinates) assert.ok(x >= 72 && x <= 544 && y >= 0 && y <= 360, `(${x}, ${y}) inside the plot`);
 });
 
 test('downsampling keeps the extremes of each bucket', () => {

@@ -8,6 +8,8 @@ import { linePlot, type LineSeries } from '../svg-plot.js';
 
 const BASE_FIELDS = new Set(['kind', 'step', 'epoch', 'loss', 'lr', 'clipsPerSec', 'time']);
 const MAX_EXTRA_PLOTS = 8;
+/** Extra fields drawn with the loss: any name with "loss", or one of the objectives' terms (NCE directions, wMPD, AVTS). */
+const LOSS_TERM = /loss|^(v2a|a2v|v2v|a2a|nce|wmpd|cma|avts|sync|xid|self|cross|joint)([._-]|$)/i;
 
 function series(records: TrainMetric[], field: string, name = field): LineSeries {
   const points: Array<[number, number]> = [];
@@ -67,8 +69,8 @@ export function trainingSection(run: RunInputs): Section {
   const markers = epochStarts(records);
   const extraFields: string[] = [];
   for (const r of records) for (const key of Object.keys(r)) if (!BASE_FIELDS.has(key) && !extraFields.includes(key)) extraFields.push(key);
-  const lossTerms = extraFields.filter((f) => /loss/i.test(f));
-  const others = extraFields.filter((f) => !/loss/i.test(f));
+  const lossTerms = extraFields.filter((f) => LOSS_TERM.test(f));
+  const others = extraFields.filter((f) => !LOSS_TERM.test(f));
 
   const plots = [
     linePlot({ title: 'Loss', xLabel: 'step', yLabel: 'loss', series: [series(records, 'loss', 'loss'), ...lossTerms.map((f) => series(records, f))], markers }),
