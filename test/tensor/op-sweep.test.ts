@@ -223,7 +223,8 @@ test('the Tensor API agrees with PyTorch op by op (values, shapes, dtypes)', { s
           assert.deepEqual(got.toArray(), want.toArray(), `${name}: values`);
         }
       } catch (error) {
-        failures.push(`${(error as Error).message.split('\n')[0]}`);
+        const message = (error as Error).message.split('\n')[0];
+        failures.push(message.startsWith(`${name}:`) ? message : `${name}: ${message}`);
       }
     }
     assert.deepEqual(failures, [], `ops that disagree with PyTorch:\n  ${failures.join('\n  ')}`);
