@@ -40,7 +40,7 @@ export interface WorldSummary {
 /** Frames per chunk handed to ffmpeg: whole short clips go at once, long videos stream in chunks. */
 const FRAMES_PER_CHUNK = 64;
 /** Short clips encoded by one ffmpeg process (its start-up costs more CPU than encoding a 3 s clip). */
-const CLIPS_PER_PROCESS = 8;
+const CLIPS_PER_PROCESS = 16;
 
 /** Which class, fold and seed each video gets. Pure: the same options always give the same plan. */
 export function planWorld(o: WorldOptions): PlannedVideo[] {
