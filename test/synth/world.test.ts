@@ -182,10 +182,10 @@ test('a long video is several shots of one scene, and its cuts change the pictur
   }
 });
 
-test('the same seed gives the same files; another seed does not', async () => {
+test('the same seed gives the same files (whatever the concurrency); another seed does not', async () => {
   const options = { videos: 3, seconds: 1, longVideos: 0, classes: 3, concurrency: 2 };
   const a = await generateWorld({ out: path.join(tmp, 'd1'), seed: 5, ...options });
-  const b = await generateWorld({ out: path.join(tmp, 'd2'), seed: 5, ...options });
+  const b = await generateWorld({ out: path.join(tmp, 'd2'), seed: 5, ...options, concurrency: 1 });
   const c = await generateWorld({ out: path.join(tmp, 'd3'), seed: 6, ...options });
   for (const v of a.videos) {
     for (const name of [v.file, groundTruthPath(v.file)]) {
@@ -194,6 +194,7 @@ test('the same seed gives the same files; another seed does not', async () => {
     assert.ok(!decodeFrames(path.join(a.out, v.file)).equals(decodeFrames(path.join(c.out, v.file))), `${v.file} is the same for seeds 5 and 6`);
   }
   assert.equal(readFileSync(a.labelsPath, 'utf8'), readFileSync(b.labelsPath, 'utf8'));
+  assert.equal(readFileSync(a.worldPath, 'utf8'), readFileSync(b.worldPath, 'utf8'), 'world.json does not depend on the concurrency');
 });
 
 test('refuses an output directory that holds something else, and replaces an earlier world', async () => {

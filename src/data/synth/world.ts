@@ -180,7 +180,8 @@ export async function generateWorld(options: Partial<WorldOptions> & { out: stri
   const labelsPath = path.join(out, 'labels.csv');
   await writeFile(labelsPath, labelsCsv(videos, catalogue.classes));
   const worldPath = path.join(out, 'world.json');
-  const { onProgress: _ignored, out: _out, ...settings } = o;
+  // Only what shapes the content: the concurrency (machine-dependent) would make world.json differ between machines.
+  const { onProgress: _ignored, out: _out, concurrency: _concurrency, ...settings } = o;
   await writeFile(worldPath, JSON.stringify({
     generator: 'avid synth',
     formatVersion: 1,
