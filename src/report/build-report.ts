@@ -12,7 +12,7 @@ import type { Section, SectionContext } from './section.js';
 import { cmaSection } from './sections/cma.js';
 import { embeddingSection } from './sections/embedding.js';
 import { localizationSection } from './sections/localization.js';
-import { overviewSection } from './sections/overview.js';
+import { overviewSection, runHighlights, type Highlight } from './sections/overview.js';
 import { probeSection } from './sections/probe.js';
 import { resultTablesSection } from './sections/result-tables.js';
 import { retrievalSection } from './sections/retrieval.js';
@@ -36,6 +36,8 @@ export interface ReportOptions {
 export interface RenderedReport {
   html: string;
   sections: Array<{ id: string; title: string; status: Section['status'] }>;
+  /** The headline numbers (the "At a glance" table), for printing. */
+  highlights: Highlight[];
 }
 
 function checkRunDir(runDir: string): void {
@@ -79,13 +81,18 @@ export function renderReport(runDir: string, options: ReportOptions = {}): Rende
     sections,
     nonce: randomBytes(16).toString('base64'),
   });
-  return { html, sections: sections.map(({ id, title, status }) => ({ id, title, status })) };
+  return { html, sections: sections.map(({ id, title, status }) => ({ id, title, status })), highlights: runHighlights(run) };
 }
 
 /** Builds `<runDir>/report.html` and returns its path. */
 export async function buildReport(runDir: string, options: ReportOptions = {}): Promise<string> {
-  const { html } = renderReport(runDir, options);
+  return (await writeReport(runDir, options)).path;
+}
+
+/** Builds `<runDir>/report.html`; returns its path, each section's status and the headline numbers. */
+export async function writeReport(runDir: string, options: ReportOptions = {}): Promise<Omit<RenderedReport, 'html'> & { path: string }> {
+  const { html, sections, highlights } = renderReport(runDir, options);
   const output = path.join(path.resolve(runDir), RUN_FILES.report);
   writeFileAtomic(output, html);
-  return output;
+  return { path: output, sections, highlights };
 }

@@ -1,5 +1,6 @@
 // The report: `buildReport(runDir)` writes <run dir>/report.html; run-files.ts defines what a run directory holds.
-export { buildReport, renderReport, type RenderedReport, type ReportOptions } from './build-report.js';
+export { buildReport, renderReport, writeReport, type RenderedReport, type ReportOptions } from './build-report.js';
+export { formatHighlights, type Highlight } from './sections/overview.js';
 export * from './run-files.js';
 export { tsne, tsneDivergence, TSNE_MAX_POINTS, type TsneOptions } from './tsne.js';
 export { escapeHtml } from './html.js';

@@ -26,8 +26,12 @@ test('a complete run builds one self-contained file with every section', async (
     const output = await buildReport(dir);
     assert.equal(output, path.join(dir, 'report.html'));
     const page = readFileSync(output, 'utf8');
-    const { sections } = renderReport(dir);
+    const { sections, highlights } = renderReport(dir);
     assert.deepEqual(sections.filter((s) => s.status !== 'ok'), []);
+    assert.deepEqual(
+      highlights.map((h) => `${h.label}: ${h.value}`),
+      ['final training loss: 2.6883', 'best linear probe (top-1 accuracy): 83.0%', 'CMA precision@8: 82.0%', 'video → audio R@1: 34.0%', 'localisation hit rate: 75.0%', 'clips used / rejected: 58 / 2'],
+    );
     // No network: nothing refers to http(s); the policy allows no remote source.
     assert.doesNotMatch(page, /\b(src|href)="https?:/);
     assert.match(page, /Content-Security-Policy" content="default-src 'none';/);

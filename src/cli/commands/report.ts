@@ -1,6 +1,6 @@
 // `avid report <run dir>`: (re)builds <run dir>/report.html from whatever the run has written so far.
 import { parseArgs } from 'node:util';
-import { buildReport } from '../../report/index.js';
+import { formatHighlights, writeReport } from '../../report/index.js';
 
 export const summary = 'build <run dir>/report.html: one self-contained page with the run\'s plots and results';
 
@@ -52,7 +52,10 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const started = Date.now();
-  const output = await buildReport(positionals[0], { embedLimitBytes: embedLimit * 1024, seed });
-  console.log(`report written in ${((Date.now() - started) / 1000).toFixed(1)} s: ${output}`);
+  const report = await writeReport(positionals[0], { embedLimitBytes: embedLimit * 1024, seed });
+  if (report.highlights.length) console.log(formatHighlights(report.highlights));
+  const unavailable = report.sections.filter((s) => s.status !== 'ok');
+  if (unavailable.length) console.log(`not available: ${unavailable.map((s) => `${s.title}${s.status === 'invalid' ? ' (unreadable input, see the page)' : ''}`).join('; ')}`);
+  console.log(`report written in ${((Date.now() - started) / 1000).toFixed(1)} s: ${report.path}`);
   return 0;
 }
