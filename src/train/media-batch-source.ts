@@ -8,11 +8,9 @@ import type { ManifestEntry } from '../data/manifest.js';
 import { rngFor, type Rng } from '../data/rng.js';
 import { decodeVideoClip, decodeAudio, DecodeError, type CropBox } from '../media/decode.js';
 import { createAudioFrontend, type AudioFrontend } from '../eval/audio-frontend.js';
+import { clipsToUnitTensor, normalizeVideo } from '../media/video-tensor.js';
 import type { BatchSource, TrainBatch } from './batch-source.js';
 import type { Distributed } from './trainer.js';
-
-const IMAGENET_MEAN = [0.485, 0.456, 0.406];
-const IMAGENET_STD = [0.229, 0.224, 0.225];
 
 interface Sample {
   index: number;
@@ -169,14 +167,9 @@ export class MediaBatchSource implements BatchSource {
     return T.tidy(() => {
       const n = samples.length;
       const { frames, size } = c.video;
-      const pixels = new Uint8Array(n * frames * size * size * 3);
-      samples.forEach((s, i) => pixels.set(s.video, i * s.video.length));
-      // (B, T, H, W, 3) uint8 → (B, 3, T, H, W) float in [0, 1].
-      let video = T.tensor(pixels, [n, frames, size, size, 3]).permute([0, 4, 1, 2, 3]).to('float32').div(255);
+      let video = clipsToUnitTensor(samples.map((s) => s.video), frames, size, size);
       if (c.augment.enabled && c.augment.colorJitter) video = colorJitter(video, c.seed, epoch, batchIndex);
-      const mean = T.tensor(Float32Array.from(IMAGENET_MEAN), [1, 3, 1, 1, 1]);
-      const std = T.tensor(Float32Array.from(IMAGENET_STD), [1, 3, 1, 1, 1]);
-      video = video.sub(mean).div(std).contiguous();
+      video = normalizeVideo(video);
       const waves = (list: Float32Array[]) => {
         const flat = new Float32Array(list.length * list[0].length);
         list.forEach((a, i) => flat.set(a, i * a.length));

@@ -1,0 +1,119 @@
+// `avid localize`: Grad-CAM heatmaps of the audio-visual score over a clip's frames, written as PNG frames
+// and an MP4 with the overlay and the clip's sound; scored against the sounding object's boxes when the
+// video has ground truth beside it (the synthetic world's <file>.json).
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import * as T from '../tensor/index.js';
+import type { AVModel } from '../models/index.js';
+import { probeMedia } from '../media/probe.js';
+import { decodeVideoClip, decodeAudio } from '../media/decode.js';
+import { clipsToUnitTensor, normalizeVideo } from '../media/video-tensor.js';
+import { writePngFrames } from '../media/write-frames.js';
+import { encodeMp4 } from '../data/synth/encode.js';
+import { createAudioFrontend } from './audio-frontend.js';
+import { videoGradCam, overlayHeatmap, peakInBox } from './gradcam.js';
+
+export interface ClipGeometry {
+  frames: number;
+  fps: number;
+  size: number;
+  audioSeconds: number;
+  sampleRate: number;
+  hopSeconds: number;
+  windowSeconds: number;
+  freqBins: number;
+}
+
+export interface LocalizeResult {
+  file: string;
+  startSec: number;
+  /** PNG frames and the MP4 (when an output folder was given). */
+  frames: string[];
+  video?: string;
+  /** Share of frames whose heatmap peak lies in the sounding object's box (null without ground truth). */
+  boxHitRate: number | null;
+  hits: boolean[] | null;
+}
+
+interface GroundTruth {
+  fps: number;
+  width: number;
+  height: number;
+  boxes: number[][];
+}
+
+function groundTruthFor(file: string): GroundTruth | null {
+  const sidecar = file.replace(/\.[^.]+$/, '.json');
+  if (!existsSync(sidecar)) return null;
+  const gt = JSON.parse(readFileSync(sidecar, 'utf8')) as Partial<GroundTruth>;
+  return gt.boxes && gt.fps && gt.width && gt.height ? (gt as GroundTruth) : null;
+}
+
+export async function localizeClip(model: AVModel, file: string, g: ClipGeometry, o: { startSec?: number; outDir?: string } = {}): Promise<LocalizeResult> {
+  const info = await probeMedia(file, { verifyEnd: false });
+  if (!info.audio) throw new Error(`${file}: no audio stream, nothing to localise`);
+  const clipSeconds = g.frames / g.fps;
+  const startSec = o.startSec ?? Math.max(0, (info.durationSec - clipSeconds) / 2);
+  // The audio window is centred on the video clip, as in evaluation.
+  const audioStart = Math.max(0, Math.min(startSec + clipSeconds / 2 - g.audioSeconds / 2, info.durationSec - g.audioSeconds));
+  const [clip, audio] = await Promise.all([
+    decodeVideoClip(file, { startSec, numFrames: g.frames, fps: g.fps, outWidth: g.size, outHeight: g.size }),
+    decodeAudio(file, { startSec: audioStart, durationSec: g.audioSeconds, sampleRate: g.sampleRate }),
+  ]);
+  const frontend = createAudioFrontend({ sampleRate: g.sampleRate, windowSec: g.windowSeconds, hopSec: g.hopSeconds, freqBins: g.freqBins, frames: Math.round(g.audioSeconds / g.hopSeconds) });
+  const { heatmap, overlay } = T.tidy(() => {
+    const video = normalizeVideo(clipsToUnitTensor([clip.pixels], g.frames, g.size, g.size));
+    const spectrogram = frontend.toInput(T.tensor(audio.samples, [1, audio.samples.length]));
+    const h = videoGradCam(model, video, spectrogram);
+    const frames = T.tensor(clip.pixels, [g.frames, g.size, g.size, 3]);
+    return { heatmap: h, overlay: overlayHeatmap(frames, h) };
+  });
+  try {
+    const gt = groundTruthFor(file);
+    let hits: boolean[] | null = null;
+    if (gt) {
+      const sx = g.size / gt.width;
+      const sy = g.size / gt.height;
+      const boxes = Array.from({ length: g.frames }, (_, t) => {
+        const k = Math.min(gt.boxes.length - 1, Math.round((startSec + t / g.fps) * gt.fps));
+        const [x, y, w, h] = gt.boxes[k];
+        return [x * sx, y * sy, w * sx, h * sy];
+      });
+      hits = peakInBox(heatmap, boxes);
+    }
+    const result: LocalizeResult = { file, startSec, frames: [], boxHitRate: hits ? hits.filter(Boolean).length / hits.length : null, hits };
+    if (o.outDir) {
+      mkdirSync(o.outDir, { recursive: true });
+      const bytes = overlay.data() as Uint8Array;
+      const frameBytes = g.size * g.size * 3;
+      const frames = Array.from({ length: g.frames }, (_, t) => bytes.subarray(t * frameBytes, (t + 1) * frameBytes));
+      const stem = path.basename(file).replace(/\.[^.]+$/, '');
+      await writePngFrames(frames, g.size, g.size, path.join(o.outDir, `${stem}-%03d.png`));
+      result.frames = frames.map((_, t) => path.join(o.outDir!, `${stem}-${String(t).padStart(3, '0')}.png`));
+      // The overlay clip with its own sound (the audio decoded for the clip's duration).
+      const clipAudio = await decodeAudio(file, { startSec, durationSec: clipSeconds, sampleRate: g.sampleRate });
+      result.video = path.join(o.outDir, `${stem}-gradcam.mp4`);
+      await encodeMp4({ path: result.video, width: g.size, height: g.size, fps: g.fps, sampleRate: g.sampleRate, frames, audio: clipAudio.samples });
+    }
+    return result;
+  } finally {
+    heatmap.dispose();
+    overlay.dispose();
+  }
+}
+
+/** The geometry a run was trained with (its config), with defaults for plain state dicts. */
+export function geometryFromConfig(config: Record<string, any> | undefined): ClipGeometry {
+  const video = config?.video ?? {};
+  const audio = config?.audio ?? {};
+  return {
+    frames: video.frames ?? 8,
+    fps: video.fps ?? 16,
+    size: video.size ?? 112,
+    audioSeconds: audio.seconds ?? 2,
+    sampleRate: audio.sampleRate ?? 24000,
+    hopSeconds: audio.hopSeconds ?? 0.02,
+    windowSeconds: audio.windowSeconds ?? 0.02,
+    freqBins: audio.freqBins ?? 129,
+  };
+}
