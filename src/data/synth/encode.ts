@@ -4,7 +4,6 @@
 // than encoding a short clip, so short clips are encoded in batches. A file appears under its final name
 // only once ffmpeg has succeeded.
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { rename, rm } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 
@@ -49,9 +48,12 @@ export function ffmpegEncodeArgs(format: VideoFormat, outPaths: string[]): strin
   return args;
 }
 
-/** Writes `chunk`, waiting for the pipe to drain when it is full; `aborted` rejects if ffmpeg goes away. */
+/**
+ * Writes `chunk`, waiting for the pipe to drain when it is full. A broken pipe is not reported here:
+ * `aborted` rejects when ffmpeg goes away, with the reason ffmpeg gave rather than a bare EPIPE.
+ */
 async function writeAll(stream: Writable, chunk: Uint8Array, aborted: Promise<never>): Promise<void> {
-  if (!stream.write(chunk)) await Promise.race([once(stream, 'drain'), aborted]);
+  if (!stream.write(chunk)) await Promise.race([new Promise<void>((resolve) => stream.once('drain', resolve)), aborted]);
 }
 
 /** Encodes several videos of one format with one ffmpeg process. */
@@ -71,7 +73,7 @@ export async function encodeMp4s(format: VideoFormat, items: EncodeItem[]): Prom
     child.once('close', (code) => resolve(code));
   });
   const aborted = exited.then(
-    (code) => Promise.reject(new Error(`ffmpeg exited (code ${code}) before all frames were written: ${stderr.trim()}`)),
+    (code) => Promise.reject(new Error(`ffmpeg exited (code ${code}) before all frames of ${items.map((i) => i.path).join(', ')} were written: ${stderr.trim()}`)),
     (error: Error) => Promise.reject(new Error(`cannot run ffmpeg (${error.message}); is it installed and on PATH?`)),
   );
   aborted.catch(() => undefined);

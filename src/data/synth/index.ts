@@ -11,5 +11,5 @@ export { sampleScene, type SceneSpec, type SceneOptions, type ObjectSpec, type S
 export { FrameRenderer, soundingBoxes, type Box } from './render-video.js';
 export { renderSoundtrack } from './render-audio.js';
 export { groundTruthPath, type VideoGroundTruth } from './ground-truth.js';
-export { encodeMp4, type EncodeOptions } from './encode.js';
+export { encodeMp4, encodeMp4s, ffmpegEncodeArgs, type EncodeOptions, type EncodeItem, type VideoFormat } from './encode.js';
 export { deriveSeed, Rng } from './prng.js';
