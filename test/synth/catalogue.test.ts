@@ -94,6 +94,8 @@ test('the plan balances classes, stratifies folds by class, and keeps a long vid
   assert.ok(longs.every((v) => v.file === `long/${v.group}.mp4` && v.durationSec === 60));
   assert.ok(clips.every((v) => v.file === `clips/${v.group}.mp4`));
   assert.deepEqual(planWorld(o), plan, 'the plan is a function of the options');
+  const tiny = planWorld(resolveWorldOptions({ out: '/nowhere', videos: 8, classes: 8, longVideos: 0 }));
+  assert.deepEqual(tiny.map((v) => v.fold).sort(), [1, 1, 2, 2, 3, 3, 4, 5], 'one clip per class still fills every fold');
   assert.notDeepEqual(planWorld({ ...o, seed: 1 }).map((v) => v.classId), plan.map((v) => v.classId));
 });
 

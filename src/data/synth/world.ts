@@ -52,9 +52,12 @@ export function planWorld(o: WorldOptions): PlannedVideo[] {
   const clipClasses = new Rng(deriveSeed(o.seed, 'clip-classes')).shuffled(Array.from({ length: o.videos }, (_, i) => i % classes.length));
   const foldRng = new Rng(deriveSeed(o.seed, 'folds'));
   const clipFold = new Array<number>(o.videos);
+  // Deal the clips of each class round the folds; the dealer carries on from class to class, so that a
+  // world with fewer clips per class than folds still fills every fold.
+  let dealt = 0;
   for (const cls of classes) {
     const members = clipClasses.flatMap((c, i) => (c === cls.id ? [i] : []));
-    foldRng.shuffled(members).forEach((clip, rank) => (clipFold[clip] = (rank % NUM_FOLDS) + 1));
+    for (const clip of foldRng.shuffled(members)) clipFold[clip] = (dealt++ % NUM_FOLDS) + 1;
   }
   const clipDigits = Math.max(4, String(o.videos - 1).length);
   for (let i = 0; i < o.videos; i++) {
