@@ -51,7 +51,7 @@ test('the report of a complete run renders every section in headless Chromium', 
   const runDir = path.join(dir, 'run');
   const browser = await launch();
   try {
-    writeFullRun(runDir);
+    await writeFullRun(runDir);
     // A small embedding limit: thumbnails are embedded as data: URIs, the video is linked by relative path.
     const reportPath = await buildReport(runDir, { embedLimitBytes: 4096 });
     const { page, errors, failedRequests, dialogs } = await open(browser, reportPath);

@@ -22,7 +22,7 @@ function section(htmlText: string, id: string): string {
 test('a complete run builds one self-contained file with every section', async () => {
   const dir = tempDir();
   try {
-    writeFullRun(dir);
+    await writeFullRun(dir);
     const output = await buildReport(dir);
     assert.equal(output, path.join(dir, 'report.html'));
     const page = readFileSync(output, 'utf8');
@@ -49,10 +49,10 @@ test('a complete run builds one self-contained file with every section', async (
   }
 });
 
-test('file names, labels and config values with markup are escaped everywhere', () => {
+test('file names, labels and config values with markup are escaped everywhere', async () => {
   const dir = tempDir();
   try {
-    writeFullRun(dir);
+    await writeFullRun(dir);
     const page = renderReport(dir).html;
     assert.equal((page.match(/<script/gi) ?? []).length, 1, 'only the report\'s own script element');
     assert.equal((page.match(/<img /g) ?? []).length, 9, 'no image element from a label');
