@@ -23,6 +23,8 @@ import { TSNE_MAX_POINTS } from './tsne.js';
 export interface ReportOptions {
   /** Media files up to this size are embedded in the page as data: URIs; larger ones are linked (default 512 KiB). */
   embedLimitBytes?: number;
+  /** Once this much media is embedded, the rest is linked (default 24 MiB). */
+  embedTotalBytes?: number;
   /** Seed of the t-SNE layout (default 0): the same run gives the same map. */
   seed?: number;
   /** Raw embeddings beyond this many clips are sampled (with the seed) before t-SNE; at most 2000 (default). */
@@ -56,7 +58,7 @@ export function renderReport(runDir: string, options: ReportOptions = {}): Rende
   const run = loadRun(dir);
   const context: SectionContext = {
     runDir: dir,
-    media: new MediaResolver(dir, { embedLimitBytes: options.embedLimitBytes ?? 512 * 1024 }),
+    media: new MediaResolver(dir, { embedLimitBytes: options.embedLimitBytes ?? 512 * 1024, embedTotalBytes: options.embedTotalBytes }),
     seed: options.seed ?? 0,
     embeddingMaxPoints: Math.min(options.embeddingMaxPoints ?? TSNE_MAX_POINTS, TSNE_MAX_POINTS),
     tsneIterations: options.tsneIterations ?? 1000,

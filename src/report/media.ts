@@ -35,11 +35,14 @@ export type MediaSource =
 export interface MediaOptions {
   /** Files up to this size are embedded as data: URIs; larger ones are linked by relative path. */
   embedLimitBytes: number;
+  /** Once this much has been embedded, further files are linked, so that the page stays light (default 24 MiB). */
+  embedTotalBytes?: number;
 }
 
 export class MediaResolver {
   private readonly root: string;
   private readonly cache = new Map<string, MediaSource>();
+  private embeddedBytes = 0;
 
   constructor(runDir: string, private readonly options: MediaOptions) {
     this.root = realpathSync(runDir);
@@ -69,7 +72,9 @@ export class MediaResolver {
     const type = MIME_TYPES[path.extname(real).toLowerCase()];
     const kind = type?.kind ?? 'other';
     const playable = type?.playable ?? false;
-    if (type && playable && stats.size <= this.options.embedLimitBytes) {
+    const budget = this.options.embedTotalBytes ?? 24 * 1024 * 1024;
+    if (type && playable && stats.size <= this.options.embedLimitBytes && this.embeddedBytes + stats.size <= budget) {
+      this.embeddedBytes += stats.size;
       const url = `data:${type.mime};base64,${readFileSync(real).toString('base64')}`;
       return { ok: true, url, kind, embedded: true, playable };
     }

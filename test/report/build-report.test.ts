@@ -176,3 +176,21 @@ test('a resumed run that logged steps again shows the later values once', () => 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('media beyond the total embedding budget are linked instead', async () => {
+  const dir = tempDir();
+  try {
+    await writeFullRun(dir);
+    // Each thumbnail is a few hundred bytes to a few KiB: a 3 KiB budget embeds the first ones only.
+    const page = renderReport(dir, { embedTotalBytes: 3 * 1024 }).html;
+    const sources = [...page.matchAll(/<img src="([^"]+)"/g)].map((m) => m[1]);
+    assert.equal(sources.length, 9);
+    const embedded = sources.filter((s) => s.startsWith('data:'));
+    assert.ok(embedded.length > 0 && embedded.length < 9, `${embedded.length} of 9 embedded`);
+    const bytes = embedded.reduce((sum, s) => sum + Buffer.from(s.slice(s.indexOf(',') + 1), 'base64').length, 0);
+    assert.ok(bytes <= 3 * 1024, `${bytes} bytes embedded`);
+    for (const s of sources.filter((u) => !u.startsWith('data:'))) assert.match(s, /^(thumbs|heatmaps)\/[\w.-]+\.(png|jpg)$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
