@@ -8,6 +8,10 @@ export interface LabelRow {
   label: string;
   fold?: number;
   group?: string;
+  /** 'train' / 'test' when the CSV has a split column (the synthetic world's). */
+  split?: string;
+  /** A readable class name when the CSV has a class_name column. */
+  labelName?: string;
 }
 
 /** Splits one CSV line, honouring double quotes ("a,b" and "" for a quote). */
@@ -38,15 +42,25 @@ export function parseLabelsCsv(text: string, source = 'labels.csv'): LabelRow[] 
   const rows: LabelRow[] = [];
   const seen = new Map<string, number>();
   const lines = text.split(/\r?\n/);
+  // Without a header the columns are file,label,fold,group; a header may name them in any order and add
+  // split and class_name.
+  let columns: Record<string, number> = { file: 0, label: 1, fold: 2, group: 3 };
   lines.forEach((raw, i) => {
     const lineNo = i + 1;
     if (raw.trim() === '' || raw.trimStart().startsWith('#')) return;
     const fields = splitCsvLine(raw);
-    if (rows.length === 0 && seen.size === 0 && fields[0].toLowerCase() === 'file') return; // header
+    if (rows.length === 0 && seen.size === 0 && fields[0].toLowerCase() === 'file') {
+      columns = Object.fromEntries(fields.map((name, k) => [name.toLowerCase(), k]));
+      if (columns.label === undefined) throw new Error(`${source}:${lineNo}: the header has no 'label' column`);
+      return;
+    }
     if (fields.length < 2) {
       throw new Error(`${source}:${lineNo}: expected 'file,label[,fold[,group]]', got ${fields.length} field(s): ${raw}`);
     }
-    const [file, label, foldText, group] = fields;
+    const column = (name: string) => (columns[name] === undefined ? undefined : fields[columns[name]]);
+    const [file, label, foldText, group] = [column('file')!, column('label')!, column('fold'), column('group')];
+    const split = column('split');
+    const labelName = column('class_name');
     if (!file) throw new Error(`${source}:${lineNo}: empty file name`);
     if (!label) throw new Error(`${source}:${lineNo}: empty label for '${file}'`);
     let fold: number | undefined;
@@ -57,7 +71,7 @@ export function parseLabelsCsv(text: string, source = 'labels.csv'): LabelRow[] 
     const previous = seen.get(file);
     if (previous !== undefined) throw new Error(`${source}:${lineNo}: '${file}' is already labelled on line ${previous}`);
     seen.set(file, lineNo);
-    rows.push({ file, label, ...(fold !== undefined ? { fold } : {}), ...(group ? { group } : {}) });
+    rows.push({ file, label, ...(fold !== undefined ? { fold } : {}), ...(group ? { group } : {}), ...(split ? { split } : {}), ...(labelName ? { labelName } : {}) });
   });
   return rows;
 }

@@ -1,0 +1,100 @@
+// The evaluation of an audio-visual model on a labelled video set with a train/test split: linear probes
+// per block of both encoders (clip@1 and video@1), cross-modal retrieval and k-NN on held-out videos.
+import type { AVModel } from '../models/index.js';
+import { readLabelsCsv } from '../data/labels.js';
+import { probeMedia } from '../media/probe.js';
+import path from 'node:path';
+import { extractAVFeatures, type AVFeatures } from './av-features.js';
+import { linearProbe } from './linear-probe.js';
+import { crossModalRetrieval, type RetrievalScores } from './retrieval.js';
+import type { FeatureMatrix } from './svm.js';
+import type { ClipGeometry } from './localize.js';
+import type { ProtocolSample } from './svm-protocol.js';
+
+export interface LabelledVideo {
+  path: string;
+  durationSec: number;
+  label: number;
+  labelName: string;
+  split: 'train' | 'test';
+  group: string;
+}
+
+/** Videos of a labels CSV (file,label,fold,group,...,split): split 'test', or fold 1 without a split column. */
+export async function readLabelledVideos(labelsCsv: string): Promise<LabelledVideo[]> {
+  const rows = readLabelsCsv(labelsCsv);
+  const names = [...new Set(rows.map((r) => r.label))].sort((a, b) => (Number(a) - Number(b)) || a.localeCompare(b));
+  const out: LabelledVideo[] = [];
+  for (const r of rows) {
+    const file = path.resolve(path.dirname(labelsCsv), r.file);
+    const info = await probeMedia(file, { verifyEnd: false });
+    out.push({
+      path: file,
+      durationSec: info.durationSec,
+      label: names.indexOf(r.label),
+      labelName: r.labelName ?? r.label,
+      split: r.split ? (r.split === 'test' ? 'test' : 'train') : r.fold === 1 ? 'test' : 'train',
+      group: r.group ?? r.file,
+    });
+  }
+  return out;
+}
+
+export interface BlockScores {
+  clip: number;
+  video: number;
+}
+
+export interface AVEvaluation {
+  probe: { video: Record<string, BlockScores>; audio: Record<string, BlockScores> };
+  retrieval: { v2a: RetrievalScores; a2v: RetrievalScores; n: number };
+  /** Per test video: mean clip embeddings (unit norm), for maps and retrieval examples. */
+  testEmbeddings: { video: FeatureMatrix; audio: FeatureMatrix; videos: LabelledVideo[] };
+}
+
+/** Mean of each video's clip rows, L2-normalised. */
+function perVideoMean(m: FeatureMatrix, videoOfClip: Int32Array, videos: number[]): FeatureMatrix {
+  const out = new Float32Array(videos.length * m.cols);
+  videos.forEach((v, row) => {
+    for (let c = 0; c < videoOfClip.length; c++) {
+      if (videoOfClip[c] !== v) continue;
+      for (let j = 0; j < m.cols; j++) out[row * m.cols + j] += m.data[c * m.cols + j];
+    }
+    let norm = 0;
+    for (let j = 0; j < m.cols; j++) norm += out[row * m.cols + j] ** 2;
+    norm = Math.sqrt(norm) || 1;
+    for (let j = 0; j < m.cols; j++) out[row * m.cols + j] /= norm;
+  });
+  return { data: out, rows: videos.length, cols: m.cols };
+}
+
+export async function evaluateAV(
+  model: AVModel,
+  videos: LabelledVideo[],
+  geometry: ClipGeometry,
+  o: { clipsPerVideo?: number; probeSteps?: number; onProgress?: (done: number, total: number) => void; features?: AVFeatures } = {},
+): Promise<AVEvaluation & { features: AVFeatures }> {
+  const features = o.features ?? (await extractAVFeatures(model, videos, geometry, { clipsPerVideo: o.clipsPerVideo, onProgress: o.onProgress }));
+  const samples: ProtocolSample[] = videos.map((v) => ({ label: v.label, fold: v.split === 'test' ? 1 : 2, group: v.group }));
+  const train = videos.flatMap((v, i) => (v.split === 'train' ? [i] : []));
+  const test = videos.flatMap((v, i) => (v.split === 'test' ? [i] : []));
+  const numClasses = Math.max(...videos.map((v) => v.label)) + 1;
+  const probeBlocks = (blocks: Map<string, FeatureMatrix>) => {
+    const out: Record<string, BlockScores> = {};
+    for (const [name, m] of blocks) {
+      if (name === 'embedding') continue;
+      const fit = linearProbe(samples, { features: m, sampleOfClip: features.videoOfClip }, train, test, numClasses, { steps: o.probeSteps ?? 200 });
+      out[name] = { clip: fit.clipAccuracy, video: fit.videoAccuracy };
+    }
+    return out;
+  };
+  const video = perVideoMean(features.video.get('embedding')!, features.videoOfClip, test);
+  const audio = perVideoMean(features.audio.get('embedding')!, features.videoOfClip, test);
+  const retrieval = crossModalRetrieval(video, audio);
+  return {
+    probe: { video: probeBlocks(features.video), audio: probeBlocks(features.audio) },
+    retrieval: { v2a: retrieval.videoToAudio, a2v: retrieval.audioToVideo, n: retrieval.n },
+    testEmbeddings: { video, audio, videos: test.map((i) => videos[i]) },
+    features,
+  };
+}

@@ -1,0 +1,100 @@
+// Evaluation features of an audio-visual model on labelled videos: K uniformly spaced clips per video (whole
+// frame resized, no augmentation) with their aligned audio windows, through both frozen encoders in eval
+// mode; per block pooled features and the unit-norm embeddings of the heads, one row per clip.
+import * as T from '../tensor/index.js';
+import type { AVModel } from '../models/index.js';
+import { decodeVideoClip, decodeAudio } from '../media/decode.js';
+import { clipsToUnitTensor, normalizeVideo } from '../media/video-tensor.js';
+import { createAudioFrontend } from './audio-frontend.js';
+import { extractBlockFeatures, PROBE_VIDEO_POOLING, type BlockEncoder, type BlockPooling } from './features.js';
+import { uniformClipStarts } from './audio-clips.js';
+import type { FeatureMatrix } from './svm.js';
+import type { ClipGeometry } from './localize.js';
+
+export interface AVVideo {
+  path: string;
+  durationSec: number;
+}
+
+export interface AVFeatures {
+  video: Map<string, FeatureMatrix>;
+  audio: Map<string, FeatureMatrix>;
+  /** Index (into the videos list) of each clip row. */
+  videoOfClip: Int32Array;
+}
+
+/** Audio blocks max-pooled globally for probes, like the video ones. */
+export const PROBE_AUDIO_POOLING: Record<string, BlockPooling> = {
+  conv2x: { op: 'max', size: [4, 4] },
+  conv3x: { op: 'max', size: [3, 3] },
+  conv4x: { op: 'max', size: [2, 2] },
+  conv5x: { op: 'max', size: [1, 1] },
+  pool: 'flatten',
+};
+
+/** An encoder view that adds the head's unit-norm embedding as the block 'embedding'. */
+function withEmbedding(blocks: (x: T.Tensor) => Record<string, T.Tensor>, head: (pooled: T.Tensor) => T.Tensor, model: AVModel): BlockEncoder {
+  return {
+    forwardBlocks: (x) =>
+      T.tidy(() => {
+        const out = blocks(x);
+        out.embedding = T.functional.normalize(head(out.pool.flatten(1)), 2, 1);
+        return out;
+      }),
+    namedModules: () => model.namedModules(),
+    eval: () => model.eval(),
+  };
+}
+
+async function mapLimited<I, O>(items: I[], limit: number, fn: (item: I) => Promise<O>): Promise<O[]> {
+  const out: O[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]);
+      }
+    }),
+  );
+  return out;
+}
+
+export async function extractAVFeatures(
+  model: AVModel,
+  videos: AVVideo[],
+  g: ClipGeometry,
+  o: { clipsPerVideo?: number; batchSize?: number; workers?: number; onProgress?: (done: number, total: number) => void } = {},
+): Promise<AVFeatures> {
+  const k = o.clipsPerVideo ?? 2;
+  const clipSeconds = g.frames / g.fps;
+  const jobs = videos.flatMap((v, vi) => uniformClipStarts(v.durationSec, Math.max(clipSeconds, g.audioSeconds), k).map((start) => ({ vi, path: v.path, start, duration: v.durationSec })));
+  let done = 0;
+  const decoded = await mapLimited(jobs, o.workers ?? 3, async (job) => {
+    const audioStart = Math.max(0, Math.min(job.start + clipSeconds / 2 - g.audioSeconds / 2, job.duration - g.audioSeconds));
+    const [clip, audio] = await Promise.all([
+      decodeVideoClip(job.path, { startSec: job.start, numFrames: g.frames, fps: g.fps, outWidth: g.size, outHeight: g.size }),
+      decodeAudio(job.path, { startSec: audioStart, durationSec: g.audioSeconds, sampleRate: g.sampleRate }),
+    ]);
+    o.onProgress?.(++done, jobs.length);
+    return { pixels: clip.pixels, samples: audio.samples };
+  });
+  const frontend = createAudioFrontend({ sampleRate: g.sampleRate, windowSec: g.windowSeconds, hopSec: g.hopSeconds, freqBins: g.freqBins, frames: Math.round(g.audioSeconds / g.hopSeconds) });
+  const batchSize = o.batchSize ?? 32;
+  function* batches(kind: 'video' | 'audio'): Generator<T.Tensor> {
+    for (let s = 0; s < decoded.length; s += batchSize) {
+      const part = decoded.slice(s, s + batchSize);
+      if (kind === 'video') yield T.tidy(() => normalizeVideo(clipsToUnitTensor(part.map((d) => d.pixels), g.frames, g.size, g.size)));
+      else {
+        const flat = new Float32Array(part.length * part[0].samples.length);
+        part.forEach((d, i) => flat.set(d.samples, i * d.samples.length));
+        yield T.tidy(() => frontend.toInput(T.tensor(flat, [part.length, part[0].samples.length])));
+      }
+    }
+  }
+  const videoEncoder = withEmbedding((x) => model.video_model.forwardBlocks(x), (p) => model.video_proj.forward(p), model);
+  const audioEncoder = withEmbedding((x) => model.audio_model.forwardBlocks(x), (p) => model.audio_proj.forward(p), model);
+  const video = await extractBlockFeatures(videoEncoder, batches('video'), { ...PROBE_VIDEO_POOLING, embedding: 'flatten' });
+  const audio = await extractBlockFeatures(audioEncoder, batches('audio'), { ...PROBE_AUDIO_POOLING, embedding: 'flatten' });
+  return { video, audio, videoOfClip: Int32Array.from(jobs.map((j) => j.vi)) };
+}
