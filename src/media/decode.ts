@@ -1,0 +1,180 @@
+// Decoding with ffmpeg child processes: one pass per clip does the seek, the frame-rate conversion, the crop,
+// the resize and the flip, and streams raw pixels (rgb24) or samples (mono f32le) on stdout. No temporary
+// files; arguments are arrays (file names never reach a shell).
+import { endianness } from 'node:os';
+import { runProcess, lastErrorLine } from './child-processes.js';
+
+/** A crop box in displayed source pixels (after the rotation ffmpeg applies). */
+export interface CropBox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface VideoClipRequest {
+  startSec: number;
+  numFrames: number;
+  /** Output frame rate: frames are picked at startSec + k / fps (ffmpeg's fps filter, nearest frame). */
+  fps: number;
+  outWidth: number;
+  outHeight: number;
+  crop?: CropBox;
+  flip?: boolean;
+}
+
+export interface AudioRequest {
+  /** May be negative: the part before the file's start is silence. */
+  startSec: number;
+  durationSec: number;
+  sampleRate: number;
+}
+
+export interface DecodeOptions {
+  signal?: AbortSignal;
+  /** Decoder threads per ffmpeg process (default 1: parallelism comes from running several processes). */
+  threads?: number;
+  /** Kill ffmpeg after this long (default 60 s): a hung decode must not stall a training run. */
+  timeoutMs?: number;
+  ffmpeg?: string;
+}
+
+export interface DecodedVideoClip {
+  /** numFrames × outHeight × outWidth × 3, uint8 RGB, row-major. */
+  pixels: Uint8Array;
+  numFrames: number;
+  width: number;
+  height: number;
+  /** Frames ffmpeg delivered; the rest (paddedFrames) repeat the last one because the file ended early. */
+  decodedFrames: number;
+  paddedFrames: number;
+}
+
+export interface DecodedAudio {
+  /** Mono float32 at the requested rate, exactly round(durationSec × sampleRate) samples. */
+  samples: Float32Array;
+  sampleRate: number;
+  /** Samples of silence added because the window started before or ended after the file. */
+  paddedSamples: number;
+}
+
+/** Why a decode failed; `reason` is short and stable (for counts), `detail` says what ffmpeg said. */
+export class DecodeError extends Error {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+    readonly detail = '',
+  ) {
+    super(`${path}: ${reason}${detail ? ` (${detail})` : ''}`);
+    this.name = 'DecodeError';
+  }
+}
+
+if (endianness() !== 'LE') throw new Error('avid media decoding assumes a little-endian machine (f32le output)');
+
+function seconds(value: number): string {
+  return Math.max(0, value).toFixed(6);
+}
+
+function positiveInt(name: string, value: number): void {
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got ${value}`);
+}
+
+/** The ffmpeg filter chain of a clip request (exported for tests and for the cache key). */
+export function videoFilterChain(request: VideoClipRequest): string {
+  const filters = [`fps=${request.fps}`];
+  const c = request.crop;
+  if (c) filters.push(`crop=${Math.round(c.width)}:${Math.round(c.height)}:${Math.round(c.x)}:${Math.round(c.y)}`);
+  filters.push(`scale=${request.outWidth}:${request.outHeight}:flags=bilinear`);
+  if (request.flip) filters.push('hflip');
+  filters.push('format=rgb24');
+  return filters.join(',');
+}
+
+/**
+ * Decodes `numFrames` frames at `fps` from `startSec`, cropped, resized and optionally flipped. If the file
+ * ends before the clip does, the last frame is repeated and `paddedFrames` says how many; if no frame at all
+ * can be decoded, rejects with a DecodeError.
+ */
+export async function decodeVideoClip(path: string, request: VideoClipRequest, options: DecodeOptions = {}): Promise<DecodedVideoClip> {
+  positiveInt('numFrames', request.numFrames);
+  positiveInt('outWidth', request.outWidth);
+  positiveInt('outHeight', request.outHeight);
+  if (!(request.fps > 0)) throw new Error(`fps must be > 0, got ${request.fps}`);
+  const c = request.crop;
+  if (c && !(c.width >= 1 && c.height >= 1 && c.x >= 0 && c.y >= 0)) {
+    throw new Error(`invalid crop box ${JSON.stringify(c)}: width and height must be ≥ 1 and x, y ≥ 0`);
+  }
+  const frameBytes = request.outWidth * request.outHeight * 3;
+  const pixels = new Uint8Array(frameBytes * request.numFrames);
+  const args = [
+    '-nostdin', '-hide_banner', '-v', 'error',
+    '-threads', String(options.threads ?? 1),
+    // Before -i: a fast keyframe seek, then decoding (accurately) up to the requested time.
+    '-ss', seconds(request.startSec),
+    '-i', `file:${path}`,
+    '-map', '0:v:0', '-an', '-sn', '-dn',
+    '-filter_threads', '1',
+    '-vf', videoFilterChain(request),
+    '-frames:v', String(request.numFrames),
+    '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1',
+  ];
+  const result = await runProcess(options.ffmpeg ?? 'ffmpeg', args, { signal: options.signal, timeoutMs: options.timeoutMs ?? 60_000, stdoutInto: pixels });
+  if (result.timedOut) throw new DecodeError(path, 'decode timed out', `after ${(options.timeoutMs ?? 60_000) / 1000} s`);
+  const decodedFrames = Math.min(request.numFrames, Math.floor(result.stdoutBytes / frameBytes));
+  if (decodedFrames === 0) {
+    const said = lastErrorLine(result.stderr);
+    if (/matches no streams/.test(result.stderr)) throw new DecodeError(path, 'no video stream');
+    if (result.exitCode === 0) throw new DecodeError(path, 'no frames', `nothing to decode from ${request.startSec.toFixed(2)} s`);
+    throw new DecodeError(path, 'unreadable', said || `ffmpeg exited with ${result.exitCode ?? result.signal}`);
+  }
+  const last = pixels.subarray((decodedFrames - 1) * frameBytes, decodedFrames * frameBytes);
+  for (let f = decodedFrames; f < request.numFrames; f++) pixels.set(last, f * frameBytes);
+  return {
+    pixels,
+    numFrames: request.numFrames,
+    width: request.outWidth,
+    height: request.outHeight,
+    decodedFrames,
+    paddedFrames: request.numFrames - decodedFrames,
+  };
+}
+
+/**
+ * Decodes `durationSec` of audio from `startSec`, downmixed to mono and resampled to `sampleRate`, as
+ * float32. The result has exactly round(durationSec × sampleRate) samples: silence fills whatever lies
+ * outside the file. Rejects with a DecodeError when the file has no audio or it cannot be read.
+ */
+export async function decodeAudio(path: string, request: AudioRequest, options: DecodeOptions = {}): Promise<DecodedAudio> {
+  positiveInt('sampleRate', request.sampleRate);
+  if (!(request.durationSec > 0)) throw new Error(`durationSec must be > 0, got ${request.durationSec}`);
+  const total = Math.round(request.durationSec * request.sampleRate);
+  const samples = new Float32Array(total);
+  // A window that starts before the file: silence first, then the file from 0.
+  const leading = Math.min(total, Math.max(0, Math.round(-request.startSec * request.sampleRate)));
+  const wanted = total - leading;
+  let decoded = 0;
+  if (wanted > 0) {
+    const target = new Uint8Array(samples.buffer, leading * 4, wanted * 4);
+    const args = [
+      '-nostdin', '-hide_banner', '-v', 'error',
+      '-threads', String(options.threads ?? 1),
+      '-ss', seconds(request.startSec),
+      '-i', `file:${path}`,
+      '-map', '0:a:0', '-vn', '-sn', '-dn',
+      '-ac', '1', '-ar', String(request.sampleRate),
+      // A few samples more than needed, so the resampler's rounding never leaves the last one empty.
+      '-t', seconds(wanted / request.sampleRate + 0.01),
+      '-f', 'f32le', 'pipe:1',
+    ];
+    const result = await runProcess(options.ffmpeg ?? 'ffmpeg', args, { signal: options.signal, timeoutMs: options.timeoutMs ?? 60_000, stdoutInto: target });
+    if (result.timedOut) throw new DecodeError(path, 'decode timed out', `after ${(options.timeoutMs ?? 60_000) / 1000} s`);
+    decoded = Math.min(wanted, Math.floor(result.stdoutBytes / 4));
+    if (result.exitCode !== 0) {
+      const said = lastErrorLine(result.stderr);
+      if (/matches no streams/.test(result.stderr)) throw new DecodeError(path, 'no audio stream');
+      if (decoded === 0) throw new DecodeError(path, 'unreadable', said || `ffmpeg exited with ${result.exitCode ?? result.signal}`);
+    }
+  }
+  return { samples, sampleRate: request.sampleRate, paddedSamples: total - decoded };
+}
