@@ -94,6 +94,8 @@ template <class F>
 auto guarded(Group& g, const char* op, F&& body) -> decltype(body()) {
   try {
     return body();
+  } catch (const std::invalid_argument&) {
+    throw;  // a check every rank made alike on exchanged metadata: the group itself is still in step
   } catch (const c10::Error& e) {
     g.broken = describeFailure(g, op, e.what_without_backtrace());
   } catch (const std::exception& e) {
