@@ -77,7 +77,11 @@ std::string describeFailure(const Group& g, const char* op, const std::string& c
   std::ostringstream out;
   out << "distributed " << op << " failed on rank " << g.rank << " of " << g.worldSize << " (" << g.backend
       << ", timeout " << g.timeout.count() << " ms): ";
-  if (cause.find("imed out") != std::string::npos || cause.find("imeout") != std::string::npos) {
+  bool timedOut = cause.find("imed out") != std::string::npos || cause.find("imeout") != std::string::npos;
+  if (timedOut && std::string(op) == "init") {
+    out << "not every rank joined the rendezvous within the timeout (are all ranks started, with the same "
+           "MASTER_ADDR and MASTER_PORT, and is rank 0 reachable there?): ";
+  } else if (timedOut) {
     out << "no answer from the other ranks within the timeout (a peer may have died, stalled, or called a "
            "different collective): ";
   } else if (cause.find("Connection closed by peer") != std::string::npos ||
@@ -232,6 +236,8 @@ Napi::Value distInit(Args& a) {
     throw std::invalid_argument("initProcessGroup: rank must be in [0, " + std::to_string(worldSize - 1) + "], got " + std::to_string(rank));
   if (port < 1 || port > 65535) throw std::invalid_argument("initProcessGroup: masterPort must be in [1, 65535], got " + std::to_string(port));
   if (timeoutMs < 1) throw std::invalid_argument("initProcessGroup: timeoutMs must be positive, got " + std::to_string(timeoutMs));
+  if (backend != "gloo" && backend != "nccl")
+    throw std::invalid_argument("initProcessGroup: unknown distributed backend '" + backend + "' (allowed: gloo, nccl)");
 
   std::lock_guard<std::mutex> lock(groupMutex);
   if (group) throw std::runtime_error("initProcessGroup: a process group already exists on rank " + std::to_string(group->rank) + " (call destroy first)");
