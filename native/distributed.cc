@@ -212,6 +212,9 @@ c10::intrusive_ptr<c10d::ProcessGroup> createGroup(const std::string& backend, c
   }
   if (backend == "nccl") {
 #ifdef AVID_WITH_NCCL
+    // Without blocking wait, NCCL's wait() only orders CUDA streams and a dead peer is noticed by a
+    // watchdog much later; blocking wait makes wait(timeout) fail within the timeout, as Gloo does.
+    setenv("NCCL_BLOCKING_WAIT", "1", 0);
     auto options = c10d::ProcessGroupNCCL::Options::create();
     options->timeout = timeout;
     return c10::make_intrusive<c10d::ProcessGroupNCCL>(store, rank, worldSize, options);
@@ -301,15 +304,26 @@ Napi::Value distBackends(Args& a) {
   return list;
 }
 
-// (tensors[], average, bucketBytes): sums (or averages) every tensor across ranks, in place.
-Napi::Value distAllReduce(Args& a) {
-  std::vector<at::Tensor> tensors = a.tensors(0);
-  bool average = a.flagOr(1, false);
+// An all-reduce in flight: its buckets are being exchanged by Gloo's threads (or on NCCL's stream) while the
+// JavaScript thread goes on; finishing it waits, averages and copies the results back into the tensors.
+struct PendingAllReduce {
+  std::vector<at::Tensor> tensors;
+  std::vector<Bucket> buckets;
+  std::vector<c10::intrusive_ptr<c10d::Work>> works;
+  bool average = false;
+  bool finished = false;
+};
+
+const napi_type_tag kPendingTag = {0x6176696470656e64ULL, 0x696e67726564756cULL};
+
+std::unique_ptr<PendingAllReduce> startAllReduce(Args& a, Group& g) {
+  auto pending = std::make_unique<PendingAllReduce>();
+  pending->tensors = a.tensors(0);
+  pending->average = a.flagOr(1, false);
   int64_t bucketBytes = a.i64Or(2, 25 << 20);
-  std::lock_guard<std::mutex> lock(groupMutex);
-  Group& g = requireGroup("allReduce");
+  const auto& tensors = pending->tensors;
   checkTensors(tensors, "allReduce");
-  if (average) {
+  if (pending->average) {
     for (size_t i = 0; i < tensors.size(); ++i) {
       if (!at::isFloatingType(tensors[i].scalar_type()) && !at::isComplexType(tensors[i].scalar_type()))
         throw std::invalid_argument("allReduce: averaging needs floating-point tensors; tensor " + std::to_string(i) + " is " + dtypeName(tensors[i].scalar_type()));
@@ -317,21 +331,63 @@ Napi::Value distAllReduce(Args& a) {
   }
   at::NoGradGuard noGrad;
   guarded(g, "allReduce", [&] {
-    auto buckets = makeBuckets(tensors, bucketBytes, true);
-    std::vector<c10::intrusive_ptr<c10d::Work>> works;
-    for (auto& b : buckets) {
+    pending->buckets = makeBuckets(tensors, bucketBytes, true);
+    for (auto& b : pending->buckets) {
       std::vector<at::Tensor> one{b.flat};
       c10d::AllreduceOptions opts;
       opts.reduceOp = c10d::ReduceOp::SUM;
       opts.timeout = g.timeout;
-      works.push_back(g.pg->allreduce(one, opts));
-    }
-    waitAll(g, works);
-    for (auto& b : buckets) {
-      if (average) b.flat.div_(g.worldSize);
-      scatterBack(tensors, b);
+      pending->works.push_back(g.pg->allreduce(one, opts));
     }
   });
+  return pending;
+}
+
+void finishAllReduce(Group& g, PendingAllReduce& pending) {
+  if (pending.finished) throw std::invalid_argument("allReduce: this pending all-reduce was already waited for");
+  pending.finished = true;
+  at::NoGradGuard noGrad;
+  guarded(g, "allReduce", [&] {
+    waitAll(g, pending.works);
+    for (auto& b : pending.buckets) {
+      if (pending.average) b.flat.div_(g.worldSize);
+      scatterBack(pending.tensors, b);
+    }
+  });
+  pending.buckets.clear();
+  pending.works.clear();
+  pending.tensors.clear();
+}
+
+// (tensors[], average, bucketBytes): sums (or averages) every tensor across ranks, in place.
+Napi::Value distAllReduce(Args& a) {
+  std::lock_guard<std::mutex> lock(groupMutex);
+  Group& g = requireGroup("allReduce");
+  auto pending = startAllReduce(a, g);
+  finishAllReduce(g, *pending);
+  return a.undefined();
+}
+
+// Same arguments; returns a pending handle at once, for distAllReduceWait: communication overlaps whatever
+// the caller computes meanwhile (which must not touch these tensors). Every rank must start its collectives
+// in the same order.
+Napi::Value distAllReduceStart(Args& a) {
+  std::lock_guard<std::mutex> lock(groupMutex);
+  Group& g = requireGroup("allReduce");
+  auto pending = startAllReduce(a, g);
+  // A handle dropped without waiting: the works keep their buffers alive, so freeing it is safe.
+  auto external = Napi::External<PendingAllReduce>::New(a.env, pending.release(), [](Napi::Env, PendingAllReduce* p) { delete p; });
+  external.TypeTag(&kPendingTag);
+  return external;
+}
+
+Napi::Value distAllReduceWait(Args& a) {
+  Napi::Value v = a.at(0);
+  if (!v.IsExternal() || !v.As<Napi::External<PendingAllReduce>>().CheckTypeTag(&kPendingTag))
+    throw std::invalid_argument("allReduce wait: argument 0 is not a pending all-reduce");
+  std::lock_guard<std::mutex> lock(groupMutex);
+  Group& g = requireGroup("allReduce");
+  finishAllReduce(g, *v.As<Napi::External<PendingAllReduce>>().Data());
   return a.undefined();
 }
 
@@ -454,6 +510,8 @@ void registerDistributed(Napi::Env env, Napi::Object exports) {
   def(env, exports, "distInfo", distInfo);
   def(env, exports, "distBackends", distBackends);
   def(env, exports, "distAllReduce", distAllReduce);
+  def(env, exports, "distAllReduceStart", distAllReduceStart);
+  def(env, exports, "distAllReduceWait", distAllReduceWait);
   def(env, exports, "distBroadcast", distBroadcast);
   def(env, exports, "distAllGather", distAllGather);
   def(env, exports, "distBarrier", distBarrier);

@@ -4,6 +4,7 @@
 import { native } from '../tensor/native.js';
 import { Tensor } from '../tensor/tensor.js';
 import { zeros } from '../tensor/creation.js';
+import { keep } from '../tensor/scope.js';
 
 /** Gradients and parameters travel in flat buffers of at most this many bytes (PyTorch DDP's default). */
 export const DEFAULT_BUCKET_BYTES = 25 * 1024 * 1024;
@@ -21,6 +22,25 @@ export function allReduce(tensors: Tensor[], options: AllReduceOptions = {}): vo
     options.average ?? false,
     options.bucketBytes ?? DEFAULT_BUCKET_BYTES,
   );
+}
+
+/** An all-reduce in flight; wait() blocks until it is done and the results are in the tensors. */
+export interface PendingAllReduce {
+  wait(): void;
+}
+
+/**
+ * Starts allReduce and returns at once: the exchange runs on c10d's threads while this thread computes
+ * something else (which must not read or write these tensors), then wait() finishes it. Every rank must start
+ * its collectives in the same order.
+ */
+export function allReduceAsync(tensors: Tensor[], options: AllReduceOptions = {}): PendingAllReduce {
+  const pending = native.distAllReduceStart(
+    tensors.map((t) => t.handle),
+    options.average ?? false,
+    options.bucketBytes ?? DEFAULT_BUCKET_BYTES,
+  );
+  return { wait: () => native.distAllReduceWait(pending) };
 }
 
 /** Anything that owns parameters: a plain list, or a module-like object with parameters() (and buffers()). */
@@ -42,7 +62,14 @@ function tensorsOf(source: ParameterSource, withBuffers: boolean): Tensor[] {
  * that every rank exchanges the same buffers.
  */
 export function allReduceGradients(params: ParameterSource, options: AllReduceOptions = {}): void {
+  allReduceGradientsAsync(params, options).wait();
+}
+
+/** allReduceGradients started in the background (see allReduceAsync); the gradients are final after wait(). */
+export function allReduceGradientsAsync(params: ParameterSource, options: AllReduceOptions = {}): PendingAllReduce {
   const grads: Tensor[] = [];
+  // These handles alias the parameters' gradients; disposing them frees the handles, not the gradients.
+  const release = () => grads.forEach((g) => g.dispose());
   try {
     for (const p of tensorsOf(params, false)) {
       if (!p.requiresGrad) continue;
@@ -53,12 +80,21 @@ export function allReduceGradients(params: ParameterSource, options: AllReduceOp
         zero.dispose();
         g = p.grad!;
       }
-      grads.push(g);
+      grads.push(keep(g));
     }
-    allReduce(grads, { average: options.average ?? true, bucketBytes: options.bucketBytes });
-  } finally {
-    // These handles alias the parameters' gradients; disposing them frees the handles, not the gradients.
-    for (const g of grads) g.dispose();
+    const pending = allReduceAsync(grads, { average: options.average ?? true, bucketBytes: options.bucketBytes });
+    return {
+      wait: () => {
+        try {
+          pending.wait();
+        } finally {
+          release();
+        }
+      },
+    };
+  } catch (error) {
+    release();
+    throw error;
   }
 }
 

@@ -14,11 +14,14 @@ export {
 } from './process-group.js';
 export {
   allReduce,
+  allReduceAsync,
   allReduceGradients,
+  allReduceGradientsAsync,
   broadcast,
   broadcastParameters,
   allGatherTensor,
   DEFAULT_BUCKET_BYTES,
   type AllReduceOptions,
+  type PendingAllReduce,
   type ParameterSource,
 } from './collectives.js';

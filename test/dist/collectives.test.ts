@@ -29,6 +29,8 @@ test('allReduce, broadcast, allGather and barrier across 2 processes', { skip },
     assert.deepEqual(got.raggedShape, [3, 3]);
     assert.deepEqual(got.ragged, [1, 1, 1, 2, 2, 2, 2, 2, 2]);
     assert.deepEqual(got.scalar, [0.5, 1.5]);
+    assert.deepEqual(got.overlapped, [1.5, 1.5], 'async all-reduce: (1 + 2) / 2 everywhere');
+    assert.deepEqual(got.during, [0, 7], 'a collective issued while the all-reduce was in flight');
     const other = 1 - r.rank;
     assert.match(String(got.mismatch), new RegExp(`allGather: rank ${other} sent a tensor of dtype float32 and shape \\[2, ${other + 1}\\]`));
     assert.equal(got.leaked, 0, 'live tensor count unchanged');

@@ -37,8 +37,16 @@ const result = T.tidy(() => {
   const ragged = dist.allGatherTensor(T.full([rank + 1, 3], rank + 1, { dtype: 'int64' }));
   const scalar = dist.allGatherTensor(T.scalar(rank + 0.5));
 
+  // an all-reduce in flight while another collective runs, finished afterwards
+  const overlapped = T.full([1000], rank + 1);
+  const pending = dist.allReduceAsync([overlapped], { average: true });
+  const during = dist.allGatherTensor(T.full([1], rank * 7));
+  pending.wait();
+
   dist.barrier();
   return {
+    overlapped: [overlapped.min().item(), overlapped.max().item()],
+    during: during.toArray(),
     ...sums,
     mean: m.toArray(),
     broadcastP: p.toArray(),
