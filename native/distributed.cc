@@ -23,7 +23,7 @@
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 
-#if __has_include(<gloo/algorithm.h>)
+#if __has_include(<gloo/algorithm.h>) && !defined(AVID_NO_GLOO)
 #define AVID_WITH_GLOO 1
 #ifndef USE_C10D_GLOO
 #define USE_C10D_GLOO
