@@ -13,6 +13,7 @@
 #include "common.h"
 
 #include <ATen/core/grad_mode.h>
+#include <torch/csrc/autograd/custom_function.h>
 
 #include <chrono>
 #include <memory>
@@ -419,6 +420,46 @@ Napi::Value distBroadcast(Args& a) {
   return a.undefined();
 }
 
+// Sum across ranks that autograd can differentiate: the gradient of every rank's input is the sum of all
+// ranks' output gradients (each rank's output feeds every rank's loss). The building block of synchronised
+// batch norm, whose statistics are all-reduced in the forward pass and whose backward then all-reduces the
+// statistics' gradients. Backward passes run in graph order, the same on every rank for the same model.
+void allReduceSumNow(Group& g, const at::Tensor& flat, const char* op) {
+  guarded(g, op, [&] {
+    std::vector<at::Tensor> one{flat};
+    c10d::AllreduceOptions opts;
+    opts.reduceOp = c10d::ReduceOp::SUM;
+    opts.timeout = g.timeout;
+    std::vector<c10::intrusive_ptr<c10d::Work>> works{g.pg->allreduce(one, opts)};
+    waitAll(g, works);
+  });
+}
+
+struct AllReduceWithGrad : public torch::autograd::Function<AllReduceWithGrad> {
+  // Called with groupMutex held (from distAllReduceWithGrad).
+  static at::Tensor forward(torch::autograd::AutogradContext*, const at::Tensor& input) {
+    at::Tensor out = input.contiguous().clone();
+    allReduceSumNow(requireGroup("allReduceWithGrad"), out, "allReduceWithGrad");
+    return out;
+  }
+  // Called by the autograd engine during backward(), without the lock.
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext*, torch::autograd::variable_list grads) {
+    std::lock_guard<std::mutex> lock(groupMutex);
+    at::NoGradGuard noGrad;
+    at::Tensor g = grads[0].contiguous().clone();
+    allReduceSumNow(requireGroup("allReduceWithGrad backward"), g, "allReduceWithGrad backward");
+    return {g};
+  }
+};
+
+Napi::Value distAllReduceWithGrad(Args& a) {
+  at::Tensor input = a.tensor(0);
+  checkTensors({input}, "allReduceWithGrad");
+  std::lock_guard<std::mutex> lock(groupMutex);
+  requireGroup("allReduceWithGrad");
+  return a.ret(AllReduceWithGrad::apply(input));
+}
+
 constexpr int64_t kMaxGatherDims = 16;
 
 // (tensor, concat): every rank's tensor, in rank order. Trailing dimensions and dtype must agree across
@@ -513,6 +554,7 @@ void registerDistributed(Napi::Env env, Napi::Object exports) {
   def(env, exports, "distAllReduceStart", distAllReduceStart);
   def(env, exports, "distAllReduceWait", distAllReduceWait);
   def(env, exports, "distBroadcast", distBroadcast);
+  def(env, exports, "distAllReduceWithGrad", distAllReduceWithGrad);
   def(env, exports, "distAllGather", distAllGather);
   def(env, exports, "distBarrier", distBarrier);
 }

@@ -129,3 +129,12 @@ export function allGatherTensor(t: Tensor, options: { concat?: boolean } = {}): 
   if (concat) return Tensor.wrap(out);
   return (out as unknown[]).map((h) => Tensor.wrap(h as never));
 }
+
+/**
+ * The sum of `t` over all ranks as a new tensor that autograd differentiates: in backward(), each rank's
+ * input gradient is the sum of every rank's output gradient. Every rank must run the same forward and
+ * backward (the backward exchange happens inside backward()). Used by syncBatchNorm.
+ */
+export function allReduceWithGrad(t: Tensor): Tensor {
+  return Tensor.wrap(native.distAllReduceWithGrad(t.handle));
+}

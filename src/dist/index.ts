@@ -20,8 +20,10 @@ export {
   broadcast,
   broadcastParameters,
   allGatherTensor,
+  allReduceWithGrad,
   DEFAULT_BUCKET_BYTES,
   type AllReduceOptions,
   type PendingAllReduce,
   type ParameterSource,
 } from './collectives.js';
+export { syncBatchNorm, type SyncBatchNormOptions } from './sync-batch-norm.js';
