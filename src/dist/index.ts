@@ -27,3 +27,4 @@ export {
   type ParameterSource,
 } from './collectives.js';
 export { syncBatchNorm, type SyncBatchNormOptions } from './sync-batch-norm.js';
+export { shardIndices, type ShardOptions } from './shard.js';

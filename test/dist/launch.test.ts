@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { availableParallelism } from 'node:os';
 import { availableBackends } from '../../src/dist/index.js';
-import { repoRoot, workersDir } from './helpers.js';
+import { freePort, repoRoot, workersDir } from './helpers.js';
 import { run as launchCommand } from '../../src/cli/commands/launch.js';
 
 const skip = availableBackends().includes('gloo') ? false : 'the addon was built without Gloo (install libgloo-dev and rebuild)';
@@ -38,6 +38,20 @@ test('launch starts N ranks with torchrun variables and prefixed output', { skip
       `rank ${rank}'s line is missing from:\n${r.stdout}\n${r.stderr}`,
     );
   }
+});
+
+test('two launches as two "machines" (--nnodes 2 --node-rank 0/1) form one group over loopback', { skip }, async () => {
+  const master = `127.0.0.1:${await freePort()}`;
+  const nodes = await Promise.all(
+    [0, 1].map((node) => avid(['launch', '--nproc', '1', '--nnodes', '2', '--node-rank', String(node), '--master', master, '--script', '--', worker])),
+  );
+  nodes.forEach((r, node) => {
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(
+      r.stdout.includes(`[rank ${node}] rank=${node} local=0/1 world=2 sum=3 `),
+      `node ${node}: global rank ${node}, local rank 0, sum over both machines; got:\n${r.stdout}\n${r.stderr}`,
+    );
+  });
 });
 
 test('launch runs avid commands: `avid launch --nproc 2 -- launch --help`', async () => {
