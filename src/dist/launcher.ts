@@ -129,9 +129,12 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
         child.on('error', (error) => {
           stderr.write(`avid launch: rank ${rank} could not start: ${error.message}\n`);
         });
-        child.on('close', async (code, signal) => {
-          await Promise.all(streams);
-          const exit: RankExit = { rank, localRank, code, signal };
+        // Failures are ordered by 'exit' (the moment the process ended), not 'close' (after its output drained),
+        // so that the rank that failed first, the cause, is the one named.
+        let exit: RankExit | null = null;
+        const record = (code: number | null, signal: NodeJS.Signals | null) => {
+          if (exit) return;
+          exit = { rank, localRank, code, signal };
           exits.push(exit);
           if ((code !== 0 || signal) && firstFailure === null) {
             firstFailure = exit;
@@ -140,6 +143,11 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
             stopOthers('SIGTERM');
             killTimer = setTimeout(() => stopOthers('SIGKILL'), options.killGraceMs ?? 5000);
           }
+        };
+        child.on('exit', record);
+        child.on('close', async (code, signal) => {
+          record(code, signal);
+          await Promise.all(streams);
           resolve();
         });
       }),
