@@ -110,17 +110,13 @@ auto guarded(Group& g, const char* op, F&& body) -> decltype(body()) {
 }
 
 void waitAll(Group& g, std::vector<c10::intrusive_ptr<c10d::Work>>& works) {
-  // Waits on every work even after one fails, so that no Gloo thread still writes into a buffer that is
-  // about to be freed; the first error is then rethrown.
-  std::exception_ptr first;
+  // One deadline for the whole set, so that a stalled peer costs one timeout, not one per bucket. Stopping
+  // at the first failure is safe: each work holds references to its tensors until its threads let go.
+  auto deadline = std::chrono::steady_clock::now() + g.timeout;
   for (auto& work : works) {
-    try {
-      work->wait(g.timeout);
-    } catch (...) {
-      if (!first) first = std::current_exception();
-    }
+    auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
+    work->wait(std::max(left, Millis(1)));
   }
-  if (first) std::rethrow_exception(first);
 }
 
 // ---- buckets --------------------------------------------------------------------------------------------

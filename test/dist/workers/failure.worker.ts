@@ -5,11 +5,12 @@ import * as dist from '../../../src/dist/index.js';
 
 const [rank, worldSize, port, timeoutMs] = process.argv.slice(2).map(Number);
 dist.initProcessGroup({ rank, worldSize, masterAddr: '127.0.0.1', masterPort: port, timeoutMs });
-const buffer = T.ones([1000]);
+// Four buckets: a stalled peer must cost one timeout in all, not one per bucket.
+const buffers = [0, 1, 2, 3].map(() => T.ones([1000]));
 try {
   for (let step = 0; ; step++) {
-    dist.allReduce([buffer]);
-    buffer.fill_(1);
+    dist.allReduce(buffers, { bucketBytes: 4000 });
+    for (const b of buffers) b.fill_(1);
     if (step === 0) console.log('ready');
   }
 } catch (e) {
