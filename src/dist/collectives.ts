@@ -119,7 +119,8 @@ export function broadcast(tensors: Tensor[], root = 0, options: { bucketBytes?: 
  * Every rank's `t`, in rank order, as one tensor joined along dim 0 (0-d tensors are stacked), or with
  * `{ concat: false }` as a list of worldSize tensors. The dtype and the sizes after the first dimension must
  * agree across ranks (an error names the rank that differs); the first dimension may differ, for ragged last
- * batches. The result is a new tensor (dispose it, or let a tidy scope do it).
+ * batches. The result is a new tensor (dispose it, or let a tidy scope do it) and carries no gradient (for
+ * memory-bank updates and mining; use allReduceWithGrad where gradients must cross ranks).
  */
 export function allGatherTensor(t: Tensor, options?: { concat?: true }): Tensor;
 export function allGatherTensor(t: Tensor, options: { concat: false }): Tensor[];
