@@ -14,7 +14,8 @@ export interface ProcessGroupInfo {
 
 /** Backends this build of the addon supports ('gloo' needs Gloo's headers at build time, 'nccl' a CUDA libtorch). */
 export function availableBackends(): Backend[] {
-  return native.distBackends() as Backend[];
+  // An addon built before the distributed layer existed has no distBackends: no backend then.
+  return typeof native.distBackends === 'function' ? (native.distBackends() as Backend[]) : [];
 }
 
 /**
