@@ -28,3 +28,4 @@ export {
 } from './collectives.js';
 export { syncBatchNorm, type SyncBatchNormOptions } from './sync-batch-norm.js';
 export { shardIndices, type ShardOptions } from './shard.js';
+export { launch, type LaunchOptions, type LaunchResult, type RankExit } from './launcher.js';
