@@ -1,4 +1,0 @@
-#include "common.h"
-namespace avid {
-void registerDistributed(Napi::Env, Napi::Object) {}
-}
