@@ -2,7 +2,11 @@
 // of N frames at F fps, and an audio window of the configured length that starts within ±0.5 s of the video
 // (training) or with it (evaluation). Training also jitters the audio duration in [1.4, 2.8] s; the audio
 // transform resamples it back to the expected length. Pure timing: no decoding here.
-import type { Rng } from '../data/rng.js';
+
+/** The one draw clip timing needs; data/rng.ts's Rng provides it (media does not import data: layering). */
+export interface UniformSource {
+  uniform(low: number, high: number): number;
+}
 
 export interface ClipSamplingConfig {
   /** Frames per video clip (N). */
@@ -57,7 +61,7 @@ const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), M
  * where the longer of the two windows fits (a short file starts at 0, and decoding pads), then the audio
  * start moves by U(−offset, +offset), clamped to the file.
  */
-export function sampleTrainingClip(durationSec: number, config: ClipSamplingConfig, rng: Rng): ClipTiming {
+export function sampleTrainingClip(durationSec: number, config: ClipSamplingConfig, rng: UniformSource): ClipTiming {
   const videoDurationSec = videoClipSeconds(config);
   const j = config.audioDurationJitter;
   const audioDurationSec = j ? rng.uniform(j[0], j[1]) : config.audioSeconds;

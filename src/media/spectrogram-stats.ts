@@ -1,0 +1,64 @@
+// Per-frequency-bin statistics of log spectrograms over a training set (supplementary A: "Z-normalise each
+// frequency bin with mean and std computed on the training set"), saved with the run.
+import * as T from '../tensor/index.js';
+import { decodeAudio, DecodeError } from './decode.js';
+import { uniformClipStarts } from './clip-sampling.js';
+import { logSpectrogram, SpectrogramStatsAccumulator, type SpectrogramConfig, type SpectrogramStats } from './spectrogram.js';
+
+export interface StatsSource {
+  path: string;
+  durationSec: number;
+}
+
+export interface ComputeStatsOptions {
+  /** Audio window per clip, seconds (default 2). */
+  clipSeconds?: number;
+  /** Uniformly spaced windows per file (default 2); more files beat more clips per file. */
+  clipsPerFile?: number;
+  /** Use at most this many files, spread evenly over the list (default all). */
+  maxFiles?: number;
+  /** ffmpeg processes at once (default 2). */
+  concurrency?: number;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ComputedStats {
+  stats: SpectrogramStats;
+  /** Files whose audio could not be decoded (they are left out of the statistics, not silently). */
+  skipped: { path: string; reason: string }[];
+}
+
+/** Decodes windows of every (or every k-th) file and accumulates per-bin mean and std of the log spectrogram. */
+export async function computeSpectrogramStats(files: StatsSource[], config: SpectrogramConfig, options: ComputeStatsOptions = {}): Promise<ComputedStats> {
+  const clipSeconds = options.clipSeconds ?? 2;
+  const clipsPerFile = options.clipsPerFile ?? 2;
+  const maxFiles = Math.min(files.length, options.maxFiles ?? files.length);
+  const chosen = Array.from({ length: maxFiles }, (_, i) => files[Math.floor((i * files.length) / maxFiles)]);
+  const accumulator = new SpectrogramStatsAccumulator(config);
+  const skipped: ComputedStats['skipped'] = [];
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < chosen.length) {
+      const file = chosen[next++];
+      try {
+        const waves: Float32Array[] = [];
+        for (const start of uniformClipStarts(file.durationSec, clipSeconds, clipsPerFile)) {
+          const audio = await decodeAudio(file.path, { startSec: start, durationSec: clipSeconds, sampleRate: config.sampleRate }, { signal: options.signal });
+          waves.push(audio.samples);
+        }
+        T.tidy(() => {
+          const batch = T.stack(waves.map((w) => T.tensor(w)));
+          accumulator.add(logSpectrogram(batch, config));
+        });
+      } catch (error) {
+        if (!(error instanceof DecodeError)) throw error;
+        skipped.push({ path: file.path, reason: error.reason + (error.detail ? ` (${error.detail})` : '') });
+      }
+      options.onProgress?.(++done, chosen.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 2, chosen.length)) }, worker));
+  return { stats: accumulator.result(), skipped };
+}
