@@ -4,7 +4,7 @@ import type { AVModel } from '../models/index.js';
 import { readLabelsCsv } from '../data/labels.js';
 import { probeMedia } from '../media/probe.js';
 import path from 'node:path';
-import { extractAVFeatures, type AVFeatures } from './av-features.js';
+import { extractAVFeatures, type AVFeatures, type EvalClips } from './av-features.js';
 import { linearProbe } from './linear-probe.js';
 import { crossModalRetrieval, type RetrievalScores } from './retrieval.js';
 import type { FeatureMatrix } from './svm.js';
@@ -72,9 +72,10 @@ export async function evaluateAV(
   model: AVModel,
   videos: LabelledVideo[],
   geometry: ClipGeometry,
-  o: { clipsPerVideo?: number; probeSteps?: number; onProgress?: (done: number, total: number) => void; features?: AVFeatures } = {},
+  clips: EvalClips,
+  o: { probeSteps?: number } = {},
 ): Promise<AVEvaluation & { features: AVFeatures }> {
-  const features = o.features ?? (await extractAVFeatures(model, videos, geometry, { clipsPerVideo: o.clipsPerVideo, onProgress: o.onProgress }));
+  const features = await extractAVFeatures(model, clips, geometry);
   const samples: ProtocolSample[] = videos.map((v) => ({ label: v.label, fold: v.split === 'test' ? 1 : 2, group: v.group }));
   const train = videos.flatMap((v, i) => (v.split === 'train' ? [i] : []));
   const test = videos.flatMap((v, i) => (v.split === 'test' ? [i] : []));

@@ -60,12 +60,15 @@ async function mapLimited<I, O>(items: I[], limit: number, fn: (item: I) => Prom
   return out;
 }
 
-export async function extractAVFeatures(
-  model: AVModel,
-  videos: AVVideo[],
-  g: ClipGeometry,
-  o: { clipsPerVideo?: number; batchSize?: number; workers?: number; onProgress?: (done: number, total: number) => void } = {},
-): Promise<AVFeatures> {
+/** Decoded evaluation clips: K per video, with the video each belongs to. */
+export interface EvalClips {
+  pixels: Uint8Array[];
+  samples: Float32Array[];
+  videoOfClip: Int32Array;
+}
+
+/** Decodes K uniformly spaced clips per video (and the audio window centred on each), once for all models. */
+export async function decodeEvalClips(videos: AVVideo[], g: ClipGeometry, o: { clipsPerVideo?: number; workers?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<EvalClips> {
   const k = o.clipsPerVideo ?? 2;
   const clipSeconds = g.frames / g.fps;
   const jobs = videos.flatMap((v, vi) => uniformClipStarts(v.durationSec, Math.max(clipSeconds, g.audioSeconds), k).map((start) => ({ vi, path: v.path, start, duration: v.durationSec })));
@@ -79,16 +82,23 @@ export async function extractAVFeatures(
     o.onProgress?.(++done, jobs.length);
     return { pixels: clip.pixels, samples: audio.samples };
   });
+  return { pixels: decoded.map((d) => d.pixels), samples: decoded.map((d) => d.samples), videoOfClip: Int32Array.from(jobs.map((j) => j.vi)) };
+}
+
+/** Per-block pooled features and head embeddings of both encoders, one row per clip. */
+export async function extractAVFeatures(model: AVModel, clips: EvalClips, g: ClipGeometry, o: { batchSize?: number } = {}): Promise<AVFeatures> {
   const frontend = createAudioFrontend({ sampleRate: g.sampleRate, windowSec: g.windowSeconds, hopSec: g.hopSeconds, freqBins: g.freqBins, frames: Math.round(g.audioSeconds / g.hopSeconds) });
   const batchSize = o.batchSize ?? 32;
+  const n = clips.pixels.length;
   function* batches(kind: 'video' | 'audio'): Generator<T.Tensor> {
-    for (let s = 0; s < decoded.length; s += batchSize) {
-      const part = decoded.slice(s, s + batchSize);
-      if (kind === 'video') yield T.tidy(() => normalizeVideo(clipsToUnitTensor(part.map((d) => d.pixels), g.frames, g.size, g.size)));
+    for (let s = 0; s < n; s += batchSize) {
+      const end = Math.min(n, s + batchSize);
+      if (kind === 'video') yield T.tidy(() => normalizeVideo(clipsToUnitTensor(clips.pixels.slice(s, end), g.frames, g.size, g.size)));
       else {
-        const flat = new Float32Array(part.length * part[0].samples.length);
-        part.forEach((d, i) => flat.set(d.samples, i * d.samples.length));
-        yield T.tidy(() => frontend.toInput(T.tensor(flat, [part.length, part[0].samples.length])));
+        const part = clips.samples.slice(s, end);
+        const flat = new Float32Array(part.length * part[0].length);
+        part.forEach((d, i) => flat.set(d, i * d.length));
+        yield T.tidy(() => frontend.toInput(T.tensor(flat, [part.length, part[0].length])));
       }
     }
   }
@@ -96,5 +106,5 @@ export async function extractAVFeatures(
   const audioEncoder = withEmbedding((x) => model.audio_model.forwardBlocks(x), (p) => model.audio_proj.forward(p), model);
   const video = await extractBlockFeatures(videoEncoder, batches('video'), { ...PROBE_VIDEO_POOLING, embedding: 'flatten' });
   const audio = await extractBlockFeatures(audioEncoder, batches('audio'), { ...PROBE_AUDIO_POOLING, embedding: 'flatten' });
-  return { video, audio, videoOfClip: Int32Array.from(jobs.map((j) => j.vi)) };
+  return { video, audio, videoOfClip: clips.videoOfClip };
 }

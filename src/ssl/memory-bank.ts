@@ -33,15 +33,21 @@ export class MemoryBank {
 
   /** Mean inner product of random pairs of distinct rows: near 0 when spread out, large when collapsed. */
   meanRandomPairSimilarity(pairs = 4096, seed = 1): number {
-    return tidy(() => {
-      const g = new Generator(seed);
-      const first = randint(0, this.size, [pairs], { generator: g });
-      const second = first.add(randint(1, this.size, [pairs], { generator: g })).remainder(this.size);
-      return this.rows(first).mul(this.rows(second)).sum(1).mean().item();
-    });
+    return meanRandomPairSimilarity(this.bank, pairs, seed);
   }
 
   dispose(): void {
     this.bank.dispose();
   }
+}
+
+/** Mean inner product of random pairs of distinct rows of a (N, D) matrix (the collapse measure). */
+export function meanRandomPairSimilarity(rows: Tensor, pairs = 4096, seed = 1): number {
+  const n = rows.size(0);
+  return tidy(() => {
+    const g = new Generator(seed);
+    const first = randint(0, n, [pairs], { generator: g });
+    const second = first.add(randint(1, n, [pairs], { generator: g })).remainder(n);
+    return rows.indexSelect(0, first).mul(rows.indexSelect(0, second)).sum(1).mean().item();
+  });
 }
