@@ -324,6 +324,10 @@ console.log(
       torchGflops: torchGflops === null ? null : round(torchGflops, 2),
       ratio: torchGflops === null ? null : round(avidGflops / torchGflops, 3),
       targetMet: torchGflops === null ? null : avidGflops >= 0.95 * torchGflops,
+      // From each side's fastest repetition: the least disturbed by other work on a shared machine.
+      avidBestGflops: round(gflopPerStep / Math.min(...avidConvS), 2),
+      torchBestGflops: torchConvS.length ? round(gflopPerStep / Math.min(...torchConvS), 2) : null,
+      bestRatio: torchConvS.length ? round(Math.min(...torchConvS) / Math.min(...avidConvS), 3) : null,
       // GFLOP per CPU-second (all threads): on a machine shared with other work, this is not inflated by
       // waiting for a core, so it compares the two implementations' efficiency when wall times are noisy.
       avidGflopPerCpuSecond: round(gflopPerStep / median(avidConvCpuS), 2),
