@@ -1,0 +1,207 @@
+// Video augmentations of the papers' pre-training (PAPERS.md, "Video preprocessing"):
+// - multi-scale random crop (area ≥ 8% of the frame, aspect jitter) and horizontal flip p = 0.5: only the
+//   box and the coin are drawn here; ffmpeg applies them in the decode pass, on full-resolution frames,
+//   so no full-size frame ever reaches JavaScript;
+// - colour jitter (brightness 0.4, contrast 0.4, saturation 0.4, hue 0.2), with tensor ops on the float
+//   batch (B, 3, T, H, W), the same for every frame of a clip;
+// - temporal jitter is the random clip start (media/clip-sampling.ts), continuous in time, so the phase of
+//   the sampled frames relative to the source frames varies too;
+// - ImageNet mean/std normalisation.
+import * as T from '../tensor/index.js';
+import type { CropBox } from './decode.js';
+import type { UniformSource } from './clip-sampling.js';
+
+export interface MultiScaleCropConfig {
+  /** Smallest crop area as a fraction of the frame (0.08). */
+  minAreaFraction: number;
+  /** Largest (1.0). */
+  maxAreaFraction: number;
+  /** Aspect ratio (width / height) range, drawn log-uniformly ([3/4, 4/3]). */
+  aspectRange: [number, number];
+}
+
+export const DEFAULT_MULTI_SCALE_CROP: MultiScaleCropConfig = { minAreaFraction: 0.08, maxAreaFraction: 1, aspectRange: [3 / 4, 4 / 3] };
+
+/**
+ * A random crop box (torchvision's RandomResizedCrop rule): area fraction uniform in [min, max], aspect
+ * log-uniform; up to 10 tries for a box that fits, else the central crop of the largest box with the
+ * aspect clamped to the range. Integer pixel coordinates in the displayed frame.
+ */
+export function sampleMultiScaleCrop(width: number, height: number, rng: UniformSource, config: MultiScaleCropConfig = DEFAULT_MULTI_SCALE_CROP): CropBox {
+  const area = width * height;
+  const [minAspect, maxAspect] = config.aspectRange;
+  const logMin = Math.log(minAspect);
+  const logMax = Math.log(maxAspect);
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const targetArea = area * rng.uniform(config.minAreaFraction, config.maxAreaFraction);
+    const aspect = Math.exp(rng.uniform(logMin, logMax));
+    const w = Math.round(Math.sqrt(targetArea * aspect));
+    const h = Math.round(Math.sqrt(targetArea / aspect));
+    if (w >= 1 && h >= 1 && w <= width && h <= height) {
+      const x = Math.floor(rng.uniform(0, width - w + 1));
+      const y = Math.floor(rng.uniform(0, height - h + 1));
+      return { x: Math.min(x, width - w), y: Math.min(y, height - h), width: w, height: h };
+    }
+  }
+  const frameAspect = width / height;
+  let w = width;
+  let h = height;
+  if (frameAspect < minAspect) h = Math.round(w / minAspect);
+  else if (frameAspect > maxAspect) w = Math.round(h * maxAspect);
+  return { x: Math.floor((width - w) / 2), y: Math.floor((height - h) / 2), width: w, height: h };
+}
+
+/** The largest centred box with the output's aspect ratio: the evaluation crop (no distortion). */
+export function centerCropBox(width: number, height: number, outWidth: number, outHeight: number): CropBox {
+  const outAspect = outWidth / outHeight;
+  let w = width;
+  let h = Math.round(width / outAspect);
+  if (h > height) {
+    h = height;
+    w = Math.round(height * outAspect);
+  }
+  w = Math.max(1, Math.min(w, width));
+  h = Math.max(1, Math.min(h, height));
+  return { x: Math.floor((width - w) / 2), y: Math.floor((height - h) / 2), width: w, height: h };
+}
+
+export interface ColorJitterConfig {
+  brightness: number;
+  contrast: number;
+  saturation: number;
+  hue: number;
+}
+
+export const DEFAULT_COLOR_JITTER: ColorJitterConfig = { brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.2 };
+
+export type ColorOp = 'brightness' | 'contrast' | 'saturation' | 'hue';
+
+/** One clip's draw: multiplicative factors (1 = unchanged), a hue shift in turns, and the order of the ops. */
+export interface ColorJitterParams {
+  brightness: number;
+  contrast: number;
+  saturation: number;
+  hue: number;
+  order: ColorOp[];
+}
+
+export const IDENTITY_COLOR_JITTER: ColorJitterParams = { brightness: 1, contrast: 1, saturation: 1, hue: 0, order: [] };
+
+/** Draws factors as torchvision's ColorJitter: U(max(0, 1 − s), 1 + s) and hue U(−h, h); random order. */
+export function sampleColorJitter(rng: UniformSource, config: ColorJitterConfig = DEFAULT_COLOR_JITTER): ColorJitterParams {
+  if (!(config.hue >= 0 && config.hue <= 0.5)) throw new Error(`colour jitter: hue must be in [0, 0.5], got ${config.hue}`);
+  const factor = (s: number) => (s > 0 ? rng.uniform(Math.max(0, 1 - s), 1 + s) : 1);
+  const params = {
+    brightness: factor(config.brightness),
+    contrast: factor(config.contrast),
+    saturation: factor(config.saturation),
+    hue: config.hue > 0 ? rng.uniform(-config.hue, config.hue) : 0,
+  };
+  const ops: ColorOp[] = ['brightness', 'contrast', 'saturation', 'hue'];
+  for (let i = ops.length - 1; i > 0; i--) {
+    const j = Math.min(i, Math.floor(rng.uniform(0, i + 1)));
+    [ops[i], ops[j]] = [ops[j], ops[i]];
+  }
+  const active = ops.filter((op) => (op === 'hue' ? params.hue !== 0 : params[op] !== 1));
+  return { ...params, order: active };
+}
+
+/** ITU-R 601 luma of a (3, ...) RGB tensor: (1, ...). */
+function grayscale(clip: T.Tensor): T.Tensor {
+  const [r, g, b] = clip.unbind(0);
+  return r.mul(0.299).add(g.mul(0.587)).add(b.mul(0.114)).unsqueeze(0);
+}
+
+function blend(a: T.Tensor, b: T.Tensor, ratio: number): T.Tensor {
+  return a.mul(ratio).add(b.mul(1 - ratio)).clamp(0, 1);
+}
+
+/** Hue rotation by `shift` turns in HSV space (torchvision's adjust_hue), on a (3, ...) tensor in [0, 1]. */
+export function adjustHue(clip: T.Tensor, shift: number): T.Tensor {
+  return T.tidy(() => {
+    const [r, g, b] = clip.unbind(0);
+    const maxc = clip.amax(0);
+    const minc = clip.amin(0);
+    const equal = maxc.eq(minc);
+    const chroma = maxc.sub(minc);
+    const s = chroma.div(T.where(equal, 1, maxc));
+    const divisor = T.where(equal, 1, chroma);
+    const rc = maxc.sub(r).div(divisor);
+    const gc = maxc.sub(g).div(divisor);
+    const bc = maxc.sub(b).div(divisor);
+    const isR = maxc.eq(r);
+    const isG = maxc.eq(g).logicalAnd(isR.logicalNot());
+    const isB = isR.logicalOr(isG).logicalNot();
+    const hr = bc.sub(gc).mul(isR);
+    const hg = rc.sub(bc).add(2).mul(isG);
+    const hb = gc.sub(rc).add(4).mul(isB);
+    const hue = hr.add(hg).add(hb).div(6).add(1 + shift).remainder(1);
+    const v = maxc;
+    // HSV → RGB by sector.
+    const h6 = hue.mul(6);
+    const sector = h6.floor();
+    const f = h6.sub(sector);
+    const sectorIndex = sector.remainder(6);
+    const p = v.mul(s.neg().add(1)).clamp(0, 1);
+    const q = v.mul(s.mul(f).neg().add(1)).clamp(0, 1);
+    const t = v.mul(s.mul(f.neg().add(1)).neg().add(1)).clamp(0, 1);
+    const masks = [0, 1, 2, 3, 4, 5].map((k) => sectorIndex.eq(k).to('float32'));
+    const pick = (choices: T.Tensor[]) => choices.map((c, k) => c.mul(masks[k])).reduce((acc, x) => acc.add(x));
+    const red = pick([v, q, p, p, t, v]);
+    const green = pick([t, v, v, q, p, p]);
+    const blue = pick([p, p, t, v, v, q]);
+    return T.stack([red, green, blue], 0);
+  });
+}
+
+/** Applies one clip's jitter to a (3, T, H, W) float tensor in [0, 1]; statistics are over the whole clip. */
+export function applyColorJitterToClip(clip: T.Tensor, params: ColorJitterParams): T.Tensor {
+  return T.tidy(() => {
+    let x = clip;
+    for (const op of params.order) {
+      if (op === 'brightness') x = x.mul(params.brightness).clamp(0, 1);
+      else if (op === 'contrast') x = blend(x, grayscale(x).mean(), params.contrast);
+      else if (op === 'saturation') x = blend(x, grayscale(x), params.saturation);
+      else x = adjustHue(x, params.hue);
+    }
+    return x === clip ? clip.clone() : x;
+  });
+}
+
+/** Colour jitter of a (B, 3, T, H, W) batch in [0, 1], one parameter set per clip. Returns a new tensor. */
+export function applyColorJitter(batch: T.Tensor, params: ColorJitterParams[]): T.Tensor {
+  const [b] = batch.shape;
+  if (params.length !== b) throw new Error(`applyColorJitter: ${params.length} parameter sets for a batch of ${b}`);
+  return T.tidy(() => T.stack(batch.unbind(0).map((clip, i) => applyColorJitterToClip(clip, params[i])), 0));
+}
+
+/**
+ * Decoded clips (each T × H × W × 3 uint8) → one (B, 3, T, H, W) float32 tensor in [0, 1].
+ */
+export function clipsToTensor(clips: Uint8Array[], numFrames: number, height: number, width: number): T.Tensor {
+  const clipBytes = numFrames * height * width * 3;
+  const all = new Uint8Array(clips.length * clipBytes);
+  clips.forEach((c, i) => {
+    if (c.length !== clipBytes) throw new Error(`clipsToTensor: clip ${i} has ${c.length} bytes, expected ${numFrames}×${height}×${width}×3 = ${clipBytes}`);
+    all.set(c, i * clipBytes);
+  });
+  return T.tidy(() =>
+    T.tensor(all, [clips.length, numFrames, height, width, 3])
+      .permute([0, 4, 1, 2, 3])
+      .to('float32')
+      .div(255)
+      .contiguous(),
+  );
+}
+
+export const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
+export const IMAGENET_STD: [number, number, number] = [0.229, 0.224, 0.225];
+
+/** (x − mean) / std per channel of a (B, 3, T, H, W) tensor in [0, 1]. */
+export function normalizeVideo(batch: T.Tensor, mean = IMAGENET_MEAN, std = IMAGENET_STD): T.Tensor {
+  return T.tidy(() => {
+    const m = T.tensor(Float32Array.from(mean), [1, 3, 1, 1, 1]);
+    const s = T.tensor(Float32Array.from(std, (v) => 1 / v), [1, 3, 1, 1, 1]);
+    return batch.sub(m).mul(s);
+  });
+}

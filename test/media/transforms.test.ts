@@ -1,0 +1,132 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as T from '../../src/tensor/index.js';
+import {
+  sampleMultiScaleCrop,
+  centerCropBox,
+  sampleColorJitter,
+  applyColorJitter,
+  applyColorJitterToClip,
+  adjustHue,
+  clipsToTensor,
+  normalizeVideo,
+  IDENTITY_COLOR_JITTER,
+} from '../../src/media/video-transforms.js';
+import { audioBatch, sampleVolumeGain } from '../../src/media/audio-transforms.js';
+import { Rng, rngFor } from '../../src/data/rng.js';
+
+test('multi-scale crop: inside the frame, area ≥ 8 %, aspect within [3/4, 4/3], covering the range', () => {
+  let minArea = 1;
+  let maxArea = 0;
+  for (let i = 0; i < 3000; i++) {
+    const box = sampleMultiScaleCrop(854, 480, rngFor(1, 0, i, 'crop'));
+    assert.ok(box.x >= 0 && box.y >= 0 && box.x + box.width <= 854 && box.y + box.height <= 480, JSON.stringify(box));
+    assert.ok(Number.isInteger(box.x) && Number.isInteger(box.width));
+    const area = (box.width * box.height) / (854 * 480);
+    const aspect = box.width / box.height;
+    assert.ok(area >= 0.079, `area ${area}`);
+    assert.ok(aspect >= 0.74 && aspect <= 1.34 + 0.01, `aspect ${aspect}`);
+    minArea = Math.min(minArea, area);
+    maxArea = Math.max(maxArea, area);
+  }
+  assert.ok(minArea < 0.09 && maxArea > 0.5, `areas ${minArea}..${maxArea}`);
+  // A frame too thin for any try falls back to a centred box with the aspect clamped to the range.
+  const thin = sampleMultiScaleCrop(1000, 10, new Rng(3));
+  assert.deepEqual(thin, { x: 493, y: 0, width: 13, height: 10 });
+});
+
+test('centre crop keeps the output aspect: portrait and landscape', () => {
+  assert.deepEqual(centerCropBox(576, 1024, 112, 112), { x: 0, y: 224, width: 576, height: 576 });
+  assert.deepEqual(centerCropBox(854, 480, 112, 112), { x: 187, y: 0, width: 480, height: 480 });
+  assert.deepEqual(centerCropBox(320, 240, 160, 120), { x: 0, y: 0, width: 320, height: 240 });
+});
+
+test('clipsToTensor lays T×H×W×3 bytes out as (B, 3, T, H, W) in [0, 1]; ImageNet normalisation', () => {
+  const before = T.memory().liveTensors;
+  const [t, h, w] = [2, 3, 4];
+  const clip = new Uint8Array(t * h * w * 3).map((_, i) => i % 256);
+  const x = clipsToTensor([clip, clip], t, h, w);
+  assert.deepEqual(x.shape, [2, 3, 2, 3, 4]);
+  const data = x.toFloat32Array();
+  // element [b=1, c=2, t=1, y=2, x=3] comes from byte ((1·3 + 2)·4 + 3)·3 + 2
+  const byte = ((1 * 3 + 2) * 4 + 3) * 3 + 2;
+  const flat = (((1 * 3 + 2) * 2 + 1) * 3 + 2) * 4 + 3;
+  assert.ok(Math.abs(data[flat] - clip[byte] / 255) < 1e-7);
+  const n = normalizeVideo(x);
+  assert.ok(Math.abs(n.toFloat32Array()[flat] - (clip[byte] / 255 - 0.406) / 0.225) < 1e-5);
+  assert.throws(() => clipsToTensor([clip.subarray(1)], t, h, w), /expected 2×3×4×3 = 72/);
+  x.dispose();
+  n.dispose();
+  assert.equal(T.memory().liveTensors, before);
+});
+
+test('colour jitter: factor ranges, identity, brightness, saturation 0 gives grey, per-clip parameters', () => {
+  const rng = new Rng(9);
+  for (let i = 0; i < 500; i++) {
+    const p = sampleColorJitter(rng);
+    assert.ok(p.brightness >= 0.6 && p.brightness <= 1.4 && p.contrast >= 0.6 && p.contrast <= 1.4 && p.saturation >= 0.6 && p.saturation <= 1.4);
+    assert.ok(p.hue >= -0.2 && p.hue <= 0.2);
+    assert.deepEqual([...p.order].sort(), ['brightness', 'contrast', 'hue', 'saturation']);
+  }
+  const before = T.memory().liveTensors;
+  T.tidy(() => {
+    const batch = T.rand([2, 3, 2, 4, 4]);
+    const same = applyColorJitter(batch, [IDENTITY_COLOR_JITTER, IDENTITY_COLOR_JITTER]);
+    assert.deepEqual(same.toArray(), batch.toArray());
+    const out = applyColorJitter(batch, [
+      { ...IDENTITY_COLOR_JITTER, brightness: 0.5, order: ['brightness'] },
+      { ...IDENTITY_COLOR_JITTER, saturation: 0, order: ['saturation'] },
+    ]);
+    const expected = batch.select(0, 0).mul(0.5);
+    assert.ok(out.select(0, 0).sub(expected).abs().max().item() < 1e-6);
+    const grey = out.select(0, 1);
+    assert.ok(grey.select(0, 0).sub(grey.select(0, 1)).abs().max().item() < 1e-6, 'R = G after saturation 0');
+    assert.ok(grey.select(0, 1).sub(grey.select(0, 2)).abs().max().item() < 1e-6, 'G = B after saturation 0');
+    const contrast0 = applyColorJitterToClip(batch.select(0, 0), { ...IDENTITY_COLOR_JITTER, contrast: 0, order: ['contrast'] });
+    assert.ok(contrast0.max().sub(contrast0.min()).item() < 1e-6, 'contrast 0 gives a uniform clip');
+  });
+  assert.equal(T.memory().liveTensors, before);
+});
+
+test('hue shift matches Python colorsys (HSV rotation) pixel by pixel', () => {
+  const rng = new Rng(4);
+  const n = 64;
+  const rgb = Float32Array.from({ length: 3 * n }, () => rng.float());
+  for (let i = 0; i < 4; i++) rgb[i] = rgb[n + i] = rgb[2 * n + i] = 0.25 * i; // greys: hue undefined, unchanged
+  const shift = 0.13;
+  const script = `
+import colorsys, json, sys
+rgb = json.loads(sys.stdin.read()); n = len(rgb) // 3; out = []
+for i in range(n):
+    h, s, v = colorsys.rgb_to_hsv(rgb[i], rgb[n + i], rgb[2 * n + i])
+    out.append(colorsys.hsv_to_rgb((h + ${shift}) % 1.0, s, v))
+print(json.dumps([p[c] for c in range(3) for p in out]))`;
+  const expected = JSON.parse(execFileSync('python3', ['-c', script], { input: JSON.stringify(Array.from(rgb)), encoding: 'utf8' })) as number[];
+  const ours = T.tidy(() => adjustHue(T.tensor(rgb, [3, 1, 1, n]), shift).toArray());
+  let maxDiff = 0;
+  ours.forEach((v, i) => (maxDiff = Math.max(maxDiff, Math.abs(v - expected[i]))));
+  assert.ok(maxDiff < 1e-5, `max diff ${maxDiff}`);
+});
+
+test('audio batch: duration-jittered windows resampled linearly to the expected length, volume gains applied', () => {
+  const before = T.memory().liveTensors;
+  const ramp = Float32Array.from({ length: 100 }, (_, i) => i);
+  const constant = new Float32Array(150).fill(0.5);
+  const exact = new Float32Array(120).fill(-1);
+  const batch = audioBatch([ramp, constant, exact], 120, [1, 1.1, 0.9]);
+  assert.deepEqual(batch.shape, [3, 120]);
+  const rows = [0, 1, 2].map((i) => T.tidy(() => batch.select(0, i).toArray()));
+  assert.ok(rows[1].every((v) => Math.abs(v - 0.55) < 1e-6));
+  assert.ok(rows[2].every((v) => Math.abs(v + 0.9) < 1e-6));
+  assert.ok(Math.abs(rows[0][0]) < 1e-6 && Math.abs(rows[0][119] - 99) < 1e-4, `${rows[0][0]} … ${rows[0][119]}`);
+  for (let i = 1; i < 120; i++) assert.ok(rows[0][i] >= rows[0][i - 1], 'a ramp stays monotonic');
+  batch.dispose();
+  assert.equal(T.memory().liveTensors, before);
+  const rng = new Rng(2);
+  for (let i = 0; i < 200; i++) {
+    const g = sampleVolumeGain(rng);
+    assert.ok(g >= 0.9 && g <= 1.1);
+  }
+  assert.equal(sampleVolumeGain(rng, { volumeRange: null }), 1);
+});
