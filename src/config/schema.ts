@@ -138,6 +138,8 @@ export const TrainConfig = z
     logEvery: positiveInt.default(10),
     threads: positiveInt.optional(),
     deterministic: z.boolean().default(false),
+    /** Data-parallel runs: batch-norm statistics over the global batch instead of each process's share. */
+    syncBatchNorm: z.boolean().default(false),
     device: z.string().default('cpu'),
   })
   .strict();

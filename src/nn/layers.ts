@@ -2,6 +2,7 @@
 import { Tensor, empty, zeros, ones, full, functional as F, type Generator } from '../tensor/index.js';
 import { Layer } from './module.js';
 import { defaultBiasInit_, defaultWeightInit_ } from './init.js';
+import { syncBatchNorm } from '../dist/sync-batch-norm.js';
 
 type Ints = number | number[];
 const tuple = (v: Ints, n: number) => (typeof v === 'number' ? new Array<number>(n).fill(v) : v);
@@ -63,6 +64,8 @@ export class BatchNorm extends Layer {
   readonly runningMean: Tensor;
   readonly runningVar: Tensor;
   readonly numBatchesTracked: Tensor;
+  /** Normalise with the statistics of the global batch across data-parallel ranks (SyncBatchNorm). */
+  sync = false;
 
   constructor(
     readonly numFeatures: number,
@@ -78,7 +81,7 @@ export class BatchNorm extends Layer {
   }
   forward(x: Tensor): Tensor {
     if (this.training) this.numBatchesTracked.add_(1);
-    return F.batchNorm(x, {
+    return (this.sync && this.training ? syncBatchNorm : F.batchNorm)(x, {
       weight: this.weight,
       bias: this.bias,
       runningMean: this.runningMean,

@@ -5,7 +5,12 @@ import { Tensor, tidy, Generator, noGrad } from '../tensor/index.js';
 import { hash32 } from '../data/rng.js';
 import { MemoryBank } from './memory-bank.js';
 import { NCENormaliser, nceLoss } from './nce.js';
-import { sampleNegatives } from './negatives.js';
+import { sampleNegatives, type Shard } from './negatives.js';
+
+/** The rows of per-step random draws that belong to this process. */
+export function shardOf(ctx: StepContext): Shard | undefined {
+  return ctx.worldSize && ctx.worldSize > 1 ? { rank: ctx.rank ?? 0, worldSize: ctx.worldSize } : undefined;
+}
 import type { EmbeddedBatch, Objective, ObjectiveOutput, ObjectiveState, StepContext } from './objective.js';
 
 export type AvidVariant = 'self' | 'cross' | 'joint';
@@ -47,12 +52,12 @@ export class AvidObjective implements Objective {
   /** The step's negative draw: a function of (seed, step) only, so a resumed run draws the same. */
   protected negativesFor(index: Tensor, ctx: StepContext, stream: string): Tensor {
     const generator = new Generator(hash32(ctx.seed, ctx.step, stream));
-    return sampleNegatives(index, this.options.numInstances, this.negatives, generator);
+    return sampleNegatives(index, this.options.numInstances, this.negatives, generator, shardOf(ctx));
   }
 
   /** NCE of `x` against `bank`, with the positive at each anchor's own row. */
-  protected nceAgainst(x: Tensor, bank: MemoryBank, index: Tensor, negatives: Tensor, z: NCENormaliser): Tensor {
-    return tidy(() => nceLoss(x, bank.rows(index), bank.rows(negatives), this.tau, z));
+  protected nceAgainst(x: Tensor, bank: MemoryBank, index: Tensor, negatives: Tensor, z: NCENormaliser, ctx: StepContext): Tensor {
+    return tidy(() => nceLoss(x, bank.rows(index), bank.rows(negatives), this.tau, z, ctx.allReduceMean?.bind(ctx)));
   }
 
   loss(batch: EmbeddedBatch, ctx: StepContext): ObjectiveOutput {
@@ -60,12 +65,12 @@ export class AvidObjective implements Objective {
       const negatives = this.negativesFor(batch.index, ctx, 'avid-negatives');
       const terms: Record<string, Tensor> = {};
       if (this.crossWeight > 0) {
-        terms.v2a = this.nceAgainst(batch.video, this.audioBank, batch.index, negatives, this.normalisers.v2a);
-        terms.a2v = this.nceAgainst(batch.audio, this.videoBank, batch.index, negatives, this.normalisers.a2v);
+        terms.v2a = this.nceAgainst(batch.video, this.audioBank, batch.index, negatives, this.normalisers.v2a, ctx);
+        terms.a2v = this.nceAgainst(batch.audio, this.videoBank, batch.index, negatives, this.normalisers.a2v, ctx);
       }
       if (this.selfWeight > 0) {
-        terms.v2v = this.nceAgainst(batch.video, this.videoBank, batch.index, negatives, this.normalisers.v2v);
-        terms.a2a = this.nceAgainst(batch.audio, this.audioBank, batch.index, negatives, this.normalisers.a2a);
+        terms.v2v = this.nceAgainst(batch.video, this.videoBank, batch.index, negatives, this.normalisers.v2v, ctx);
+        terms.a2a = this.nceAgainst(batch.audio, this.audioBank, batch.index, negatives, this.normalisers.a2a, ctx);
       }
       let loss: Tensor | null = null;
       for (const [name, term] of Object.entries(terms)) {

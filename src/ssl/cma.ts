@@ -4,10 +4,10 @@
 //   L_wMPD = (1/Kp) Σₚ [NCE(vᵢ; v̄ₚ, 𝒩′ᵢ) + NCE(aᵢ; āₚ, 𝒩′ᵢ)],   L_CMA = L_Cross-AVID + λ·L_wMPD.
 import { Tensor, tidy, keep, noGrad, cat, Generator, randint } from '../tensor/index.js';
 import { hash32 } from '../data/rng.js';
-import { AvidObjective, type AvidOptions } from './avid.js';
+import { AvidObjective, shardOf, type AvidOptions } from './avid.js';
 import { NCENormaliser } from './nce.js';
 import { minePositives, type AgreementKind } from './cma-mining.js';
-import { sampleOutside } from './negatives.js';
+import { sampleOutside, shardedDraw } from './negatives.js';
 import type { MemoryBank } from './memory-bank.js';
 import type { EmbeddedBatch, ObjectiveOutput, ObjectiveState, StepContext } from './objective.js';
 
@@ -59,17 +59,18 @@ export class CmaObjective extends AvidObjective {
       const candidates = this.positives!.indexSelect(0, index);
       if (this.cma.positives >= this.candidates) return { used: candidates, candidates };
       const g = new Generator(hash32(ctx.seed, ctx.step, 'cma-positives'));
-      const order = randint(0, 1 << 30, [index.size(0), this.candidates], { generator: g }).argsort(1).narrow(1, 0, this.cma.positives);
+      const keys = shardedDraw(index.size(0), shardOf(ctx), (rows) => randint(0, 1 << 30, [rows, this.candidates], { generator: g }));
+      const order = keys.argsort(1).narrow(1, 0, this.cma.positives);
       return { used: candidates.gather(1, order), candidates };
     });
   }
 
   /** wMPD NCE for one modality: each anchor's positives against negatives outside its candidate set. */
-  private wmpd(x: Tensor, bank: MemoryBank, positives: Tensor, negatives: Tensor, z: NCENormaliser): Tensor {
+  private wmpd(x: Tensor, bank: MemoryBank, positives: Tensor, negatives: Tensor, z: NCENormaliser, ctx: StepContext): Tensor {
     return tidy(() => {
       const positiveLogits = bank.rows(positives).bmm(x.unsqueeze(2)).squeeze(2).div(this.tau); // (B, Kp)
       const negativeLogits = bank.rows(negatives).bmm(x.unsqueeze(2)).squeeze(2).div(this.tau); // (B, Kn)
-      const logKZ = Math.log(negatives.size(1)) + z.resolve(negativeLogits);
+      const logKZ = Math.log(negatives.size(1)) + z.resolve(negativeLogits, ctx.allReduceMean?.bind(ctx));
       // The negatives are shared by an anchor's positives, so their term is the same for each positive.
       const positiveTerm = positiveLogits.neg().add(logKZ).softplus().mean(1);
       const negativeTerm = negativeLogits.sub(logKZ).softplus().sum(1);
@@ -83,9 +84,9 @@ export class CmaObjective extends AvidObjective {
       const cross = super.loss(batch, ctx);
       const { used, candidates } = this.stepPositives(batch.index, ctx);
       const forbidden = cat([batch.index.unsqueeze(1), candidates], 1);
-      const negatives = sampleOutside(forbidden, this.cma.numInstances, this.wmpdNegatives, new Generator(hash32(ctx.seed, ctx.step, 'wmpd-negatives')));
-      const wv = this.wmpd(batch.video, this.videoBank, used, negatives, this.wmpdNormalisers.video);
-      const wa = this.wmpd(batch.audio, this.audioBank, used, negatives, this.wmpdNormalisers.audio);
+      const negatives = sampleOutside(forbidden, this.cma.numInstances, this.wmpdNegatives, new Generator(hash32(ctx.seed, ctx.step, 'wmpd-negatives')), shardOf(ctx));
+      const wv = this.wmpd(batch.video, this.videoBank, used, negatives, this.wmpdNormalisers.video, ctx);
+      const wa = this.wmpd(batch.audio, this.audioBank, used, negatives, this.wmpdNormalisers.audio, ctx);
       const loss = cross.loss.add(wv.add(wa).mul(this.cma.lambda));
       return { loss, terms: { ...cross.terms, wmpd_v: wv.item(), wmpd_a: wa.item() } };
     });

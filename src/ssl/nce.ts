@@ -9,10 +9,14 @@ export class NCENormaliser {
   /** log Z, or null until the first batch sets it. */
   logZ: number | null = null;
 
-  /** Sets log Z from the first batch's negative scores (already divided by τ) and returns it. */
-  resolve(negativeLogits: Tensor): number {
+  /**
+   * Sets log Z from the first batch's negative scores (already divided by τ) and returns it. In a
+   * data-parallel run `meanOverRanks` averages the mean of e over the ranks' equal shares of the batch.
+   */
+  resolve(negativeLogits: Tensor, meanOverRanks?: (value: number) => number): number {
     if (this.logZ === null) {
-      this.logZ = noGrad(() => tidy(() => negativeLogits.logsumexp([0, 1]).item() - Math.log(negativeLogits.numel)));
+      const localLogMean = noGrad(() => tidy(() => negativeLogits.logsumexp([0, 1]).item() - Math.log(negativeLogits.numel)));
+      this.logZ = meanOverRanks ? Math.log(meanOverRanks(Math.exp(localLogMean))) : localLogMean;
     }
     return this.logZ;
   }
@@ -22,12 +26,12 @@ export class NCENormaliser {
  * x: (B, D) anchors (with grad); positive: (B, D) memory rows; negatives: (B, K, D) memory rows.
  * Returns the mean NCE loss.
  */
-export function nceLoss(x: Tensor, positive: Tensor, negatives: Tensor, tau: number, z: NCENormaliser): Tensor {
+export function nceLoss(x: Tensor, positive: Tensor, negatives: Tensor, tau: number, z: NCENormaliser, meanOverRanks?: (value: number) => number): Tensor {
   return tidy(() => {
     const k = negatives.size(1);
     const positiveLogits = x.mul(positive).sum(1).div(tau);
     const negativeLogits = negatives.bmm(x.unsqueeze(2)).squeeze(2).div(tau);
-    const logKZ = Math.log(k) + z.resolve(negativeLogits);
+    const logKZ = Math.log(k) + z.resolve(negativeLogits, meanOverRanks);
     const positiveTerm = positiveLogits.neg().add(logKZ).softplus();
     const negativeTerm = negativeLogits.sub(logKZ).softplus().sum(1);
     return positiveTerm.add(negativeTerm).mean();

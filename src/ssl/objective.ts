@@ -20,6 +20,11 @@ export interface StepContext {
   step: number;
   /** All-gathers a tensor along dim 0 across data-parallel ranks (identity in a single process). */
   gather(t: Tensor): Tensor;
+  /** This process's share of the global batch: rows [rank·B, (rank+1)·B) of every per-step random draw. */
+  rank?: number;
+  worldSize?: number;
+  /** Mean of a number over ranks (identity in a single process). */
+  allReduceMean?(value: number): number;
 }
 
 export interface ObjectiveOutput {

@@ -62,13 +62,19 @@ export class MediaBatchSource implements BatchSource {
     return this.config.train.batchSize;
   }
 
-  /** The epoch's visiting order over (instance, clip) draws: the same on every rank, then sharded. */
+  /**
+   * The epoch's visiting order over (instance, clip) draws, the same on every rank. Global batch b is
+   * draws [b·B·W, (b+1)·B·W); rank r takes its r-th share, so the ranks' data are disjoint and together are
+   * exactly what one process with the global batch would see.
+   */
   private order(epoch: number): number[] {
     const draws: number[] = [];
     for (let c = 0; c < this.config.data.clipsPerVideo; c++) for (let i = 0; i < this.numInstances; i++) draws.push(i);
     rngFor(this.config.seed, epoch, -1, 'epoch-order').shuffle(draws);
-    const perRank = Math.floor(draws.length / this.worldSize);
-    return draws.slice(this.rank * perRank, (this.rank + 1) * perRank);
+    const shares: number[] = [];
+    const global = this.batchSize * this.worldSize;
+    for (let b = 0; b < Math.floor(draws.length / global); b++) shares.push(...draws.slice(b * global + this.rank * this.batchSize, b * global + (this.rank + 1) * this.batchSize));
+    return shares;
   }
 
   batchesPerEpoch(epoch: number): number {

@@ -12,6 +12,8 @@ import { ensureRunDir, writeJson, writeVersions } from './run-dir.js';
 import { createTrainingSource } from './media-batch-source.js';
 import type { BatchSource } from './batch-source.js';
 import { hardShareAt } from '../ssl/avts.js';
+import { joinFromEnvironment } from './data-parallel.js';
+import { useSyncBatchNorm } from '../nn/index.js';
 
 export interface PretrainOptions {
   resumeDir?: string;
@@ -27,7 +29,7 @@ function clipSeconds(config: PretrainConfig): number {
 }
 
 /** Reads the manifest, or builds it from a folder, and stops if too many files are unusable. */
-export async function loadTrainingManifest(config: PretrainConfig, runDir: string): Promise<{ entries: ManifestEntry[]; rejects: ManifestReject[]; manifestPath: string }> {
+export async function loadTrainingManifest(config: PretrainConfig, runDir: string, write = true): Promise<{ entries: ManifestEntry[]; rejects: ManifestReject[]; manifestPath: string }> {
   const source = config.data.source;
   if (!existsSync(source)) throw new Error(`data.source not found: ${source}`);
   let entries: ManifestEntry[];
@@ -41,8 +43,10 @@ export async function loadTrainingManifest(config: PretrainConfig, runDir: strin
     entries = manifest.entries;
     rejects = manifest.rejects;
     manifestPath = path.join(runDir, 'manifest.jsonl');
-    writeManifest(manifestPath, entries);
-    writeRejects(path.join(runDir, 'manifest.rejects.jsonl'), rejects);
+    if (write) {
+      writeManifest(manifestPath, entries);
+      writeRejects(path.join(runDir, 'manifest.rejects.jsonl'), rejects);
+    }
   }
   const total = entries.length + rejects.length;
   if (total > 0 && rejects.length / total > config.data.maxRejectShare) {
@@ -58,6 +62,9 @@ export async function loadTrainingManifest(config: PretrainConfig, runDir: strin
 
 export async function pretrain(config: PretrainConfig, options: PretrainOptions = {}): Promise<TrainResult> {
   const runDir = options.resumeDir ?? path.resolve(config.runsDir, config.name);
+  // Under `avid launch` (or torchrun-style variables) this process is one rank of a data-parallel run.
+  const dataParallel = options.distributed ? null : joinFromEnvironment();
+  if (dataParallel) options = { ...options, distributed: dataParallel };
   const rank = options.distributed?.rank ?? 0;
   if (config.train.threads) T.setNumThreads(config.train.threads);
   if (config.train.deterministic) T.setDeterministic(true);
@@ -70,13 +77,14 @@ export async function pretrain(config: PretrainConfig, options: PretrainOptions 
 
   let source = options.source;
   if (!source) {
-    const { entries, rejects, manifestPath } = await loadTrainingManifest(config, runDir);
+    const { entries, rejects, manifestPath } = await loadTrainingManifest(config, runDir, rank === 0);
     const classes = [...new Set(entries.map((e) => e.label).filter((l): l is string => l !== undefined))].sort();
     if (rank === 0) writeJson(runDir, 'data.json', { manifest: manifestPath, entries: entries.length, rejects, ...(classes.length ? { classes } : {}) });
     source = await createTrainingSource(config, entries, runDir, options.distributed);
   }
 
   const model = modelFromConfig(config);
+  if (config.train.syncBatchNorm && options.distributed) useSyncBatchNorm(model);
   const objective = objectiveFromConfig(config, source.numInstances, (done, total) => process.stderr.write(`\rmining positives ${done}/${total}`));
   const optimizer = optimizerFromConfig(config, model.parameters());
   const trainer = new Trainer(model, objective, optimizer, source, {
@@ -100,8 +108,10 @@ export async function pretrain(config: PretrainConfig, options: PretrainOptions 
     } else if (config.init) {
       initialiseFrom(config.init, trainer);
     }
+    dataParallel?.broadcastFrom0(model);
     return await trainer.run();
   } finally {
+    dataParallel?.close();
     await source.close?.();
     objective.dispose();
     optimizer.dispose();

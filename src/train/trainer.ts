@@ -20,6 +20,8 @@ export interface Distributed {
   allReduceGradients(params: Tensor[]): void;
   /** Concatenates a tensor from every rank along dim 0 (same order on every rank). */
   allGather(t: Tensor): Tensor;
+  /** Mean of a number over ranks. */
+  allReduceMean(value: number): number;
 }
 
 export interface TrainerOptions {
@@ -80,7 +82,8 @@ export class Trainer {
 
   private context(): StepContext {
     const gather = this.options.distributed ? (t: Tensor) => this.options.distributed!.allGather(t) : (t: Tensor) => t.alias();
-    return { seed: this.options.seed, epoch: this.epoch, step: this.step, gather };
+    const d = this.options.distributed;
+    return { seed: this.options.seed, epoch: this.epoch, step: this.step, gather, rank: d?.rank ?? 0, worldSize: d?.worldSize ?? 1, allReduceMean: d ? (v: number) => d.allReduceMean(v) : undefined };
   }
 
   private log(record: Record<string, unknown>): void {

@@ -11,14 +11,17 @@ export class RandomSource implements BatchSource {
     readonly seed = 0,
     readonly videoShape = [3, 4, 16, 16],
     readonly audioShape = [1, 20, 16],
+    /** Data-parallel share: global batch b is order[b·B·W, (b+1)·B·W); this rank takes its r-th part. */
+    readonly shard = { rank: 0, worldSize: 1 },
   ) {}
   batchesPerEpoch(): number {
-    return Math.floor(this.numInstances / this.batchSize);
+    return Math.floor(this.numInstances / (this.batchSize * this.shard.worldSize));
   }
   async *epoch(epoch: number, startBatch: number): AsyncIterable<TrainBatch> {
     const order = T.tidy(() => T.randperm(this.numInstances, { generator: new T.Generator(hash32(this.seed, epoch)) }).toArray());
     for (let b = startBatch; b < this.batchesPerEpoch(); b++) {
-      const ids = order.slice(b * this.batchSize, (b + 1) * this.batchSize);
+      const start = (b * this.shard.worldSize + this.shard.rank) * this.batchSize;
+      const ids = order.slice(start, start + this.batchSize);
       yield T.tidy(() => ({
         video: T.stack(ids.map((i) => T.randn(this.videoShape, { generator: new T.Generator(hash32(this.seed, i, 'v')) }))),
         audio: T.stack(ids.map((i) => T.randn(this.audioShape, { generator: new T.Generator(hash32(this.seed, i, 'a')) }))),
