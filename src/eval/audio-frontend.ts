@@ -2,8 +2,8 @@
 // following PAPERS.md "Audio preprocessing": 24 kHz, 20 ms Hann window, an FFT larger than the window
 // (512 points), adjacent frequency bins averaged down to `freqBins` (129 from 257), log(power + eps), hop
 // 20 ms (100 frames for 2 s) or 10 ms (200 frames). The pre-training statistics for the per-bin
-// Z-normalisation belong to a checkpoint; without them each spectrogram is standardised on its own
-// (per clip and bin over time), which uses no information from other samples and so cannot leak across folds.
+// Z-normalisation belong to a checkpoint; without them each spectrogram is standardised on its own (one
+// mean and deviation per clip), which uses no information from other samples and so cannot leak across folds.
 // (Kept small on purpose; the media layer's spectrogram replaces it once it exists.)
 import * as T from '../tensor/index.js';
 
@@ -73,8 +73,10 @@ export function createAudioFrontend(o: AudioFrontendOptions = {}): AudioFrontend
         if (o.stats) {
           logSpec = logSpec.sub(T.tensor(o.stats.mean, [1, freqBins, 1])).div(T.tensor(o.stats.std, [1, freqBins, 1]));
         } else {
-          const mean = logSpec.mean(2, true);
-          const std = logSpec.std(2, false, true).add(1e-5);
+          // One mean and deviation per clip (over all bins and frames): removes the recording gain but keeps
+          // the spectral envelope, which per-bin standardisation over time would erase.
+          const mean = logSpec.mean([1, 2], true);
+          const std = logSpec.std([1, 2], false, true).add(1e-5);
           logSpec = logSpec.sub(mean).div(std);
         }
         return logSpec.transpose(1, 2).unsqueeze(1).contiguous(); // (B, 1, T, F)

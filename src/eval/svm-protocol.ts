@@ -7,7 +7,7 @@
 // - Features are standardised with statistics of the training clips of each fit.
 import { kFoldSplits, innerSplits, type FoldSplit } from './folds.js';
 import {
-  trainOneVsRest,
+  trainOneVsRestPath,
   oneVsRestScores,
   fitStandardizer,
   applyStandardizer,
@@ -161,9 +161,10 @@ export function runSvmProtocol(
       : { mean: new Float64Array(d), scale: new Float64Array(d).fill(1) };
     const Xtrain = applyStandardizer(stats, clips.features, trainRows);
     const Xscored = applyStandardizer(stats, scoredSet.features, scoredRows);
-    return Cs.map((C) => {
-      options.onFit?.({ ...event, C, trainSamples: train.slice(), scoredSamples: scored.slice() });
-      const model = trainOneVsRest(Xtrain, trainLabels, numClasses, { C, loss, tolerance, maxIterations, seed });
+    for (const C of Cs) options.onFit?.({ ...event, C, trainSamples: train.slice(), scoredSamples: scored.slice() });
+    const models = trainOneVsRestPath(Xtrain, trainLabels, numClasses, Cs, { loss, tolerance, maxIterations, seed });
+    return Cs.map((C, k) => {
+      const model = models[k];
       const scores = oneVsRestScores(model, Xscored);
       let row = 0;
       let correctSamples = 0;

@@ -93,7 +93,7 @@ function squaredNorms(X: FeatureMatrix, biasFeature: number): Float64Array {
   return out;
 }
 
-function solveDual(X: FeatureMatrix, y: Int8Array, norms: Float64Array, o: Required<SvmOptions>): BinarySvm {
+function solveDual(X: FeatureMatrix, y: Int8Array, norms: Float64Array, o: Required<SvmOptions>, initialAlpha?: Float64Array): BinarySvm {
   const { data, rows: n, cols: d } = X;
   const B = o.bias ? o.biasScale : 0;
   const diag = o.loss === 'hinge' ? 0 : 0.5 / o.C;
@@ -104,6 +104,19 @@ function solveDual(X: FeatureMatrix, y: Int8Array, norms: Float64Array, o: Requi
   const w = new Float64Array(d);
   let wb = 0; // weight of the bias feature
   const alpha = new Float64Array(n);
+  if (initialAlpha) {
+    // Warm start (e.g. from the solution for a smaller C): any α in the box is a valid starting point;
+    // w = Σ αᵢyᵢx̃ᵢ must be rebuilt to match it.
+    for (let i = 0; i < n; i++) {
+      const a = Math.min(Math.max(initialAlpha[i], 0), upper);
+      if (a === 0) continue;
+      alpha[i] = a;
+      const step = a * y[i];
+      const off = i * d;
+      for (let k = 0; k < d; k++) w[k] += step * data[off + k];
+      wb += step * B;
+    }
+  }
   const index = new Int32Array(n);
   for (let i = 0; i < n; i++) index[i] = i;
   const random = seededRandom(o.seed);
@@ -273,6 +286,51 @@ export function trainOneVsRest(X: FeatureMatrix, labels: ArrayLike<number>, numC
     diagnostics.push({ iterations: m.iterations, converged: m.converged, violation: m.violation });
   }
   return { numClasses, dim: X.cols, weights, biases, diagnostics };
+}
+
+/**
+ * One-vs-rest SVMs for several C values at once (a regularisation path): each class's problems are solved
+ * in ascending C, each warm-started from the previous solution, which is much cheaper than cold starts and
+ * reaches the same optima (the tolerance is checked on every one). Returns the models in the order of `Cs`.
+ */
+export function trainOneVsRestPath(
+  X: FeatureMatrix,
+  labels: ArrayLike<number>,
+  numClasses: number,
+  Cs: number[],
+  options: Omit<SvmOptions, 'C'>,
+): OneVsRestSvm[] {
+  if (Cs.length === 0) throw new Error('svm: no C values');
+  const checked = Cs.map((C) => checkOptions({ ...options, C }));
+  if (X.rows === 0) throw new Error('svm: no training examples');
+  if (labels.length !== X.rows) throw new Error(`svm: ${labels.length} labels for ${X.rows} examples`);
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i];
+    if (!Number.isInteger(l) || l < 0 || l >= numClasses) throw new Error(`svm: label ${l} at ${i} is outside 0..${numClasses - 1}`);
+  }
+  const o0 = checked[0];
+  const norms = squaredNorms(X, o0.bias ? o0.biasScale : 0);
+  const order = Cs.map((_, k) => k).sort((a, b) => Cs[a] - Cs[b]);
+  const models: OneVsRestSvm[] = Cs.map(() => ({
+    numClasses,
+    dim: X.cols,
+    weights: new Float64Array(numClasses * X.cols),
+    biases: new Float64Array(numClasses),
+    diagnostics: [],
+  }));
+  const signs = new Int8Array(X.rows);
+  for (let c = 0; c < numClasses; c++) {
+    for (let i = 0; i < X.rows; i++) signs[i] = labels[i] === c ? 1 : -1;
+    let previous: Float64Array | undefined;
+    for (const k of order) {
+      const m = solveDual(X, signs, norms, { ...checked[k], seed: checked[k].seed + c }, previous);
+      previous = m.alpha;
+      models[k].weights.set(m.w, c * X.cols);
+      models[k].biases[c] = m.b;
+      models[k].diagnostics[c] = { iterations: m.iterations, converged: m.converged, violation: m.violation };
+    }
+  }
+  return models;
 }
 
 /** Decision values, rows × numClasses, row-major. */

@@ -14,7 +14,7 @@ power = torch.cat([power, torch.zeros(power.shape[0], 1, power.shape[2])], 1)
 sums = power.reshape(power.shape[0], 129, 2, power.shape[2]).sum(2)
 counts = torch.full((129,), 2.0); counts[-1] = 1.0
 log = (sums / counts[None, :, None] + 1e-8).log()[:, :, :100]
-log = (log - log.mean(2, keepdim=True)) / (log.std(2, unbiased=False, keepdim=True) + 1e-5)
+log = (log - log.mean((1, 2), keepdim=True)) / (log.std((1, 2), unbiased=False, keepdim=True) + 1e-5)
 print(json.dumps(log.transpose(1, 2).flatten().tolist()))
 `;
 

@@ -89,9 +89,10 @@ test('no leakage: test samples and their recordings never reach training, C is c
 
 test('separate test clips score test samples; bad input is rejected', () => {
   const { samples, clips } = synthetic({ classes: 2, folds: 2, perClassPerFold: 4, clipsPerSample: 2, dim: 3, clipNoise: 0.1, seed: 3 });
+  const sampleOfClip = Array.from(clips.sampleOfClip);
   // Test clips whose features point to the wrong class: accuracy collapses, proving they are the ones scored.
   const swapped = Float32Array.from(clips.features.data);
-  const byClass = [0, 1].map((c) => clips.sampleOfClip.findIndex((s) => samples[s].label === c));
+  const byClass = [0, 1].map((c) => sampleOfClip.findIndex((s) => samples[s].label === c));
   for (let c = 0; c < clips.sampleOfClip.length; c++) {
     const other = byClass[1 - samples[clips.sampleOfClip[c]].label];
     for (let k = 0; k < 3; k++) swapped[c * 3 + k] = clips.features.data[other * 3 + k];
@@ -101,7 +102,7 @@ test('separate test clips score test samples; bad input is rejected', () => {
   assert.equal(normal.meanAccuracy, 1);
   assert.equal(wrong.meanAccuracy, 0);
   assert.equal(normal.folds[0].innerAccuracy.length, 0, 'a single C needs no inner cross-validation');
-  assert.throws(() => runSvmProtocol(samples, { ...clips, sampleOfClip: clips.sampleOfClip.slice(1) }, 2), /but \d+ clip→sample entries/);
+  assert.throws(() => runSvmProtocol(samples, { ...clips, sampleOfClip: sampleOfClip.slice(1) }, 2), /but \d+ clip→sample entries/);
   assert.throws(() => runSvmProtocol(samples, clips, 2, { cGrid: [] }), /cGrid must list positive values/);
   assert.throws(() => runSvmProtocol(samples.map((s) => ({ ...s, label: s.label + 1 })), clips, 2), /label 2, outside 0\.\.1/);
   const lonely = [...samples, { label: 0, fold: 1, group: 'x' }];

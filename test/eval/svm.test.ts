@@ -5,6 +5,7 @@ import {
   trainBinarySvm,
   binaryDecision,
   trainOneVsRest,
+  trainOneVsRestPath,
   oneVsRestScores,
   argmaxRows,
   fitStandardizer,
@@ -169,4 +170,18 @@ test('standardizer fits on the given rows only', () => {
   assert.deepEqual([...out.data], [-1, 0, 1, 0, 98, 0]);
   assert.deepEqual([...applyStandardizer(s, X, [2]).data], [98, 0]);
   assert.deepEqual([...fitStandardizer(X, [0, 1], 1).scale], [2, 1]);
+});
+
+test('a warm-started regularisation path reaches the same optima as cold starts', () => {
+  const { X } = randomProblem(240, 6, 8);
+  const labels = Array.from({ length: 240 }, (_, i) => (X.data[i * 6] > 0.5 ? 2 : X.data[i * 6 + 1] > 0 ? 1 : 0));
+  const Cs = [10, 0.01, 1];
+  const path = trainOneVsRestPath(X, labels, 3, Cs, { tolerance: 1e-6, maxIterations: 100000 });
+  Cs.forEach((C, k) => {
+    const cold = trainOneVsRest(X, labels, 3, { C, tolerance: 1e-6, maxIterations: 100000 });
+    assert.ok(path[k].diagnostics.every((d) => d.converged), `C=${C} converged`);
+    const scale = Math.max(1, ...[...cold.weights].map(Math.abs));
+    const worst = Math.max(...[...cold.weights].map((v, i) => Math.abs(v - path[k].weights[i])), ...[...cold.biases].map((v, i) => Math.abs(v - path[k].biases[i])));
+    assert.ok(worst < 1e-3 * scale, `C=${C}: path and cold start differ by ${worst}`);
+  });
 });

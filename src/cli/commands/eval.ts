@@ -1,0 +1,240 @@
+// `avid eval <svm|probe|knn|retrieval> --checkpoint <file|random> --data <dir> [--labels csv] --out results.json`
+import { parseArgs } from 'node:util';
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import * as T from '../../tensor/index.js';
+import { createModel, MODEL_NAMES, type ModelName } from '../../models/index.js';
+import { loadModelState } from '../../io/checkpoint.js';
+import { readLabelsCsv, labelsFromEscDirectory, type LabelSet } from '../../eval/labels.js';
+import { SVM_AUDIO_POOLING, type BlockEncoder, type BlockPooling } from '../../eval/features.js';
+import { createAudioFrontend } from '../../eval/audio-frontend.js';
+import { extractAudioFeatures } from '../../eval/audio-features.js';
+import { runSvmProtocol } from '../../eval/svm-protocol.js';
+import { linearProbeFolds } from '../../eval/linear-probe.js';
+import { knnCrossValidation } from '../../eval/knn.js';
+import { formatTable, percent, writeResultsJson } from '../../eval/results.js';
+import type { FeatureMatrix } from '../../eval/svm.js';
+
+export const summary = 'evaluate an encoder: SVM sound protocol, linear probe, k-NN (retrieval: see --help)';
+
+const usage = `usage: avid eval <svm|probe|knn> --checkpoint <file|random> --data <dir> [options]
+
+Evaluates the audio encoder of a checkpoint (or a randomly initialised one) on a labelled sound dataset
+with the papers' protocols, cross-validated over the dataset's folds:
+  svm    one-vs-rest linear SVM on per-clip block features; every training clip is an example, test
+         scores are averaged over a sample's clips; C chosen by inner cross-validation on training folds
+  probe  multinomial logistic regression on the same features (clip@1 and video@1), weight decay chosen
+         on a validation split of the training samples
+  knn    cosine k-NN on per-sample features (mean over the sample's clips)
+Labels: --labels CSV (file,label,fold[,group]; files relative to --data), else the ESC file names in --data.
+Features are cached (safetensors) in --cache, keyed by model, weights, data and settings.
+(retrieval needs video+audio clips of held-out videos; it is available as an API, eval/retrieval.ts.)
+
+options:
+  --checkpoint FILE|random   weights (an avid checkpoint or a state dict; AV checkpoints: audio_model.*)
+  --data DIR                 the audio files
+  --labels FILE              labels CSV (default: ESC names in --data)
+  --model NAME               audio-conv2d (default) or an av-* model (its audio encoder); ${MODEL_NAMES.join(', ')}
+  --width W                  channel multiplier of the encoder (default 1)
+  --blocks LIST              blocks to evaluate, comma-separated (default conv5x); conv2x..conv5x, pool
+  --clips K                  clips per sample (default 10)
+  --clip-seconds S           seconds per clip (default 2)
+  --sample-rate HZ           (default 24000)
+  --hop-seconds S            spectrogram hop: 0.02 (100 frames / 2 s, default) or 0.01
+  --c-grid LIST              SVM C candidates (default 0.001,0.01,0.1,1,10,100)
+  --k N                      k-NN neighbours (default 20)
+  --test-folds LIST          hold out only these folds (default all)
+  --cache DIR                feature cache directory (default .cache/eval-features)
+  --no-cache                 do not read or write the cache
+  --batch-size N             clips per forward pass (default 32)
+  --seed N                   seed of the random initialisation and the solvers (default 0)
+  --threads N                libtorch threads (default: libtorch's)
+  --out FILE                 results JSON (required)
+  -h, --help                 this help`;
+
+function list(text: string, what: string): number[] {
+  const values = text.split(',').map((s) => Number(s.trim()));
+  if (values.some((v) => !Number.isFinite(v))) throw new Error(`${what} must be a comma-separated list of numbers; got '${text}'`);
+  return values;
+}
+
+function positiveInt(text: string, what: string): number {
+  const v = Number(text);
+  if (!Number.isInteger(v) || v < 1) throw new Error(`${what} must be a positive integer; got '${text}'`);
+  return v;
+}
+
+/** The audio encoder named by --model, with --checkpoint's weights or a seeded random initialisation. */
+function loadAudioEncoder(modelName: string, width: number, checkpoint: string, seed: number): { encoder: BlockEncoder & { dispose(): void }; identity: unknown } {
+  if (!(MODEL_NAMES as string[]).includes(modelName)) throw new Error(`--model must be one of ${MODEL_NAMES.join(', ')}; got '${modelName}'`);
+  T.manualSeed(seed);
+  const model = createModel(modelName as ModelName, { width });
+  const encoder = (modelName.startsWith('av-') ? (model as unknown as { audio_model: BlockEncoder }).audio_model : model) as BlockEncoder & {
+    loadStateDict(s: Map<string, T.Tensor>, o?: { strict?: boolean }): unknown;
+    dispose(): void;
+  };
+  if (modelName.startsWith('av-')) {
+    // Only the audio encoder is used; free the rest.
+    for (const [key, t] of (model as unknown as { stateDict(): Map<string, T.Tensor> }).stateDict()) if (!key.startsWith('audio_model.')) t.dispose();
+  }
+  if (checkpoint === 'random') return { encoder, identity: { model: modelName, width, weights: 'random', seed } };
+  if (!existsSync(checkpoint)) throw new Error(`--checkpoint ${checkpoint}: no such file (or pass 'random')`);
+  const state = loadModelState(checkpoint);
+  try {
+    const prefixed = [...state.keys()].some((k) => k.startsWith('audio_model.'));
+    const audioState = new Map<string, T.Tensor>();
+    for (const [k, t] of state) {
+      if (!prefixed) audioState.set(k, t);
+      else if (k.startsWith('audio_model.')) audioState.set(k.slice('audio_model.'.length), t);
+    }
+    if (audioState.size === 0) throw new Error(`--checkpoint ${checkpoint}: no audio encoder weights (expected audio_model.* or a bare audio state dict)`);
+    encoder.loadStateDict(audioState, { strict: true });
+  } finally {
+    state.forEach((t) => t.dispose());
+  }
+  const stat = statSync(checkpoint);
+  return { encoder, identity: { model: modelName, width, checkpoint: path.resolve(checkpoint), size: stat.size, mtimeMs: stat.mtimeMs } };
+}
+
+/** Mean of each sample's clip rows: one embedding per sample (for k-NN). */
+function meanPerSample(m: FeatureMatrix, sampleOfClip: Int32Array, samples: number): FeatureMatrix {
+  const out = new Float32Array(samples * m.cols);
+  const counts = new Float32Array(samples);
+  for (let c = 0; c < m.rows; c++) {
+    const s = sampleOfClip[c];
+    counts[s]++;
+    for (let k = 0; k < m.cols; k++) out[s * m.cols + k] += m.data[c * m.cols + k];
+  }
+  for (let s = 0; s < samples; s++) for (let k = 0; k < m.cols; k++) out[s * m.cols + k] /= counts[s];
+  return { data: out, rows: samples, cols: m.cols };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      checkpoint: { type: 'string' },
+      data: { type: 'string' },
+      labels: { type: 'string' },
+      model: { type: 'string', default: 'audio-conv2d' },
+      width: { type: 'string', default: '1' },
+      blocks: { type: 'string', default: 'conv5x' },
+      clips: { type: 'string', default: '10' },
+      'clip-seconds': { type: 'string', default: '2' },
+      'sample-rate': { type: 'string', default: '24000' },
+      'hop-seconds': { type: 'string', default: '0.02' },
+      'c-grid': { type: 'string', default: '0.001,0.01,0.1,1,10,100' },
+      k: { type: 'string', default: '20' },
+      'test-folds': { type: 'string' },
+      cache: { type: 'string', default: '.cache/eval-features' },
+      'no-cache': { type: 'boolean', default: false },
+      'batch-size': { type: 'string', default: '32' },
+      seed: { type: 'string', default: '0' },
+      threads: { type: 'string' },
+      out: { type: 'string', short: 'o' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(usage);
+    return 0;
+  }
+  const protocol = positionals[0];
+  if (protocol === 'retrieval') throw new Error('retrieval from the command line needs the video clip pipeline; use the API (eval/retrieval.ts crossModalRetrieval) for now');
+  if (!['svm', 'probe', 'knn'].includes(protocol ?? '')) throw new Error(`the protocol must be svm, probe or knn; got '${protocol ?? ''}'\n\n${usage}`);
+  if (!values.checkpoint) throw new Error(`--checkpoint is required (a file, or 'random')\n\n${usage}`);
+  if (!values.data) throw new Error(`--data is required\n\n${usage}`);
+  if (!values.out) throw new Error(`--out is required\n\n${usage}`);
+  if (!existsSync(values.data) || !statSync(values.data).isDirectory()) throw new Error(`--data ${values.data}: not a directory`);
+  if (values.threads) T.setNumThreads(positiveInt(values.threads, '--threads'));
+  const width = Number(values.width);
+  if (!(width > 0)) throw new Error(`--width must be a positive number; got '${values.width}'`);
+  const seed = Number(values.seed);
+  if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer; got '${values.seed}'`);
+  const clipsPerSample = positiveInt(values.clips, '--clips');
+  const clipSeconds = Number(values['clip-seconds']);
+  if (!(clipSeconds > 0)) throw new Error(`--clip-seconds must be positive; got '${values['clip-seconds']}'`);
+  const sampleRate = positiveInt(values['sample-rate'], '--sample-rate');
+  const hopSec = Number(values['hop-seconds']);
+  const blockNames = values.blocks.split(',').map((b) => b.trim());
+  const blocks: Record<string, BlockPooling> = {};
+  for (const b of blockNames) {
+    if (!SVM_AUDIO_POOLING[b]) throw new Error(`--blocks: unknown block '${b}' (allowed: ${Object.keys(SVM_AUDIO_POOLING).join(', ')})`);
+    blocks[b] = SVM_AUDIO_POOLING[b];
+  }
+  const testFolds = values['test-folds'] ? list(values['test-folds'], '--test-folds') : undefined;
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+
+  const labels: LabelSet = values.labels ? readLabelsCsv(values.labels) : labelsFromEscDirectory(values.data);
+  const files = labels.entries.map((e) => path.resolve(values.data!, e.file));
+  const missing = files.filter((f) => !existsSync(f));
+  if (missing.length > 0) throw new Error(`${missing.length} labelled file(s) not found under ${values.data}, e.g. ${missing.slice(0, 3).join(', ')}`);
+  const numClasses = labels.classNames.length;
+  log(`${protocol}: ${files.length} samples, ${numClasses} classes, folds ${[...new Set(labels.entries.map((e) => e.fold))].sort((a, b) => a - b).join(', ')}`);
+
+  const { encoder, identity } = loadAudioEncoder(values.model, width, values.checkpoint, seed);
+  const frontend = createAudioFrontend({ sampleRate, hopSec, frames: Math.round(clipSeconds / hopSec) });
+  let features;
+  try {
+    features = await extractAudioFeatures(encoder, files, {
+      blocks,
+      frontend,
+      sampleRate,
+      clipSeconds,
+      clipsPerSample,
+      batchSize: positiveInt(values['batch-size'], '--batch-size'),
+      cacheDir: values['no-cache'] ? undefined : values.cache,
+      encoderIdentity: identity,
+      log,
+    });
+  } finally {
+    encoder.dispose();
+  }
+  log(`features: ${features.sampleOfClip.length} clips in ${features.seconds.toFixed(1)} s${features.fromCache ? ' (cache)' : ''}`);
+
+  const samples = labels.entries;
+  const started = performance.now();
+  const perBlock: Record<string, unknown> = {};
+  const rows: (string | number)[][] = [];
+  let headers: string[] = [];
+  for (const block of blockNames) {
+    const m = features.blocks.get(block)!;
+    const clips = { features: m, sampleOfClip: features.sampleOfClip };
+    log(`${block}: ${m.cols} features per clip`);
+    if (protocol === 'svm') {
+      const r = runSvmProtocol(samples, clips, numClasses, { cGrid: list(values['c-grid'], '--c-grid'), seed, testFolds, log });
+      perBlock[block] = r;
+      headers = ['block', 'fold', 'accuracy %', 'clip acc %', 'C', 'seconds'];
+      for (const f of r.folds) rows.push([block, f.fold, percent(f.accuracy), percent(f.clipAccuracy), f.chosenC, Math.round(f.seconds * 10) / 10]);
+      rows.push([block, 'mean', percent(r.meanAccuracy), percent(r.meanClipAccuracy), '', '']);
+    } else if (protocol === 'probe') {
+      const r = linearProbeFolds(samples, clips, numClasses, { seed, testFolds, log });
+      perBlock[block] = r;
+      headers = ['block', 'fold', 'clip@1 %', 'video@1 %', 'weight decay'];
+      for (const f of r.folds) rows.push([block, f.fold, percent(f.clipAccuracy), percent(f.videoAccuracy), f.chosenWeightDecay]);
+      rows.push([block, 'mean', percent(r.meanClipAccuracy), percent(r.meanVideoAccuracy), '']);
+    } else {
+      const r = knnCrossValidation(meanPerSample(m, features.sampleOfClip, samples.length), samples, numClasses, { k: positiveInt(values.k, '--k'), testFolds });
+      perBlock[block] = r;
+      headers = ['block', 'fold', 'accuracy %'];
+      for (const f of r.folds) rows.push([block, f.fold, percent(f.accuracy)]);
+      rows.push([block, 'mean', percent(r.meanAccuracy)]);
+    }
+  }
+  const classifySeconds = (performance.now() - started) / 1000;
+  const result = {
+    protocol,
+    data: path.resolve(values.data),
+    labels: values.labels ? path.resolve(values.labels) : 'ESC file names',
+    classNames: labels.classNames,
+    encoder: identity,
+    settings: { clipsPerSample, clipSeconds, sampleRate, frontend: frontend.options, blocks, seed, testFolds: testFolds ?? 'all' },
+    timing: { featureSeconds: features.seconds, featuresFromCache: features.fromCache, classifySeconds },
+    results: perBlock,
+  };
+  writeResultsJson(values.out, result);
+  console.log(formatTable(headers, rows, { decimals: 1 }));
+  console.log(`\nresults: ${values.out}`);
+  return 0;
+}
