@@ -6,6 +6,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 
 const liveChildren = new Set<ChildProcess>();
+/** Children killed because the program is stopping: their callers get an AbortError, not a decode failure. */
+const killedForShutdown = new WeakSet<ChildProcess>();
 const forwardedSignals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 let hooksInstalled = false;
 
@@ -14,6 +16,7 @@ export function killAllChildren(): number {
   let count = 0;
   for (const child of liveChildren) {
     if (child.exitCode === null && child.signalCode === null) {
+      killedForShutdown.add(child);
       child.kill('SIGKILL');
       count++;
     }
@@ -146,6 +149,7 @@ export function runProcess(command: string, args: string[], options: RunOptions 
       signal?.removeEventListener('abort', onAbort);
       if (error) return reject(error);
       if (aborted) return reject(new AbortError());
+      if (killedForShutdown.has(child)) return reject(new AbortError('stopped: the program is shutting down'));
       const stdout = stdoutInto ? stdoutInto.subarray(0, Math.min(stdoutBytes, stdoutInto.length)) : new Uint8Array(Buffer.concat(chunks));
       resolve({ exitCode, signal: exitSignal, stdout, stdoutBytes, stderr: stderr.slice(-maxStderr), timedOut, aborted });
     };

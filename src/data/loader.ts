@@ -1,0 +1,258 @@
+// The loader: an async iterator of batches over a ClipDataset.
+//
+// - `workers` samples are decoded at once (each is one or two ffmpeg processes: the parallelism is in the
+//   child processes, not in JavaScript threads), up to `prefetch` batches ahead of the consumer;
+// - the order comes from a Sampler (shuffled by default in training), and every sample's randomness from
+//   (seed, epoch, index, clip): the same seed gives byte-identical batches, whatever finishes first;
+// - batches are assembled when the consumer asks for them (colour jitter, normalisation, audio resampling
+//   and spectrogram are tensor ops), so a prefetched batch holds no tensor and closing leaks nothing;
+// - a sample whose file fails to decode is skipped, logged and counted (stats().skipped), and the batch is
+//   filled from the next samples in order; a failing file never stops the run;
+// - close() (also when the consumer breaks out of the loop, or an error escapes) kills every ffmpeg child.
+//   The tensors of a yielded batch belong to the consumer, who disposes them.
+import * as T from '../tensor/index.js';
+import { AbortError } from '../media/child-processes.js';
+import { DecodeError } from '../media/decode.js';
+import { clipsToTensor, applyColorJitter, normalizeVideo } from '../media/video-transforms.js';
+import { audioBatch } from '../media/audio-transforms.js';
+import { logSpectrogram, normalizeSpectrogram, ANALYSIS_SPECTROGRAM, type SpectrogramConfig, type SpectrogramStats } from '../media/spectrogram.js';
+import type { ClipDataset, Sample } from './dataset.js';
+import { ShuffleSampler, SequentialSampler, type Sampler } from './sampler.js';
+
+export interface LoaderOptions {
+  batchSize: number;
+  /** Default: shuffled (seed of the dataset) in training, sequential in evaluation. */
+  sampler?: Sampler;
+  /** Samples decoded at once (default 2). */
+  workers?: number;
+  /** Batches decoded ahead of the consumer (default 2). */
+  prefetch?: number;
+  /** Drop a last, incomplete batch (default: true in training, false in evaluation). */
+  dropLast?: boolean;
+  /** Spectrogram of the audio (default the analysis setting, 100 × 129 for 2 s). */
+  spectrogram?: SpectrogramConfig;
+  /** Per-bin statistics for Z-normalisation; without them the log spectrogram is returned as is. */
+  spectrogramStats?: SpectrogramStats;
+  /** ImageNet mean/std normalisation of the video (default true; false leaves values in [0, 1]). */
+  normalizeVideo?: boolean;
+  /** Where skipped samples are reported (default console.warn; null for silence — they are still counted). */
+  log?: ((message: string) => void) | null;
+}
+
+export interface SampleMeta {
+  index: number;
+  clipIndex: number;
+  path: string;
+  startSec: number;
+  audioStartSec: number;
+  audioDurationSec: number;
+  flip: boolean;
+  paddedFrames: number;
+  paddedSamples: number;
+}
+
+export interface Batch {
+  /** (B, 3, T, H, W) float32, absent in audio-only datasets. */
+  video?: T.Tensor;
+  /** (B, 1, frames, bins) float32 log spectrogram, absent in video-only datasets. */
+  audio?: T.Tensor;
+  /** (B) int64 manifest indices. */
+  index: T.Tensor;
+  meta: SampleMeta[];
+}
+
+export interface SkippedSample {
+  path: string;
+  reason: string;
+  index: number;
+  clipIndex: number;
+  epoch: number;
+}
+
+export interface LoaderStats {
+  decoded: number;
+  skipped: SkippedSample[];
+}
+
+type Slot = { sample: Sample } | { skipped: SkippedSample } | { error: unknown };
+
+export class DataLoader implements AsyncIterable<Batch> {
+  readonly batchSize: number;
+  readonly sampler: Sampler;
+  private readonly workers: number;
+  private readonly prefetch: number;
+  private readonly dropLast: boolean;
+  private readonly spectrogram: SpectrogramConfig;
+  private readonly log: ((message: string) => void) | null;
+  private readonly closing = new AbortController();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private decoded = 0;
+  private readonly skipped: SkippedSample[] = [];
+  private closed = false;
+
+  constructor(
+    readonly dataset: ClipDataset,
+    readonly options: LoaderOptions,
+  ) {
+    const positiveInt = (name: string, v: number) => {
+      if (!Number.isInteger(v) || v < 1) throw new Error(`loader: ${name} must be a positive integer, got ${v}`);
+    };
+    positiveInt('batchSize', options.batchSize);
+    this.batchSize = options.batchSize;
+    this.workers = options.workers ?? 2;
+    positiveInt('workers', this.workers);
+    this.prefetch = options.prefetch ?? 2;
+    if (!Number.isInteger(this.prefetch) || this.prefetch < 0) throw new Error(`loader: prefetch must be an integer ≥ 0, got ${this.prefetch}`);
+    const training = dataset.options.mode === 'train';
+    this.sampler = options.sampler ?? (training ? new ShuffleSampler(dataset.length, dataset.options.seed) : new SequentialSampler(dataset.length));
+    this.dropLast = options.dropLast ?? training;
+    this.spectrogram = options.spectrogram ?? ANALYSIS_SPECTROGRAM;
+    if (this.spectrogram.sampleRate !== dataset.options.sampleRate) {
+      throw new Error(`loader: the spectrogram expects ${this.spectrogram.sampleRate} Hz audio, the dataset decodes at ${dataset.options.sampleRate} Hz`);
+    }
+    if (options.spectrogramStats && options.spectrogramStats.mean.length !== this.spectrogram.freqBins) {
+      throw new Error(`loader: spectrogram statistics have ${options.spectrogramStats.mean.length} bins, the spectrogram ${this.spectrogram.freqBins}`);
+    }
+    this.log = options.log === undefined ? (m) => console.warn(m) : options.log;
+  }
+
+  /** Decoded and skipped samples so far (all epochs). */
+  stats(): LoaderStats {
+    return { decoded: this.decoded, skipped: this.skipped.map((s) => ({ ...s })) };
+  }
+
+  /** Batches per epoch if nothing is skipped. */
+  batchesPerEpoch(epoch = 0): number {
+    const n = this.sampler.epochOrder(epoch).length;
+    return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Batch> {
+    return this.epoch(0);
+  }
+
+  /** The batches of one epoch. Breaking out of the loop stops its decodes. */
+  async *epoch(epoch: number): AsyncGenerator<Batch, void, undefined> {
+    if (this.closed) throw new Error('loader: closed');
+    const order = this.sampler.epochOrder(epoch);
+    const slots: Promise<Slot>[] = new Array(order.length);
+    const epochAbort = new AbortController();
+    const stopEpoch = () => epochAbort.abort();
+    this.closing.signal.addEventListener('abort', stopEpoch, { once: true });
+    let started = 0;
+    let running = 0;
+    let consumed = 0;
+    const window = (this.prefetch + 1) * this.batchSize;
+
+    const start = (position: number) => {
+      running++;
+      const item = order[position];
+      const task: Promise<Slot> = this.dataset.get(item, epoch, epochAbort.signal).then(
+        (sample): Slot => {
+          this.decoded++;
+          return { sample };
+        },
+        (error: unknown): Slot => {
+          if (error instanceof DecodeError || isSystemError(error)) {
+            const { index, clipIndex } = this.dataset.item(item);
+            const reason = error instanceof DecodeError ? error.reason + (error.detail ? ` (${error.detail})` : '') : (error as Error).message;
+            const skipped: SkippedSample = { path: this.dataset.entries[index].path, reason, index, clipIndex, epoch };
+            this.skipped.push(skipped);
+            this.log?.(`avid loader: skipped ${skipped.path} (clip ${clipIndex}, epoch ${epoch}): ${reason}`);
+            return { skipped };
+          }
+          return { error };
+        },
+      );
+      const tracked = task.finally(() => {
+        running--;
+        this.inFlight.delete(tracked);
+        pump();
+      });
+      this.inFlight.add(tracked);
+      slots[position] = task;
+    };
+    const pump = () => {
+      if (epochAbort.signal.aborted) return;
+      while (started < order.length && running < this.workers && started < consumed + window) start(started++);
+    };
+
+    try {
+      pump();
+      while (consumed < order.length) {
+        const samples: Sample[] = [];
+        while (samples.length < this.batchSize && consumed < order.length) {
+          // Closed while the consumer held a batch: stop loudly, so that a training loop never mistakes an
+          // interrupted epoch for a finished one.
+          if (epochAbort.signal.aborted) throw new AbortError('loader closed');
+          if (slots[consumed] === undefined) start(started++);
+          const slot = await slots[consumed];
+          slots[consumed] = undefined as unknown as Promise<Slot>; // let the decoded bytes go
+          consumed++;
+          pump();
+          if ('error' in slot) throw slot.error;
+          if ('sample' in slot) samples.push(slot.sample);
+        }
+        if (samples.length === 0 || (samples.length < this.batchSize && this.dropLast)) break;
+        yield this.collate(samples);
+      }
+    } finally {
+      epochAbort.abort();
+      this.closing.signal.removeEventListener('abort', stopEpoch);
+      await this.settle();
+    }
+  }
+
+  /** Assembles decoded samples into tensors: augment, normalise, spectrogram. */
+  collate(samples: Sample[]): Batch {
+    const d = this.dataset.options;
+    const [height, width] = d.frameSize;
+    const stats = this.options.spectrogramStats;
+    const tensors = T.tidy(() => {
+      const out: { video?: T.Tensor; audio?: T.Tensor; index: T.Tensor } = {
+        index: T.tensor(BigInt64Array.from(samples, (s) => BigInt(s.index)), [samples.length], 'int64'),
+      };
+      if (d.modalities !== 'audio') {
+        let video = clipsToTensor(samples.map((s) => s.video!), d.clip.numFrames, height, width);
+        if (samples.some((s) => s.colorJitter.order.length > 0)) video = applyColorJitter(video, samples.map((s) => s.colorJitter));
+        out.video = this.options.normalizeVideo === false ? video : normalizeVideo(video);
+      }
+      if (d.modalities !== 'video') {
+        const waves = audioBatch(samples.map((s) => s.audio!), this.dataset.audioLength, samples.map((s) => s.volumeGain));
+        const spec = logSpectrogram(waves, this.spectrogram);
+        out.audio = stats ? normalizeSpectrogram(spec, stats) : spec;
+      }
+      return out;
+    });
+    const meta = samples.map(
+      (s): SampleMeta => ({
+        index: s.index,
+        clipIndex: s.clipIndex,
+        path: s.path,
+        startSec: s.startSec,
+        audioStartSec: s.timing.audioStartSec,
+        audioDurationSec: s.timing.audioDurationSec,
+        flip: s.flip,
+        paddedFrames: s.paddedFrames,
+        paddedSamples: s.paddedSamples,
+      }),
+    );
+    return { ...tensors, meta };
+  }
+
+  private async settle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Stops every decode (killing its ffmpeg) and waits until all have ended. Idempotent. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.closing.abort();
+    await this.settle();
+  }
+}
+
+/** Errors from the file system (a cache folder that fills up, a file removed mid-run): skip, don't crash. */
+function isSystemError(error: unknown): boolean {
+  return error instanceof Error && !(error instanceof AbortError) && typeof (error as NodeJS.ErrnoException).code === 'string' && typeof (error as NodeJS.ErrnoException).syscall === 'string';
+}
