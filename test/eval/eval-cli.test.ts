@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import * as T from '../../src/tensor/index.js';
+import { run } from '../../src/cli/commands/eval.js';
+
+T.setNumThreads(1);
+
+test('avid eval svm and knn end to end on generated tones (CSV labels, feature cache reused)', async (t) => {
+  if (spawnSync('ffmpeg', ['-version']).status !== 0) return t.skip('ffmpeg is not installed');
+  const dir = mkdtempSync(path.join(tmpdir(), 'avid-eval-cli-'));
+  try {
+    const rows = ['file,label,fold,group'];
+    const frequencies = { low: 300, mid: 1200, high: 4000 };
+    for (const [name, hz] of Object.entries(frequencies)) {
+      for (let i = 0; i < 4; i++) {
+        const file = `${name}-${i}.wav`;
+        const made = spawnSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', `sine=frequency=${hz + 20 * i}:duration=1`, '-ar', '16000', '-y', path.join(dir, file)]);
+        assert.equal(made.status, 0, String(made.stderr));
+        rows.push(`${file},${name},${1 + (i % 2)},${name}${i}`);
+      }
+    }
+    writeFileSync(path.join(dir, 'labels.csv'), `${rows.join('\n')}\n`);
+    const common = ['--checkpoint', 'random', '--data', dir, '--labels', path.join(dir, 'labels.csv'), '--width', '0.125', '--clips', '2', '--clip-seconds', '0.5', '--sample-rate', '16000', '--hop-seconds', '0.01', '--cache', path.join(dir, 'cache')];
+    const log = console.log;
+    const printed: string[] = [];
+    console.log = (...args: unknown[]) => printed.push(args.join(' '));
+    const stderr = process.stderr.write.bind(process.stderr);
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    try {
+      assert.equal(await run(['svm', ...common, '--c-grid', '0.1,1', '--out', path.join(dir, 'svm.json')]), 0);
+      assert.equal(await run(['knn', ...common, '--k', '1', '--out', path.join(dir, 'knn.json')]), 0);
+      await assert.rejects(run(['svm', '--checkpoint', 'random', '--data', dir, '--out', 'x.json']), /does not follow the ESC naming scheme/);
+      await assert.rejects(run(['nope', ...common, '--out', 'x.json']), /the protocol must be svm, probe or knn/);
+    } finally {
+      console.log = log;
+      process.stderr.write = stderr;
+    }
+    const svm = JSON.parse(readFileSync(path.join(dir, 'svm.json'), 'utf8'));
+    assert.equal(svm.protocol, 'svm');
+    assert.deepEqual(svm.classNames, ['high', 'low', 'mid']);
+    assert.equal(svm.results.conv5x.folds.length, 2);
+    assert.equal(svm.results.conv5x.meanAccuracy, 1, 'pure tones of three frequencies are separable');
+    assert.equal(svm.timing.featuresFromCache, false);
+    const knn = JSON.parse(readFileSync(path.join(dir, 'knn.json'), 'utf8'));
+    assert.equal(knn.timing.featuresFromCache, true, 'the second protocol reuses the cached features');
+    assert.equal(readdirSync(path.join(dir, 'cache')).length, 1);
+    assert.ok(printed.some((l) => /conv5x\s+mean\s+100\b/.test(l)), printed.join('\n'));
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
