@@ -85,7 +85,7 @@ export async function pretrain(config: PretrainConfig, options: PretrainOptions 
 
   const model = modelFromConfig(config);
   if (config.train.syncBatchNorm && options.distributed) useSyncBatchNorm(model);
-  const objective = objectiveFromConfig(config, source.numInstances, (done, total) => process.stderr.write(`\rmining positives ${done}/${total}`));
+  const objective = objectiveFromConfig(config, source.numInstances, (done, total) => process.stderr.write(`\rmining positives ${done}/${total}${done === total ? '\n' : ''}`));
   const optimizer = optimizerFromConfig(config, model.parameters());
   const trainer = new Trainer(model, objective, optimizer, source, {
     runDir,

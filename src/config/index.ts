@@ -1,0 +1,2 @@
+export { PretrainConfig } from './schema.js';
+export { loadConfig, parseConfig, applyOverride, ConfigError } from './load.js';

@@ -1,0 +1,3 @@
+export * from './manifest.js';
+export * from './labels.js';
+export { hash32, mulberry32, Rng, rngFor } from './rng.js';

@@ -1,0 +1,10 @@
+export * from './svm.js';
+export * from './svm-protocol.js';
+export * from './linear-probe.js';
+export * from './retrieval.js';
+export * from './knn.js';
+export * from './features.js';
+export { videoGradCam, overlayHeatmap, peakInBox } from './gradcam.js';
+export { localizeClip, geometryFromConfig, type ClipGeometry, type LocalizeResult } from './localize.js';
+export { extractAVFeatures, decodeEvalClips, type AVFeatures, type EvalClips } from './av-features.js';
+export { evaluateAV, readLabelledVideos, type AVEvaluation, type LabelledVideo } from './av-evaluation.js';
