@@ -13,7 +13,8 @@
 import * as T from '../tensor/index.js';
 import { AbortError } from '../media/child-processes.js';
 import { DecodeError } from '../media/decode.js';
-import { clipsToTensor, applyColorJitter, normalizeVideo } from '../media/video-transforms.js';
+import { applyColorJitter } from '../media/video-transforms.js';
+import { clipsToUnitTensor, normalizeVideo } from '../media/video-tensor.js';
 import { audioBatch } from '../media/audio-transforms.js';
 import { logSpectrogram, normalizeSpectrogram, ANALYSIS_SPECTROGRAM, type SpectrogramConfig, type SpectrogramStats } from '../media/spectrogram.js';
 import type { ClipDataset, Sample } from './dataset.js';
@@ -213,7 +214,7 @@ export class DataLoader implements AsyncIterable<Batch> {
         index: T.tensor(BigInt64Array.from(samples, (s) => BigInt(s.index)), [samples.length], 'int64'),
       };
       if (d.modalities !== 'audio') {
-        let video = clipsToTensor(samples.map((s) => s.video!), d.clip.numFrames, height, width);
+        let video = clipsToUnitTensor(samples.map((s) => s.video!), d.clip.numFrames, height, width);
         if (samples.some((s) => s.colorJitter.order.length > 0)) video = applyColorJitter(video, samples.map((s) => s.colorJitter));
         out.video = this.options.normalizeVideo === false ? video : normalizeVideo(video);
       }

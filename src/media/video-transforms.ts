@@ -6,7 +6,7 @@
 //   batch (B, 3, T, H, W), the same for every frame of a clip;
 // - temporal jitter is the random clip start (media/clip-sampling.ts), continuous in time, so the phase of
 //   the sampled frames relative to the source frames varies too;
-// - ImageNet mean/std normalisation.
+// - ImageNet mean/std normalisation: media/video-tensor.ts.
 import * as T from '../tensor/index.js';
 import type { CropBox } from './decode.js';
 import type { UniformSource } from './clip-sampling.js';
@@ -173,35 +173,4 @@ export function applyColorJitter(batch: T.Tensor, params: ColorJitterParams[]): 
   const [b] = batch.shape;
   if (params.length !== b) throw new Error(`applyColorJitter: ${params.length} parameter sets for a batch of ${b}`);
   return T.tidy(() => T.stack(batch.unbind(0).map((clip, i) => applyColorJitterToClip(clip, params[i])), 0));
-}
-
-/**
- * Decoded clips (each T × H × W × 3 uint8) → one (B, 3, T, H, W) float32 tensor in [0, 1].
- */
-export function clipsToTensor(clips: Uint8Array[], numFrames: number, height: number, width: number): T.Tensor {
-  const clipBytes = numFrames * height * width * 3;
-  const all = new Uint8Array(clips.length * clipBytes);
-  clips.forEach((c, i) => {
-    if (c.length !== clipBytes) throw new Error(`clipsToTensor: clip ${i} has ${c.length} bytes, expected ${numFrames}×${height}×${width}×3 = ${clipBytes}`);
-    all.set(c, i * clipBytes);
-  });
-  return T.tidy(() =>
-    T.tensor(all, [clips.length, numFrames, height, width, 3])
-      .permute([0, 4, 1, 2, 3])
-      .to('float32')
-      .div(255)
-      .contiguous(),
-  );
-}
-
-export const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
-export const IMAGENET_STD: [number, number, number] = [0.229, 0.224, 0.225];
-
-/** (x − mean) / std per channel of a (B, 3, T, H, W) tensor in [0, 1]. */
-export function normalizeVideo(batch: T.Tensor, mean = IMAGENET_MEAN, std = IMAGENET_STD): T.Tensor {
-  return T.tidy(() => {
-    const m = T.tensor(Float32Array.from(mean), [1, 3, 1, 1, 1]);
-    const s = T.tensor(Float32Array.from(std, (v) => 1 / v), [1, 3, 1, 1, 1]);
-    return batch.sub(m).mul(s);
-  });
 }

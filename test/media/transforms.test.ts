@@ -9,10 +9,9 @@ import {
   applyColorJitter,
   applyColorJitterToClip,
   adjustHue,
-  clipsToTensor,
-  normalizeVideo,
   IDENTITY_COLOR_JITTER,
 } from '../../src/media/video-transforms.js';
+import { clipsToUnitTensor as clipsToTensor, normalizeVideo } from '../../src/media/video-tensor.js';
 import { audioBatch, sampleVolumeGain } from '../../src/media/audio-transforms.js';
 import { Rng, rngFor } from '../../src/data/rng.js';
 
@@ -55,7 +54,7 @@ test('clipsToTensor lays T×H×W×3 bytes out as (B, 3, T, H, W) in [0, 1]; Imag
   assert.ok(Math.abs(data[flat] - clip[byte] / 255) < 1e-7);
   const n = normalizeVideo(x);
   assert.ok(Math.abs(n.toFloat32Array()[flat] - (clip[byte] / 255 - 0.406) / 0.225) < 1e-5);
-  assert.throws(() => clipsToTensor([clip.subarray(1)], t, h, w), /expected 2×3×4×3 = 72/);
+  assert.throws(() => clipsToTensor([clip.subarray(1)], t, h, w), /has 71 bytes, expected 2×3×4×3/);
   x.dispose();
   n.dispose();
   assert.equal(T.memory().liveTensors, before);
