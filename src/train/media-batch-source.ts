@@ -11,6 +11,7 @@ import { createAudioFrontend, type AudioFrontend } from '../eval/audio-frontend.
 import { clipsToUnitTensor, normalizeVideo } from '../media/video-tensor.js';
 import type { BatchSource, TrainBatch } from './batch-source.js';
 import type { Distributed } from './trainer.js';
+import { LongFormSampler } from '../data/long-form-sampler.js';
 
 interface Sample {
   index: number;
@@ -40,13 +41,19 @@ export class MediaBatchSource implements BatchSource {
   private hardShare = 0;
   private readonly rank: number;
   private readonly worldSize: number;
+  /** Long-form sampling: instances are clips (video, clip slot) and batches hold groups of k. */
+  private readonly longForm: LongFormSampler | null;
 
   constructor(
     readonly config: PretrainConfig,
     readonly entries: ManifestEntry[],
     distributed?: Distributed,
   ) {
-    this.numInstances = entries.length;
+    this.longForm =
+      config.sampler.kind === 'long-form'
+        ? new LongFormSampler(entries.map((e) => e.numClips), { k: config.sampler.k, w: config.sampler.w, batchSize: config.train.batchSize, seed: config.seed })
+        : null;
+    this.numInstances = this.longForm ? this.longForm.size : entries.length;
     this.rank = distributed?.rank ?? 0;
     this.worldSize = distributed?.worldSize ?? 1;
     this.frontend = createAudioFrontend({
@@ -68,9 +75,12 @@ export class MediaBatchSource implements BatchSource {
    * exactly what one process with the global batch would see.
    */
   private order(epoch: number): number[] {
-    const draws: number[] = [];
-    for (let c = 0; c < this.config.data.clipsPerVideo; c++) for (let i = 0; i < this.numInstances; i++) draws.push(i);
-    rngFor(this.config.seed, epoch, -1, 'epoch-order').shuffle(draws);
+    let draws: number[] = [];
+    if (this.longForm) draws = this.longForm.epochOrder(epoch);
+    else {
+      for (let c = 0; c < this.config.data.clipsPerVideo; c++) for (let i = 0; i < this.numInstances; i++) draws.push(i);
+      rngFor(this.config.seed, epoch, -1, 'epoch-order').shuffle(draws);
+    }
     const shares: number[] = [];
     const global = this.batchSize * this.worldSize;
     for (let b = 0; b < Math.floor(draws.length / global); b++) shares.push(...draws.slice(b * global + this.rank * this.batchSize, b * global + (this.rank + 1) * this.batchSize));
@@ -109,12 +119,15 @@ export class MediaBatchSource implements BatchSource {
   }
 
   private async loadSample(index: number, epoch: number, position: number): Promise<Sample | null> {
-    const entry = this.entries[index];
+    const slot = this.longForm?.locate(index);
+    const entry = this.entries[slot ? slot.video : index];
     const c = this.config;
     const rng = rngFor(c.seed, epoch, position, 'sample');
     const clipSeconds = c.video.frames / c.video.fps;
     const duration = entry.durationSec;
-    const start = rng.uniform(0, Math.max(0, duration - Math.max(clipSeconds, c.audio.seconds)));
+    const span = Math.max(clipSeconds, c.audio.seconds);
+    // Long-form instances are fixed clip slots of a video; otherwise a clip anywhere in the video.
+    const start = slot ? Math.min(slot.clip * span, Math.max(0, duration - span)) : rng.uniform(0, Math.max(0, duration - span));
     const offset = c.augment.enabled ? rng.uniform(-c.augment.audioOffsetSeconds, c.augment.audioOffsetSeconds) : 0;
     const audioStart = Math.min(Math.max(0, start + offset), Math.max(0, duration - c.audio.seconds));
     const width = entry.width ?? c.video.size;
