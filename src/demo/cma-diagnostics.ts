@@ -63,7 +63,8 @@ export function anchorExample(banks: Banks, anchor: number, k: number): AnchorEx
     const byVideo = [...others].sort((x, y) => vs[y] - vs[x]).filter((j) => !kept.has(j));
     const byAudio = [...others].sort((x, y) => as[y] - as[x]).filter((j) => !kept.has(j));
     const half = Math.ceil(k / 2);
-    const rejected = [...byVideo.slice(0, half), ...byAudio.slice(0, k - half)];
+    const lookAlikes = byVideo.slice(0, half);
+    const rejected = [...lookAlikes, ...byAudio.filter((j) => !lookAlikes.includes(j)).slice(0, k - half)];
     const row = (j: number) => ({ index: j, videoSim: vs[j], audioSim: as[j] });
     return { anchor, positives: byAgreement.slice(0, k).map(row), rejected: rejected.map(row) };
   });

@@ -95,7 +95,7 @@ function mergeRunFiles(runDir: string, phases: string[], configs: Record<string,
   const merged: string[] = [];
   let offset = 0;
   let epochOffset = 0;
-  phases.forEach((dir, phase) => {
+  phases.forEach((dir) => {
     let lastStep = 0;
     let lastEpoch = -1;
     for (const line of readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n')) {
@@ -103,7 +103,6 @@ function mergeRunFiles(runDir: string, phases: string[], configs: Record<string,
       if (r.kind === 'train') {
         lastStep = r.step;
         r.step += offset;
-        r.phase = phase;
       }
       lastEpoch = Math.max(lastEpoch, r.epoch);
       r.epoch += epochOffset;
