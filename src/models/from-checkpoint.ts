@@ -16,7 +16,17 @@ export interface LoadedModel {
   config?: Record<string, unknown>;
 }
 
+/**
+ * `checkpoint` is a file, 'random' (the architecture from `fallback`), or 'random:<file>': a randomly
+ * initialised model with the architecture and run config of <file> — the baseline for that run.
+ */
 export function loadAVModel(checkpoint: string, fallback?: ModelSpec, seed = 0): LoadedModel {
+  if (checkpoint.startsWith('random:')) {
+    const like = loadAVModel(checkpoint.slice('random:'.length), fallback);
+    like.model.dispose();
+    T.manualSeed(seed);
+    return { model: createModel(like.spec.name, like.spec), spec: like.spec, config: like.config };
+  }
   if (checkpoint === 'random') {
     if (!fallback) throw new Error("a randomly initialised model needs its architecture (--model, --width)");
     T.manualSeed(seed);

@@ -1,4 +1,4 @@
-// avid eval-sync --checkpoint <file|random> --labels <csv> [--split test]
+// avid eval-sync --checkpoint <file|random|random:<file>> --labels <csv> [--split test]
 import { parseArgs } from 'node:util';
 import { loadAVModel } from '../../models/index.js';
 import { readLabelledVideos } from '../../eval/av-evaluation.js';
@@ -7,8 +7,8 @@ import { geometryFromConfig } from '../../eval/localize.js';
 
 export const summary = 'audio-visual synchronisation accuracy on easy and hard held-out pairs (AVTS)';
 
-const usage = `usage: avid eval-sync --checkpoint <file|random> --labels <labels.csv> [--min-offset 1] [--all]
-           [--model av-r2plus1d-10 --width 0.25]   (architecture, for 'random')
+const usage = `usage: avid eval-sync --checkpoint <file|random|random:<file>> --labels <labels.csv> [--min-offset 1] [--all]
+           [--model av-r2plus1d-10 --width 0.25]   (architecture, for 'random'; 'random:<file>' takes it and the clip geometry from <file>)
 
 For each held-out video (split 'test' of the labels CSV, or all with --all): is the in-sync audio closer to
 the video clip than an out-of-sync one? Easy: audio of another video. Hard: the same video's audio shifted by

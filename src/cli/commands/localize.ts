@@ -1,4 +1,4 @@
-// avid localize --checkpoint <file|random> <video...> [--out dir]
+// avid localize --checkpoint <file|random|random:<file>> <video...> [--out dir]
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { loadAVModel } from '../../models/index.js';
@@ -6,8 +6,8 @@ import { localizeClip, geometryFromConfig } from '../../eval/localize.js';
 
 export const summary = 'sound localisation: Grad-CAM heatmaps of the audio-visual score over video frames';
 
-const usage = `usage: avid localize --checkpoint <file|random> <video> [<video> ...] [--out <dir>] [--start <seconds>]
-           [--model av-r2plus1d-10 --width 0.25]   (architecture, for 'random' or a plain state dict)
+const usage = `usage: avid localize --checkpoint <file|random|random:<file>> <video> [<video> ...] [--out <dir>] [--start <seconds>]
+           [--model av-r2plus1d-10 --width 0.25]   (architecture, for 'random'; 'random:<file>' takes it and the clip geometry from <file> or a plain state dict)
 
 Back-propagates the audio-visual score to the last video block and writes, per video, PNG frames with the
 heatmap overlaid and an MP4 of the overlay with the clip's sound. Videos with ground truth beside them
