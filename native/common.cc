@@ -15,12 +15,16 @@ static int64_t storageBytes(const at::Tensor& t) {
   return static_cast<int64_t>(t.storage().nbytes());
 }
 
+// Small tensors are not reported to V8's external-memory accounting: the call costs about as much as a tiny
+// op, and only large buffers matter for when the garbage collector runs.
+static constexpr int64_t kExternalMemoryThreshold = 16 * 1024;
+
 void Holder::release(Napi::Env env) {
   if (!tensor.defined()) return;
   tensor.reset();
   liveTensors.fetch_sub(1);
   liveBytes.fetch_sub(accountedBytes);
-  if (accountedBytes > 0) Napi::MemoryManagement::AdjustExternalMemory(env, -accountedBytes);
+  if (accountedBytes >= kExternalMemoryThreshold) Napi::MemoryManagement::AdjustExternalMemory(env, -accountedBytes);
   accountedBytes = 0;
 }
 
@@ -31,7 +35,7 @@ Napi::Value wrapTensor(Napi::Env env, at::Tensor tensor) {
   holder->tensor = std::move(tensor);
   liveTensors.fetch_add(1);
   liveBytes.fetch_add(holder->accountedBytes);
-  if (holder->accountedBytes > 0) Napi::MemoryManagement::AdjustExternalMemory(env, holder->accountedBytes);
+  if (holder->accountedBytes >= kExternalMemoryThreshold) Napi::MemoryManagement::AdjustExternalMemory(env, holder->accountedBytes);
   auto external = Napi::External<Holder>::New(env, holder, [](Napi::Env env, Holder* h) {
     h->release(env);
     delete h;
@@ -99,7 +103,10 @@ static std::string position(size_t i) { return "argument " + std::to_string(i); 
 
 at::Tensor& Args::tensor(size_t i) const {
   if (i >= info_.Length()) throw std::invalid_argument(position(i) + " is missing (expected a tensor)");
-  Holder* h = unwrapHolder(info_[i], position(i).c_str());
+  // The hot path of every op: one type-tag check, and error text built only on failure.
+  Napi::Value v = info_[i];
+  if (!isTensorHandle(v)) throw std::invalid_argument(position(i) + " is not a tensor");
+  Holder* h = v.As<Napi::External<Holder>>().Data();
   if (!h->tensor.defined()) throw std::invalid_argument("tensor was disposed and cannot be used (" + position(i) + ")");
   return h->tensor;
 }
