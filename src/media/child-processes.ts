@@ -64,6 +64,11 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Write stdout into this buffer (bytes beyond its end are discarded and counted); else collect it. */
   stdoutInto?: Uint8Array;
+  /**
+   * More output streams: the child's fd 3, 4, ... (ffmpeg's `pipe:3`) are written into these buffers, so one
+   * process can deliver several outputs (video frames and audio samples of the same clip).
+   */
+  extraOutputs?: Uint8Array[];
   /** Cap on collected stdout when no buffer is given (default 64 MiB). */
   maxStdoutBytes?: number;
   /** Cap on kept stderr (the tail is kept: the last error line is the useful one). Default 8 KiB. */
@@ -78,6 +83,8 @@ export interface RunResult {
   stdout: Uint8Array;
   /** Bytes of stdout written (may exceed stdout.length when output was discarded). */
   stdoutBytes: number;
+  /** Bytes written to each of `extraOutputs` (fd 3, 4, ...). */
+  extraBytes: number[];
   stderr: string;
   timedOut: boolean;
   aborted: boolean;
@@ -102,7 +109,8 @@ export function runProcess(command: string, args: string[], options: RunOptions 
   if (signal?.aborted) return Promise.reject(new AbortError());
 
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    const extra = options.extraOutputs ?? [];
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe', ...extra.map(() => 'pipe' as const)], windowsHide: true });
     liveChildren.add(child);
     installHooks();
 
@@ -135,6 +143,15 @@ export function runProcess(command: string, args: string[], options: RunOptions 
       }
       stdoutBytes += chunk.length;
     });
+    const extraBytes = extra.map(() => 0);
+    extra.forEach((target, k) => {
+      const stream = child.stdio[3 + k] as NodeJS.ReadableStream;
+      stream.on('data', (chunk: Buffer) => {
+        const room = target.length - extraBytes[k];
+        if (room > 0) target.set(room >= chunk.length ? chunk : chunk.subarray(0, room), extraBytes[k]);
+        extraBytes[k] += chunk.length;
+      });
+    });
     child.stderr!.on('data', (chunk: Buffer) => {
       stderr += chunk.toString('utf8');
       if (stderr.length > 2 * maxStderr) stderr = stderr.slice(-maxStderr);
@@ -151,7 +168,7 @@ export function runProcess(command: string, args: string[], options: RunOptions 
       if (aborted) return reject(new AbortError());
       if (killedForShutdown.has(child)) return reject(new AbortError('stopped: the program is shutting down'));
       const stdout = stdoutInto ? stdoutInto.subarray(0, Math.min(stdoutBytes, stdoutInto.length)) : new Uint8Array(Buffer.concat(chunks));
-      resolve({ exitCode, signal: exitSignal, stdout, stdoutBytes, stderr: stderr.slice(-maxStderr), timedOut, aborted });
+      resolve({ exitCode, signal: exitSignal, stdout, stdoutBytes, extraBytes, stderr: stderr.slice(-maxStderr), timedOut, aborted });
     };
     child.on('error', (error) => {
       kill();

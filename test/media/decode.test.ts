@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawn, execFileSync } from 'node:child_process';
-import { decodeVideoClip, decodeAudio, DecodeError } from '../../src/media/decode.js';
+import { decodeVideoClip, decodeAudio, decodeAudioVisualClip, DecodeError } from '../../src/media/decode.js';
 import { AbortError, liveChildPids } from '../../src/media/child-processes.js';
 import { avClip, esc10Dir, repoRoot, skipWithoutAvClips, skipWithoutEsc10, makeTempDir } from './fixtures.js';
 
@@ -116,6 +116,30 @@ test('audio: mono at the requested rate, exact length, silence outside the file,
   } finally {
     cleanup();
   }
+});
+
+test('one-process audio-visual decode gives the same frames and samples as the two separate decodes', { skip: skipWithoutAvClips }, async () => {
+  const cases: [string, number, number, number][] = [
+    ['IronMan.mp4', 3.3, 2.9, 1.7], // audio before video, duration-jittered
+    ['applausing.mp4', 2, 2.4, 2], // audio after video
+    ['boat.mp4', 0.2, -0.3, 2], // audio window starting before the file
+    ['boat.mp4', 5.8, 5.0, 2], // both running past the end
+  ];
+  for (const [name, videoStart, audioStart, audioSeconds] of cases) {
+    const videoRequest = { startSec: videoStart, numFrames: 8, fps: 16, outWidth: 48, outHeight: 48, crop: { x: 10, y: 20, width: 200, height: 200 }, flip: true };
+    const audioRequest = { startSec: audioStart, durationSec: audioSeconds, sampleRate: 24000 };
+    const [v, a, both] = await Promise.all([decodeVideoClip(avClip(name), videoRequest), decodeAudio(avClip(name), audioRequest), decodeAudioVisualClip(avClip(name), videoRequest, audioRequest)]);
+    assert.deepEqual(both.video, v, `${name}: frames`);
+    assert.deepEqual(both.audio, a, `${name}: samples`);
+  }
+  // MP3 in AVI seeks only to the nearest MP3 frame (tens of ms either way), so the two ways can differ there.
+  const avi = await decodeAudioVisualClip(avClip('mmaction_test.avi'), { startSec: 2, numFrames: 8, fps: 16, outWidth: 48, outHeight: 48 }, { startSec: 2.4, durationSec: 2, sampleRate: 24000 });
+  assert.deepEqual([avi.video.paddedFrames, avi.audio.paddedSamples, avi.audio.samples.length], [0, 0, 48000]);
+  assert.deepEqual(avi.video.pixels, (await decodeVideoClip(avClip('mmaction_test.avi'), { startSec: 2, numFrames: 8, fps: 16, outWidth: 48, outHeight: 48 })).pixels);
+  await assert.rejects(
+    decodeAudioVisualClip(avClip('birthday.mp4'), { startSec: 0, numFrames: 2, fps: 8, outWidth: 8, outHeight: 8 }, { startSec: 0, durationSec: 1, sampleRate: 8000 }),
+    (e: unknown) => e instanceof DecodeError && e.reason === 'no audio stream',
+  );
 });
 
 /** A pid that exists and is not a zombie. */
