@@ -1,14 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import * as T from '../../src/tensor/index.js';
 import { buildManifest, type ManifestEntry } from '../../src/data/manifest.js';
 import { ClipDataset, type ClipDatasetOptions } from '../../src/data/dataset.js';
 import { DataLoader, type Batch } from '../../src/data/loader.js';
 import { ShuffleSampler, SequentialSampler, shardOrder } from '../../src/data/sampler.js';
 import { liveChildPids } from '../../src/media/child-processes.js';
-import { avClip, esc10Dir, skipWithoutAvClips, skipWithoutEsc10, makeTempDir } from '../media/fixtures.js';
+import { avClip, avClipsDir, esc10Dir, repoRoot, skipWithoutAvClips, skipWithoutEsc10, makeTempDir } from '../media/fixtures.js';
 
 const small: Partial<ClipDatasetOptions> = { clip: { numFrames: 4, fps: 8 }, frameSize: [32, 32] };
 const files = ['boat.mp4', 'grid_speaker.mp4', 'mmaction_test.avi', 'dog_barking.mp4'];
@@ -133,6 +134,66 @@ test('close() in the middle of an epoch kills every ffmpeg child; the loader can
   assert.equal(T.memory().liveTensors, tensorsBefore);
   await assert.rejects(it.next(), /loader closed/);
   await assert.rejects(loader.epoch(1).next(), /loader: closed/);
+});
+
+test('an error thrown by the consumer inside the loop stops the decodes: no ffmpeg left, no tensor leaked', { skip: skipWithoutAvClips }, async () => {
+  const list = await manifestEntries();
+  const many = Array.from({ length: 12 }, (_, i) => ({ ...list[i % list.length], index: i }));
+  const tensorsBefore = T.memory().liveTensors;
+  const loader = new DataLoader(new ClipDataset(many, { mode: 'train', seed: 4, ...small }), { batchSize: 2, workers: 2, prefetch: 3, log: null });
+  await assert.rejects(
+    (async () => {
+      for await (const batch of loader.epoch(0)) {
+        for (const t of [batch.video!, batch.audio!, batch.index]) t.dispose();
+        throw new Error('loss is NaN');
+      }
+    })(),
+    /loss is NaN/,
+  );
+  assert.deepEqual(liveChildPids(), [], 'leaving the loop ended the epoch and its decodes');
+  assert.equal(T.memory().liveTensors, tensorsBefore);
+  await loader.close();
+});
+
+/** A pid that exists and is not a zombie. */
+function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+test('Ctrl-C (SIGINT) during an epoch: the program stops and no ffmpeg survives it', { skip: skipWithoutAvClips }, async () => {
+  const { dir, cleanup } = makeTempDir();
+  try {
+    const script = path.join(dir, 'train.mts');
+    writeFileSync(script, `
+      import { buildManifest } from ${JSON.stringify(path.join(repoRoot, 'src/data/manifest.ts'))};
+      import { ClipDataset } from ${JSON.stringify(path.join(repoRoot, 'src/data/dataset.ts'))};
+      import { DataLoader } from ${JSON.stringify(path.join(repoRoot, 'src/data/loader.ts'))};
+      import { liveChildPids } from ${JSON.stringify(path.join(repoRoot, 'src/media/child-processes.ts'))};
+      const { entries } = await buildManifest([${JSON.stringify(avClipsDir)}], { verifyEnd: false });
+      const loader = new DataLoader(new ClipDataset(entries, { mode: 'train', seed: 1, clip: { numFrames: 64, fps: 16 }, frameSize: [256, 256] }), { batchSize: 4, workers: 2, log: null });
+      const seen = new Set();
+      const timer = setInterval(() => { for (const p of liveChildPids()) if (!seen.has(p)) { seen.add(p); console.log(p); } }, 5);
+      for (let epoch = 0; ; epoch++) for await (const b of loader.epoch(epoch)) { b.video.dispose(); b.audio.dispose(); b.index.dispose(); }
+    `);
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+    const pids: number[] = [];
+    await new Promise<void>((resolve) => child.stdout.on('data', (d) => {
+      pids.push(...String(d).trim().split('\n').map(Number));
+      if (pids.length >= 2) resolve();
+    }));
+    child.kill('SIGINT');
+    const ended = await new Promise((resolve) => child.once('close', (code, signal) => resolve(signal ?? code)));
+    assert.equal(ended, 'SIGINT');
+    await new Promise((r) => setTimeout(r, 100));
+    for (const pid of pids) assert.equal(isRunning(pid), false, `ffmpeg ${pid} survived`);
+  } finally {
+    cleanup();
+  }
 });
 
 test('evaluation: K uniformly spaced clips per video in order; the on-disk cache returns the same bytes', { skip: skipWithoutAvClips }, async () => {
