@@ -170,9 +170,10 @@ export function runProcess(command: string, args: string[], options: RunOptions 
       const stdout = stdoutInto ? stdoutInto.subarray(0, Math.min(stdoutBytes, stdoutInto.length)) : new Uint8Array(Buffer.concat(chunks));
       resolve({ exitCode, signal: exitSignal, stdout, stdoutBytes, extraBytes, stderr: stderr.slice(-maxStderr), timedOut, aborted });
     };
-    child.on('error', (error) => {
+    child.on('error', (error: NodeJS.ErrnoException) => {
       kill();
-      finish(error, null, null);
+      const missing = error.code === 'ENOENT';
+      finish(missing ? new Error(`${command} not found on PATH: avid needs ffmpeg and ffprobe (Debian: apt-get install ffmpeg)`) : error, null, null);
     });
     // 'close' (not 'exit'): fires after stdout and stderr have been drained.
     child.on('close', (code, sig) => finish(null, code, sig));

@@ -13,6 +13,7 @@ import {
   type ManifestEntry,
 } from '../../src/data/manifest.js';
 import { parseLabelsCsv } from '../../src/data/labels.js';
+import { loadStats, ANALYSIS_SPECTROGRAM } from '../../src/media/spectrogram.js';
 import { avClipsDir, esc10Dir, repoRoot, skipWithoutAvClips, skipWithoutEsc10, makeTempDir, writeCorruptFiles } from '../media/fixtures.js';
 
 const silent = ['birthday.mp4', 'silence_girl.mp4'];
@@ -134,11 +135,14 @@ test('avid manifest writes the manifest and the rejects and prints counts', { sk
   const { dir, cleanup } = makeTempDir();
   try {
     const out = path.join(dir, 'm.jsonl');
-    const stdout = execFileSync(process.execPath, [path.join(repoRoot, 'bin/avid.mjs'), 'manifest', path.join(avClipsDir, 'boat.mp4'), path.join(avClipsDir, 'birthday.mp4'), '--out', out, '--no-verify-end'], { encoding: 'utf8' });
+    const stdout = execFileSync(process.execPath, [path.join(repoRoot, 'bin/avid.mjs'), 'manifest', path.join(avClipsDir, 'boat.mp4'), path.join(avClipsDir, 'birthday.mp4'), '--out', out, '--no-verify-end', '--spectrogram-stats', path.join(dir, 'stats.json')], { encoding: 'utf8' });
     assert.match(stdout, /1 usable file\(s\), 3 clip\(s\) of 2 s \(audio-visual\)/);
     assert.match(stdout, /1 rejected: 1 no audio stream/);
     assert.equal(readManifest(out).length, 1);
     assert.equal(readRejects(path.join(dir, 'm.rejects.jsonl'))[0].reason, 'no audio stream');
+    assert.match(stdout, /spectrogram statistics \(analysis, 2 clips, 200 frames\)/);
+    const stats = loadStats(path.join(dir, 'stats.json'), ANALYSIS_SPECTROGRAM);
+    assert.equal(stats.mean.length, 129);
   } finally {
     cleanup();
   }

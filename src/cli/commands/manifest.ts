@@ -9,6 +9,8 @@ import {
   MANIFEST_MODES,
   type ManifestMode,
 } from '../../data/manifest.js';
+import { computeSpectrogramStats } from '../../media/spectrogram-stats.js';
+import { saveStats, ANALYSIS_SPECTROGRAM, COMPARISON_SPECTROGRAM } from '../../media/spectrogram.js';
 
 export const summary = 'probe media files into a manifest (JSONL) and a rejects file with reasons';
 
@@ -24,6 +26,10 @@ options:
   --clip-seconds S      clip length; shorter files are rejected (default 2)
   --labels FILE         CSV file,label,fold[,group] carried into the entries
   --concurrency N       ffprobe processes at once (default 2)
+  --spectrogram-stats FILE
+                        also compute per-frequency-bin mean/std of the log spectrogram over the usable
+                        files (2 windows of 2 s per file) and save them as JSON, for Z-normalisation
+  --spectrogram NAME    analysis (100×129, default) | comparison (200×257)
   --no-verify-end       skip the check that the end of each file is readable (faster; truncated files
                         then fail later, at decode time)
   --quiet               no progress on stderr
@@ -40,6 +46,8 @@ export async function run(argv: string[]): Promise<number> {
       labels: { type: 'string' },
       concurrency: { type: 'string', default: '2' },
       'no-verify-end': { type: 'boolean', default: false },
+      'spectrogram-stats': { type: 'string' },
+      spectrogram: { type: 'string', default: 'analysis' },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -54,6 +62,9 @@ export async function run(argv: string[]): Promise<number> {
   if (!MANIFEST_MODES.includes(mode)) throw new Error(`--mode must be one of ${MANIFEST_MODES.join(', ')}; got '${values.mode}'`);
   const clipSeconds = Number(values['clip-seconds']);
   if (!(clipSeconds > 0)) throw new Error(`--clip-seconds must be a positive number; got '${values['clip-seconds']}'`);
+  const spectrograms = { analysis: ANALYSIS_SPECTROGRAM, comparison: COMPARISON_SPECTROGRAM } as const;
+  const spectrogram = spectrograms[values.spectrogram as keyof typeof spectrograms];
+  if (!spectrogram) throw new Error(`--spectrogram must be analysis or comparison; got '${values.spectrogram}'`);
   const concurrency = Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`--concurrency must be a positive integer; got '${values.concurrency}'`);
 
@@ -79,5 +90,19 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`${counts.entries} usable file(s), ${counts.clips} clip(s) of ${clipSeconds} s (${mode}) -> ${values.out}`);
   console.log(`${counts.rejects} rejected${reasons ? `: ${reasons}` : ''} -> ${rejectsPath}`);
   for (const w of manifest.warnings) console.log(`warning: ${w}`);
+
+  const statsPath = values['spectrogram-stats'];
+  if (statsPath) {
+    const withAudio = manifest.entries.filter((e) => e.audioSampleRate !== null);
+    if (withAudio.length === 0) throw new Error('--spectrogram-stats: no usable file has an audio stream');
+    const { stats, skipped } = await computeSpectrogramStats(withAudio, spectrogram, {
+      concurrency,
+      onProgress: showProgress ? (done, total) => process.stderr.write(`\rspectrogram statistics ${done}/${total}`) : undefined,
+    });
+    if (showProgress) process.stderr.write('\n');
+    saveStats(statsPath, stats);
+    console.log(`spectrogram statistics (${values.spectrogram}, ${stats.clips} clips, ${stats.frames} frames) -> ${statsPath}`);
+    for (const s of skipped) console.log(`warning: statistics skipped ${s.path}: ${s.reason}`);
+  }
   return 0;
 }
