@@ -142,6 +142,28 @@ test('one-process audio-visual decode gives the same frames and samples as the t
   );
 });
 
+test('other containers: Matroska (mpeg4 + flac) and WAV decode; probe sees their streams', async () => {
+  const { dir, cleanup } = makeTempDir();
+  try {
+    const mkv = path.join(dir, 'clip.mkv');
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=80x60:rate=12:duration=2', '-f', 'lavfi', '-i', 'sine=frequency=300:sample_rate=32000:duration=2', '-c:v', 'mpeg4', '-c:a', 'flac', '-shortest', mkv]);
+    const wav = path.join(dir, 'tone.wav');
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=300:sample_rate=16000:duration=1.5', '-c:a', 'pcm_s16le', wav]);
+    const { probeMedia } = await import('../../src/media/probe.js');
+    const info = await probeMedia(mkv);
+    assert.deepEqual([info.video!.codec, info.video!.width, info.video!.fps, info.audio!.codec, info.audio!.sampleRate], ['mpeg4', 80, 12, 'flac', 32000]);
+    const both = await decodeAudioVisualClip(mkv, { startSec: 0.5, numFrames: 6, fps: 12, outWidth: 40, outHeight: 30 }, { startSec: 0.4, durationSec: 1, sampleRate: 24000 });
+    assert.deepEqual([both.video.paddedFrames, both.audio.paddedSamples, both.audio.samples.length], [0, 0, 24000]);
+    const wavInfo = await probeMedia(wav);
+    assert.equal(wavInfo.video, null);
+    const tone = await decodeAudio(wav, { startSec: 0, durationSec: 2, sampleRate: 24000 });
+    assert.equal(tone.samples.length, 48000);
+    assert.ok(Math.abs(tone.paddedSamples - 12000) <= 50, `0.5 s of silence after the 1.5 s file: ${tone.paddedSamples}`);
+  } finally {
+    cleanup();
+  }
+});
+
 /** A pid that exists and is not a zombie. */
 function isRunning(pid: number): boolean {
   try {
