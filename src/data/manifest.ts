@@ -62,7 +62,7 @@ export interface Manifest {
   warnings: string[];
 }
 
-interface FoundFile {
+export interface FoundFile {
   absolute: string;
   /** Relative to the input folder it was found in (the bare name for a file given directly). */
   relative: string;
