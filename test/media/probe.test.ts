@@ -69,6 +69,11 @@ test('a rotated (portrait-by-metadata) video reports display size and rotation',
     assert.equal(info.video!.rotation % 180, 90);
     assert.deepEqual([info.video!.width, info.video!.height], [32, 64]);
     assert.deepEqual([info.video!.codedWidth, info.video!.codedHeight], [64, 32]);
+    // ffmpeg rotates while decoding, so crop boxes are in displayed pixels: a full-frame 32×64 box fits.
+    const { decodeVideoClip } = await import('../../src/media/decode.js');
+    const clip = await decodeVideoClip(rotated, { startSec: 0, numFrames: 2, fps: 10, outWidth: 16, outHeight: 32, crop: { x: 0, y: 0, width: 32, height: 64 } });
+    assert.equal(clip.paddedFrames, 0);
+    await assert.rejects(decodeVideoClip(plain, { startSec: 0, numFrames: 2, fps: 10, outWidth: 16, outHeight: 32, crop: { x: 0, y: 0, width: 32, height: 64 } }), /unreadable|Invalid/);
   } finally {
     cleanup();
   }
