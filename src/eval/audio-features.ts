@@ -14,6 +14,7 @@ import {
   type BlockPooling,
   type CachedFeatures,
 } from './features.js';
+import type { FeatureMatrix } from './svm.js';
 
 export interface AudioFeatureOptions extends AudioClipOptions {
   blocks: Record<string, BlockPooling>;
@@ -33,14 +34,24 @@ export interface AudioFeatureOptions extends AudioClipOptions {
 export async function extractAudioFeatures(encoder: BlockEncoder, files: string[], o: AudioFeatureOptions): Promise<CachedFeatures & { fromCache: boolean; seconds: number }> {
   const started = performance.now();
   const clipOptions = { sampleRate: o.sampleRate ?? 24000, clipSeconds: o.clipSeconds ?? 2, clipsPerSample: o.clipsPerSample ?? 10 };
-  const key = featureCacheKey({ files, clipOptions, blocks: o.blocks, frontend: o.frontend.options, encoder: o.encoderIdentity });
-  const cacheFile = o.cacheDir ? path.join(o.cacheDir, `features-${key}.safetensors`) : null;
-  if (cacheFile) {
-    const cached = loadFeatureCache(cacheFile, key);
-    if (cached) {
-      o.log?.(`features: loaded from ${cacheFile}`);
-      return { ...cached, fromCache: true, seconds: (performance.now() - started) / 1000 };
+  // One cache file per block, so that a later run asking for other blocks reuses the ones already extracted.
+  const keyOf = (block: string) => featureCacheKey({ files, clipOptions, block, pooling: o.blocks[block], frontend: o.frontend.options, encoder: o.encoderIdentity });
+  const fileOf = (block: string) => (o.cacheDir ? path.join(o.cacheDir, `features-${block}-${keyOf(block)}.safetensors`) : null);
+  const cachedBlocks = new Map<string, FeatureMatrix>();
+  let cachedSampleOfClip: Int32Array | null = null;
+  for (const block of Object.keys(o.blocks)) {
+    const file = fileOf(block);
+    const cached = file ? loadFeatureCache(file, keyOf(block)) : null;
+    if (cached && cached.blocks.has(block)) {
+      cachedBlocks.set(block, cached.blocks.get(block)!);
+      cachedSampleOfClip = cached.sampleOfClip;
+      o.log?.(`features: ${block} loaded from ${file}`);
     }
+  }
+  const missing = Object.fromEntries(Object.entries(o.blocks).filter(([block]) => !cachedBlocks.has(block)));
+  const info = { files: files.length, clips: files.length * clipOptions.clipsPerSample, clipOptions, frontend: o.frontend.options, encoder: o.encoderIdentity };
+  if (Object.keys(missing).length === 0 && cachedSampleOfClip) {
+    return { blocks: cachedBlocks, sampleOfClip: cachedSampleOfClip, info, fromCache: true, seconds: (performance.now() - started) / 1000 };
   }
   const batchSize = o.batchSize ?? 32;
   const concurrency = Math.max(1, o.concurrency ?? 2);
@@ -84,7 +95,7 @@ export async function extractAudioFeatures(encoder: BlockEncoder, files: string[
     if (buffered.length > 0) yield flush();
   }
 
-  const blocks = await extractBlockFeatures(encoder, batches(), o.blocks, {
+  const extracted = await extractBlockFeatures(encoder, batches(), missing, {
     total,
     onProgress: (done) => {
       const now = performance.now();
@@ -94,14 +105,12 @@ export async function extractAudioFeatures(encoder: BlockEncoder, files: string[
       }
     },
   });
-  const result: CachedFeatures = {
-    blocks,
-    sampleOfClip,
-    info: { files: files.length, clips: total, clipOptions, frontend: o.frontend.options, blocks: o.blocks, encoder: o.encoderIdentity },
-  };
-  if (cacheFile) {
-    saveFeatureCache(cacheFile, key, result);
-    o.log?.(`features: cached in ${cacheFile}`);
+  for (const [block, m] of extracted) {
+    const file = fileOf(block);
+    if (!file) continue;
+    saveFeatureCache(file, keyOf(block), { blocks: new Map([[block, m]]), sampleOfClip, info: { ...info, block, pooling: o.blocks[block] } });
+    o.log?.(`features: ${block} cached in ${file}`);
   }
-  return { ...result, fromCache: false, seconds: (performance.now() - started) / 1000 };
+  const blocks = new Map(Object.keys(o.blocks).map((block) => [block, cachedBlocks.get(block) ?? extracted.get(block)!]));
+  return { blocks, sampleOfClip, info, fromCache: false, seconds: (performance.now() - started) / 1000 };
 }

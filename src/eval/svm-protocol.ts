@@ -82,6 +82,8 @@ export interface SvmFoldResult {
   testSamples: number;
   /** Binary SVMs of the final fit that hit the iteration cap before the tolerance. */
   unconverged: number;
+  /** The same over all inner (C-selection) fits. */
+  innerUnconverged: number;
   seconds: number;
 }
 
@@ -203,12 +205,16 @@ export function runSvmProtocol(
     const outerFold = split.heldOutFold;
     let chosenC = cGrid[0];
     const innerAccuracy: { C: number; accuracy: number }[] = [];
+    let innerUnconverged = 0;
     if (cGrid.length > 1) {
       const inner: FoldSplit[] = innerSplits(samples, split.train, options.innerFolds ?? 4, seed);
       const perC = cGrid.map(() => [] as number[]);
       for (const part of inner) {
         const results = fitAndScore(part.train, part.test, cGrid, trainClipsOf, clips, { stage: 'inner', outerFold, innerFold: part.heldOutFold });
-        results.forEach((r, k) => perC[k].push(r.accuracy));
+        results.forEach((r, k) => {
+          perC[k].push(r.accuracy);
+          innerUnconverged += r.unconverged;
+        });
       }
       cGrid.forEach((C, k) => innerAccuracy.push({ C, accuracy: mean(perC[k]) }));
       // Best inner accuracy; ties go to the smaller C (the more regularised model).
@@ -231,6 +237,7 @@ export function runSvmProtocol(
       trainClips: final.trainClips,
       testSamples: split.test.length,
       unconverged: final.unconverged,
+      innerUnconverged,
       seconds: (performance.now() - started) / 1000,
     };
     folds.push(result);

@@ -42,6 +42,8 @@ options:
   --sample-rate HZ           (default 24000)
   --hop-seconds S            spectrogram hop: 0.02 (100 frames / 2 s, default) or 0.01
   --c-grid LIST              SVM C candidates (default 0.001,0.01,0.1,1,10,100)
+  --tolerance T              SVM stopping tolerance on the projected gradient (default 0.01)
+  --max-iterations N         SVM pass cap (default 1000; unconverged SVMs are counted in the results)
   --k N                      k-NN neighbours (default 20)
   --test-folds LIST          hold out only these folds (default all)
   --cache DIR                feature cache directory (default .cache/eval-features)
@@ -125,6 +127,8 @@ export async function run(argv: string[]): Promise<number> {
       'sample-rate': { type: 'string', default: '24000' },
       'hop-seconds': { type: 'string', default: '0.02' },
       'c-grid': { type: 'string', default: '0.001,0.01,0.1,1,10,100' },
+      tolerance: { type: 'string', default: '0.01' },
+      'max-iterations': { type: 'string', default: '1000' },
       k: { type: 'string', default: '20' },
       'test-folds': { type: 'string' },
       cache: { type: 'string', default: '.cache/eval-features' },
@@ -203,11 +207,14 @@ export async function run(argv: string[]): Promise<number> {
     const clips = { features: m, sampleOfClip: features.sampleOfClip };
     log(`${block}: ${m.cols} features per clip`);
     if (protocol === 'svm') {
-      const r = runSvmProtocol(samples, clips, numClasses, { cGrid: list(values['c-grid'], '--c-grid'), seed, testFolds, log });
+      const tolerance = Number(values.tolerance);
+      if (!(tolerance > 0)) throw new Error(`--tolerance must be a positive number; got '${values.tolerance}'`);
+      const maxIterations = positiveInt(values['max-iterations'], '--max-iterations');
+      const r = runSvmProtocol(samples, clips, numClasses, { cGrid: list(values['c-grid'], '--c-grid'), tolerance, maxIterations, seed, testFolds, log });
       perBlock[block] = r;
-      headers = ['block', 'fold', 'accuracy %', 'clip acc %', 'C', 'seconds'];
-      for (const f of r.folds) rows.push([block, f.fold, percent(f.accuracy), percent(f.clipAccuracy), f.chosenC, Math.round(f.seconds * 10) / 10]);
-      rows.push([block, 'mean', percent(r.meanAccuracy), percent(r.meanClipAccuracy), '', '']);
+      headers = ['block', 'fold', 'accuracy %', 'clip acc %', 'C', 'unconverged', 'seconds'];
+      for (const f of r.folds) rows.push([block, f.fold, percent(f.accuracy), percent(f.clipAccuracy), f.chosenC, f.unconverged, Math.round(f.seconds * 10) / 10]);
+      rows.push([block, 'mean', percent(r.meanAccuracy), percent(r.meanClipAccuracy), '', '', '']);
     } else if (protocol === 'probe') {
       const r = linearProbeFolds(samples, clips, numClasses, { seed, testFolds, log });
       perBlock[block] = r;
