@@ -15,6 +15,7 @@ import { geometryFromConfig, localizeClip } from '../eval/localize.js';
 import { formatTable } from '../eval/results.js';
 import { banksFromCheckpoint, precisionTable, collapse, anchorExample } from './cma-diagnostics.js';
 import { buildReport, extractThumbnail, linkIntoRun } from '../report/index.js';
+import { loadStats } from '../media/spectrogram.js';
 
 export interface DemoOptions {
   /** The run directory (default runs/demo). */
@@ -62,11 +63,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 
   step(4, total, 'evaluation: features of held-out and training videos, linear probes, retrieval');
   const videos = (await readLabelledVideos(path.join(worldDir, 'labels.csv'))).filter((v) => v.path.includes(`${path.sep}clips${path.sep}`));
-  const geometry = geometryFromConfig(cma as unknown as Record<string, unknown>);
+  const geometry = geometryFromConfig(cma as unknown as Record<string, unknown>, loadStats(path.join(runDir, 'cma', 'audio-stats.json')));
   const clips = await decodeEvalClips(videos, geometry, { clipsPerVideo: 2, onProgress: (d, n) => d % 50 === 0 && process.stderr.write(`decoded ${d}/${n} clips\n`) });
   const evaluations: Record<string, AVEvaluation> = {};
-  for (const [name, checkpoint] of [['random', 'random'], ['cross-avid', crossRun.checkpoint], ['cma', cmaRun.checkpoint]] as const) {
-    const { model } = loadAVModel(checkpoint, { ...cma.model }, cma.seed + 1);
+  for (const [name, checkpoint] of [['random', `random:${crossRun.checkpoint}`], ['cross-avid', crossRun.checkpoint], ['cma', cmaRun.checkpoint]] as const) {
+    const { model } = loadAVModel(checkpoint, undefined, cma.seed + 1);
     try {
       evaluations[name] = await evaluateAV(model, videos, geometry, clips);
       process.stderr.write(`${name}: video@1 (conv5x) ${(100 * evaluations[name].probe.video.conv5x.video).toFixed(1)}%, audio@1 ${(100 * evaluations[name].probe.audio.conv5x.video).toFixed(1)}%\n`);
@@ -204,7 +205,7 @@ const round3 = (x: number) => Math.round(1000 * x) / 1000;
 async function writeLocalization(runDir: string, videos: LabelledVideo[], checkpoint: string, spec: { name: 'av-r2plus1d-10' | 'av-r2plus1d-18' | 'av-r2plus1d-34'; width?: number }, geometry: ReturnType<typeof geometryFromConfig>): Promise<void> {
   const score: Record<string, number> = {};
   const frames: { image: string; boxHit: boolean }[] = [];
-  for (const [name, source] of [['trained', checkpoint], ['random', 'random']] as const) {
+  for (const [name, source] of [['trained', checkpoint], ['random', `random:${checkpoint}`]] as const) {
     const { model } = loadAVModel(source, spec, 1);
     try {
       const rates: number[] = [];

@@ -14,6 +14,7 @@ import { formatTable } from '../eval/results.js';
 import { linePlot, barChart } from '../report/svg-plot.js';
 import { html } from '../report/html.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { loadStats } from '../media/spectrogram.js';
 
 export interface AblationSetting {
   k: number;
@@ -49,7 +50,7 @@ export async function runLongFormAblation(base: PretrainConfig, settings: Ablati
     const result: AblationResult = { setting, name, losses, finalLoss: losses.at(-1)?.[1] ?? NaN };
     if ((o.probe ?? true) && config.data.labels) {
       const videos = await readLabelledVideos(config.data.labels);
-      const geometry = geometryFromConfig(config as unknown as Record<string, unknown>);
+      const geometry = geometryFromConfig(config as unknown as Record<string, unknown>, loadStats(path.join(outDir, name, 'audio-stats.json')));
       const clips = await decodeEvalClips(videos, geometry, { clipsPerVideo: 1 });
       const { model } = loadAVModel(run.checkpoint);
       try {

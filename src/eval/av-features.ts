@@ -5,11 +5,12 @@ import * as T from '../tensor/index.js';
 import type { AVModel } from '../models/index.js';
 import { decodeVideoClip, decodeAudio } from '../media/decode.js';
 import { clipsToUnitTensor, normalizeVideo } from '../media/video-tensor.js';
-import { createAudioFrontend } from './audio-frontend.js';
+
 import { extractBlockFeatures, PROBE_VIDEO_POOLING, type BlockEncoder, type BlockPooling } from './features.js';
 import { uniformClipStarts } from './audio-clips.js';
 import type { FeatureMatrix } from './svm.js';
-import type { ClipGeometry } from './localize.js';
+import { audioInputFor, type ClipGeometry } from './localize.js';
+import { stackWaveforms } from '../media/audio-input.js';
 
 export interface AVVideo {
   path: string;
@@ -87,7 +88,6 @@ export async function decodeEvalClips(videos: AVVideo[], g: ClipGeometry, o: { c
 
 /** Per-block pooled features and head embeddings of both encoders, one row per clip. */
 export async function extractAVFeatures(model: AVModel, clips: EvalClips, g: ClipGeometry, o: { batchSize?: number } = {}): Promise<AVFeatures> {
-  const frontend = createAudioFrontend({ sampleRate: g.sampleRate, windowSec: g.windowSeconds, hopSec: g.hopSeconds, freqBins: g.freqBins, frames: Math.round(g.audioSeconds / g.hopSeconds) });
   const batchSize = o.batchSize ?? 32;
   const n = clips.pixels.length;
   function* batches(kind: 'video' | 'audio'): Generator<T.Tensor> {
@@ -95,10 +95,7 @@ export async function extractAVFeatures(model: AVModel, clips: EvalClips, g: Cli
       const end = Math.min(n, s + batchSize);
       if (kind === 'video') yield T.tidy(() => normalizeVideo(clipsToUnitTensor(clips.pixels.slice(s, end), g.frames, g.size, g.size)));
       else {
-        const part = clips.samples.slice(s, end);
-        const flat = new Float32Array(part.length * part[0].length);
-        part.forEach((d, i) => flat.set(d, i * d.length));
-        yield T.tidy(() => frontend.toInput(T.tensor(flat, [part.length, part[0].length])));
+        yield T.tidy(() => audioInputFor(g, stackWaveforms(clips.samples.slice(s, end))));
       }
     }
   }

@@ -10,7 +10,8 @@ import { decodeVideoClip, decodeAudio } from '../media/decode.js';
 import { clipsToUnitTensor, normalizeVideo } from '../media/video-tensor.js';
 import { writePngFrames } from '../media/write-frames.js';
 import { encodeMp4 } from '../data/synth/encode.js';
-import { createAudioFrontend } from './audio-frontend.js';
+import { audioInput } from '../media/audio-input.js';
+import type { SpectrogramStats } from '../media/spectrogram.js';
 import { videoGradCam, overlayHeatmap, peakInBox } from './gradcam.js';
 
 export interface ClipGeometry {
@@ -22,6 +23,13 @@ export interface ClipGeometry {
   hopSeconds: number;
   windowSeconds: number;
   freqBins: number;
+  /** The run's per-bin spectrogram statistics; without them the log spectrogram is used as is. */
+  audioStats?: SpectrogramStats | null;
+}
+
+/** The audio network's input for (B, L) waveforms with this geometry. */
+export function audioInputFor(g: ClipGeometry, waveforms: T.Tensor): T.Tensor {
+  return audioInput(waveforms, { sampleRate: g.sampleRate, windowSeconds: g.windowSeconds, hopSeconds: g.hopSeconds, freqBins: g.freqBins }, g.audioStats);
 }
 
 export interface LocalizeResult {
@@ -60,10 +68,9 @@ export async function localizeClip(model: AVModel, file: string, g: ClipGeometry
     decodeVideoClip(file, { startSec, numFrames: g.frames, fps: g.fps, outWidth: g.size, outHeight: g.size }),
     decodeAudio(file, { startSec: audioStart, durationSec: g.audioSeconds, sampleRate: g.sampleRate }),
   ]);
-  const frontend = createAudioFrontend({ sampleRate: g.sampleRate, windowSec: g.windowSeconds, hopSec: g.hopSeconds, freqBins: g.freqBins, frames: Math.round(g.audioSeconds / g.hopSeconds) });
   const { heatmap, overlay } = T.tidy(() => {
     const video = normalizeVideo(clipsToUnitTensor([clip.pixels], g.frames, g.size, g.size));
-    const spectrogram = frontend.toInput(T.tensor(audio.samples, [1, audio.samples.length]));
+    const spectrogram = audioInputFor(g, T.tensor(audio.samples, [1, audio.samples.length]));
     const h = videoGradCam(model, video, spectrogram);
     const frames = T.tensor(clip.pixels, [g.frames, g.size, g.size, 3]);
     return { heatmap: h, overlay: overlayHeatmap(frames, h) };
@@ -103,7 +110,7 @@ export async function localizeClip(model: AVModel, file: string, g: ClipGeometry
 }
 
 /** The geometry a run was trained with (its config), with defaults for plain state dicts. */
-export function geometryFromConfig(config: Record<string, any> | undefined): ClipGeometry {
+export function geometryFromConfig(config: Record<string, any> | undefined, audioStats?: unknown): ClipGeometry {
   const video = config?.video ?? {};
   const audio = config?.audio ?? {};
   return {
@@ -115,5 +122,6 @@ export function geometryFromConfig(config: Record<string, any> | undefined): Cli
     hopSeconds: audio.hopSeconds ?? 0.02,
     windowSeconds: audio.windowSeconds ?? 0.02,
     freqBins: audio.freqBins ?? 129,
+    audioStats: (audioStats as SpectrogramStats | undefined) ?? null,
   };
 }

@@ -6,8 +6,8 @@ import type { AVModel } from '../models/index.js';
 import { decodeVideoClip, decodeAudio } from '../media/decode.js';
 import { clipsToUnitTensor, normalizeVideo } from '../media/video-tensor.js';
 import { syncPairAccuracy } from '../ssl/avts.js';
-import { createAudioFrontend } from './audio-frontend.js';
-import type { ClipGeometry } from './localize.js';
+import { audioInputFor, type ClipGeometry } from './localize.js';
+import { stackWaveforms } from '../media/audio-input.js';
 
 export interface SyncAccuracy {
   easy: number;
@@ -35,18 +35,12 @@ export async function evaluateSync(model: AVModel, videos: { path: string; durat
     inSync.push(audio.samples);
     shifted.push(hard.samples);
   }
-  const frontend = createAudioFrontend({ sampleRate: g.sampleRate, windowSec: g.windowSeconds, hopSec: g.hopSeconds, freqBins: g.freqBins, frames: Math.round(g.audioSeconds / g.hopSeconds) });
-  const waves = (list: Float32Array[]) => {
-    const flat = new Float32Array(list.length * list[0].length);
-    list.forEach((a, i) => flat.set(a, i * a.length));
-    return T.tensor(flat, [list.length, list[0].length]);
-  };
   model.eval();
   return T.noGrad(() =>
     T.tidy(() => {
       const v = model.embedVideo(normalizeVideo(clipsToUnitTensor(pixels, g.frames, g.size, g.size)));
-      const a = model.embedAudio(frontend.toInput(waves(inSync)));
-      const hard = model.embedAudio(frontend.toInput(waves(shifted)));
+      const a = model.embedAudio(audioInputFor(g, stackWaveforms(inSync)));
+      const hard = model.embedAudio(audioInputFor(g, stackWaveforms(shifted)));
       // Easy negative: the next video's in-sync audio.
       const easy = a.roll([1], [0]);
       return { easy: syncPairAccuracy(v, a, easy), hard: syncPairAccuracy(v, a, hard), videos: usable.length };

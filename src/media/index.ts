@@ -8,3 +8,4 @@ export * from './spectrogram-stats.js';
 export * from './video-transforms.js';
 export * from './audio-transforms.js';
 export { runProcess, AbortError, killAllChildren, liveChildPids, type RunOptions, type RunResult } from './child-processes.js';
+export * from './audio-input.js';

@@ -14,6 +14,8 @@ export interface LoadedModel {
   spec: ModelSpec;
   /** The run config stored in the checkpoint, when there is one. */
   config?: Record<string, unknown>;
+  /** The run's spectrogram statistics (for normalising evaluation audio alike), when stored. */
+  audioStats?: unknown;
 }
 
 /**
@@ -25,7 +27,7 @@ export function loadAVModel(checkpoint: string, fallback?: ModelSpec, seed = 0):
     const like = loadAVModel(checkpoint.slice('random:'.length), fallback);
     like.model.dispose();
     T.manualSeed(seed);
-    return { model: createModel(like.spec.name, like.spec), spec: like.spec, config: like.config };
+    return { model: createModel(like.spec.name, like.spec), spec: like.spec, config: like.config, audioStats: like.audioStats };
   }
   if (checkpoint === 'random') {
     if (!fallback) throw new Error("a randomly initialised model needs its architecture (--model, --width)");
@@ -44,7 +46,7 @@ export function loadAVModel(checkpoint: string, fallback?: ModelSpec, seed = 0):
       model.dispose();
       throw new Error(`${checkpoint}: ${(error as Error).message}`);
     }
-    return { model, spec, config: config as Record<string, unknown> | undefined };
+    return { model, spec, config: config as Record<string, unknown> | undefined, audioStats: contents.scalars.audioStats };
   } finally {
     disposeContents(contents);
   }

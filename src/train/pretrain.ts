@@ -9,7 +9,9 @@ import { loadCheckpoint, disposeContents } from '../io/checkpoint.js';
 import { Trainer, type TrainResult, type Distributed } from './trainer.js';
 import { modelFromConfig, objectiveFromConfig, optimizerFromConfig, scheduleFromConfig } from './from-config.js';
 import { ensureRunDir, writeJson, writeVersions } from './run-dir.js';
-import { createTrainingSource } from './media-batch-source.js';
+import { createTrainingSource, trainingAudioStats } from './media-batch-source.js';
+import { saveStats, loadStats, type SpectrogramStats } from '../media/spectrogram.js';
+import { spectrogramConfigFor } from '../media/audio-input.js';
 import type { BatchSource } from './batch-source.js';
 import { hardShareAt } from '../ssl/avts.js';
 import { joinFromEnvironment } from './data-parallel.js';
@@ -76,11 +78,13 @@ export async function pretrain(config: PretrainConfig, options: PretrainOptions 
   }
 
   let source = options.source;
+  let audioStats: SpectrogramStats | null = null;
   if (!source) {
     const { entries, rejects, manifestPath } = await loadTrainingManifest(config, runDir, rank === 0);
     const classes = [...new Set(entries.map((e) => e.label).filter((l): l is string => l !== undefined))].sort();
     if (rank === 0) writeJson(runDir, 'data.json', { manifest: manifestPath, entries: entries.length, rejects, ...(classes.length ? { classes } : {}) });
-    source = await createTrainingSource(config, entries, runDir, options.distributed);
+    audioStats = await runAudioStats(config, runDir, entries, options.resumeDir !== undefined, rank);
+    source = await createTrainingSource(config, entries, audioStats, options.distributed);
   }
 
   const model = modelFromConfig(config);
@@ -96,7 +100,7 @@ export async function pretrain(config: PretrainConfig, options: PretrainOptions 
     logEvery: config.train.logEvery,
     clipGradNorm: config.optim.clipGradNorm,
     maxSkipped: Math.floor(config.data.maxRejectShare * source.numInstances) + 1,
-    extraScalars: { config },
+    extraScalars: { config, ...(audioStats ? { audioStats } : {}) },
     distributed: options.distributed,
     progress: options.progress,
     hardNegativeShare: config.objective.kind === 'avts' ? (epoch) => hardShareAt(config.objective.avts, epoch) : undefined,
@@ -117,6 +121,27 @@ export async function pretrain(config: PretrainConfig, options: PretrainOptions 
     optimizer.dispose();
     model.dispose();
   }
+}
+
+/**
+ * The spectrogram statistics of a run: kept from the run being resumed, inherited from the checkpoint a run
+ * starts from (CMA continues Cross-AVID on the same data), or computed on the training files. Saved as
+ * audio-stats.json in the run directory and in every checkpoint, so that evaluation normalises alike.
+ */
+async function runAudioStats(config: PretrainConfig, runDir: string, entries: ManifestEntry[], resuming: boolean, rank: number): Promise<SpectrogramStats> {
+  const file = path.join(runDir, 'audio-stats.json');
+  const expected = spectrogramConfigFor(config.audio);
+  let stats: SpectrogramStats | null = null;
+  if (resuming && existsSync(file)) stats = loadStats(file, expected);
+  if (!stats && config.init) {
+    const inherited = loadCheckpoint(config.init);
+    disposeContents(inherited);
+    const s = inherited.scalars.audioStats as SpectrogramStats | undefined;
+    if (s && JSON.stringify(s.config) === JSON.stringify(expected)) stats = s;
+  }
+  stats ??= await trainingAudioStats(config, entries);
+  if (rank === 0) saveStats(file, stats);
+  return stats;
 }
 
 /** Starts from another run's checkpoint: its model and, when shapes match, its memory banks and Z (CMA). */

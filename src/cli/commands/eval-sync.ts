@@ -31,10 +31,10 @@ export async function run(argv: string[]): Promise<number> {
     console.log(usage);
     return values.help ? 0 : 2;
   }
-  const { model, config } = loadAVModel(values.checkpoint, { name: values.model as 'av-r2plus1d-10', width: Number(values.width) });
+  const { model, config, audioStats } = loadAVModel(values.checkpoint, { name: values.model as 'av-r2plus1d-10', width: Number(values.width) });
   try {
     const videos = (await readLabelledVideos(values.labels)).filter((v) => values.all || v.split === 'test');
-    const r = await evaluateSync(model, videos, geometryFromConfig(config), Number(values['min-offset']));
+    const r = await evaluateSync(model, videos, geometryFromConfig(config, audioStats), Number(values['min-offset']));
     console.log(`sync accuracy on ${r.videos} held-out videos: easy pairs ${(100 * r.easy).toFixed(1)}%, hard pairs ${(100 * r.hard).toFixed(1)}% (chance 50%)`);
   } finally {
     model.dispose();

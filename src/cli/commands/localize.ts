@@ -31,8 +31,8 @@ export async function run(argv: string[]): Promise<number> {
     console.log(usage);
     return values.help ? 0 : 2;
   }
-  const { model, config } = loadAVModel(values.checkpoint, { name: values.model as 'av-r2plus1d-10', width: Number(values.width) });
-  const geometry = geometryFromConfig(config);
+  const { model, config, audioStats } = loadAVModel(values.checkpoint, { name: values.model as 'av-r2plus1d-10', width: Number(values.width) });
+  const geometry = geometryFromConfig(config, audioStats);
   const hitRates: number[] = [];
   try {
     for (const file of positionals) {
