@@ -18,7 +18,9 @@ const node = (args: string[]) => ['--import', 'tsx', script, ...args];
 
 function stepLosses(runDir: string): Map<number, number> {
   const out = new Map<number, number>();
-  for (const line of readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n')) {
+  // The file may be read while the run appends to it: only complete lines count.
+  const text = readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8');
+  for (const line of text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter(Boolean)) {
     const r = JSON.parse(line);
     if (r.kind === 'train') out.set(r.step, r.loss);
   }
