@@ -3,6 +3,19 @@
 
 namespace avid {
 
+// Advanced-indexing arguments: one index tensor per leading dimension, null for a full slice.
+static c10::List<c10::optional<at::Tensor>> indexList(Args& a, size_t i) {
+  if (!a.at(i).IsArray()) throw std::invalid_argument("argument " + std::to_string(i) + " must be an array of index tensors or nulls");
+  auto array = a.at(i).As<Napi::Array>();
+  c10::List<c10::optional<at::Tensor>> indices;
+  for (uint32_t k = 0; k < array.Length(); ++k) {
+    Napi::Value v = array.Get(k);
+    if (v.IsNull() || v.IsUndefined()) indices.push_back(c10::nullopt);
+    else indices.push_back(unwrapHolder(v, "index")->tensor);
+  }
+  return indices;
+}
+
 void registerShape(Napi::Env env, Napi::Object exports) {
   def(env, exports, "reshape", [](Args& a) { return a.ret(a.tensor(0).reshape(a.ints(1))); });
   def(env, exports, "view", [](Args& a) { return a.ret(a.tensor(0).view(a.ints(1))); });
@@ -33,25 +46,9 @@ void registerShape(Napi::Env env, Napi::Object exports) {
     return a.undefined();
   });
   // Advanced indexing along the leading dimensions with a list of index tensors (null = full slice).
-  def(env, exports, "index", [](Args& a) {
-    auto array = a.at(1).As<Napi::Array>();
-    c10::List<c10::optional<at::Tensor>> indices;
-    for (uint32_t k = 0; k < array.Length(); ++k) {
-      Napi::Value v = array.Get(k);
-      if (v.IsNull() || v.IsUndefined()) indices.push_back(c10::nullopt);
-      else indices.push_back(unwrapHolder(v, "index")->tensor);
-    }
-    return a.ret(at::index(a.tensor(0), indices));
-  });
+  def(env, exports, "index", [](Args& a) { return a.ret(at::index(a.tensor(0), indexList(a, 1))); });
   def(env, exports, "indexPut_", [](Args& a) {
-    auto array = a.at(1).As<Napi::Array>();
-    c10::List<c10::optional<at::Tensor>> indices;
-    for (uint32_t k = 0; k < array.Length(); ++k) {
-      Napi::Value v = array.Get(k);
-      if (v.IsNull() || v.IsUndefined()) indices.push_back(c10::nullopt);
-      else indices.push_back(unwrapHolder(v, "index")->tensor);
-    }
-    a.tensor(0).index_put_(indices, a.tensor(2), a.flagOr(3, false));
+    a.tensor(0).index_put_(indexList(a, 1), a.tensor(2), a.flagOr(3, false));
     return a.undefined();
   });
   def(env, exports, "gather", [](Args& a) { return a.ret(at::gather(a.tensor(0), a.i64(1), a.tensor(2))); });
