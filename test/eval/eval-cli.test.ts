@@ -9,7 +9,7 @@ import { run } from '../../src/cli/commands/eval.js';
 
 T.setNumThreads(1);
 
-test('avid eval svm and knn end to end on generated tones (CSV labels, feature cache reused)', async (t) => {
+test('avid eval svm, knn and probe end to end on generated tones (CSV labels, feature cache reused)', async (t) => {
   if (spawnSync('ffmpeg', ['-version']).status !== 0) return t.skip('ffmpeg is not installed');
   const dir = mkdtempSync(path.join(tmpdir(), 'avid-eval-cli-'));
   try {
@@ -33,6 +33,7 @@ test('avid eval svm and knn end to end on generated tones (CSV labels, feature c
     try {
       assert.equal(await run(['svm', ...common, '--c-grid', '0.1,1', '--out', path.join(dir, 'svm.json')]), 0);
       assert.equal(await run(['knn', ...common, '--k', '1', '--out', path.join(dir, 'knn.json')]), 0);
+      assert.equal(await run(['probe', ...common, '--out', path.join(dir, 'probe.json')]), 0);
       await assert.rejects(run(['svm', '--checkpoint', 'random', '--data', dir, '--out', 'x.json']), /does not follow the ESC naming scheme/);
       await assert.rejects(run(['nope', ...common, '--out', 'x.json']), /the protocol must be svm, probe or knn/);
     } finally {
@@ -47,6 +48,9 @@ test('avid eval svm and knn end to end on generated tones (CSV labels, feature c
     assert.equal(svm.timing.featuresFromCache, false);
     const knn = JSON.parse(readFileSync(path.join(dir, 'knn.json'), 'utf8'));
     assert.equal(knn.timing.featuresFromCache, true, 'the second protocol reuses the cached features');
+    const probe = JSON.parse(readFileSync(path.join(dir, 'probe.json'), 'utf8'));
+    assert.equal(probe.results.conv5x.folds.length, 2);
+    assert.ok(probe.results.conv5x.meanVideoAccuracy >= 0.8, `probe video@1 ${probe.results.conv5x.meanVideoAccuracy}`);
     assert.equal(readdirSync(path.join(dir, 'cache')).length, 1);
     assert.ok(printed.some((l) => /conv5x\s+mean\s+100\b/.test(l)), printed.join('\n'));
   } finally {
