@@ -1,40 +1,31 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as T from '../../src/tensor/index.js';
 import { createAudioFrontend } from '../../src/eval/audio-frontend.js';
+import { logSpectrogram, normalizeSpectrogram, ANALYSIS_SPECTROGRAM } from '../../src/media/spectrogram.js';
 
-// The same pipeline written directly in PyTorch (python3-torch, same libtorch version).
-const PYTHON = `
-import sys, json, torch
-x = torch.tensor(json.load(sys.stdin), dtype=torch.float32)
-spec = torch.stft(x, n_fft=512, hop_length=480, win_length=480, window=torch.hann_window(480), center=True, return_complex=True)
-power = spec.real ** 2 + spec.imag ** 2
-power = torch.cat([power, torch.zeros(power.shape[0], 1, power.shape[2])], 1)
-sums = power.reshape(power.shape[0], 129, 2, power.shape[2]).sum(2)
-counts = torch.full((129,), 2.0); counts[-1] = 1.0
-log = (sums / counts[None, :, None] + 1e-8).log()[:, :, :100]
-log = (log - log.mean((1, 2), keepdim=True)) / (log.std((1, 2), unbiased=False, keepdim=True) + 1e-5)
-print(json.dumps(log.transpose(1, 2).flatten().tolist()))
-`;
-
-test('log spectrogram matches PyTorch: (B, 1, 100, 129) for 2 s at 24 kHz', (t) => {
+test('evaluation input: the media spectrogram, standardised per clip or with checkpoint statistics', () => {
   T.manualSeed(3);
-  const x = T.randn([2, 48000]);
-  const data = Array.from(x.toFloat32Array());
-  const py = spawnSync('/usr/bin/python3', ['-c', PYTHON], { input: JSON.stringify([data.slice(0, 48000), data.slice(48000)]), encoding: 'utf8', maxBuffer: 1 << 26 });
-  if (py.status !== 0 && /No module named 'torch'/.test(py.stderr)) return t.skip('python3-torch is not installed');
-  assert.equal(py.status, 0, py.stderr);
-  const expected = JSON.parse(py.stdout) as number[];
+  const x = T.keep(T.randn([2, 48000]).mul(T.tensor(Float32Array.from([1, 30]), [2, 1])));
   const before = T.memory().liveTensors;
-  const y = createAudioFrontend().toInput(x);
+  const frontend = createAudioFrontend();
+  assert.deepEqual(frontend.options.spectrogram, ANALYSIS_SPECTROGRAM, '2 s at 24 kHz, 20 ms hop, 129 bins');
+  const y = frontend.toInput(x);
   assert.equal(T.memory().liveTensors, before + 1);
   assert.deepEqual(y.shape, [2, 1, 100, 129]);
-  const got = y.toFloat32Array();
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(got[i] - expected[i]));
-  assert.ok(worst < 1e-3, `largest difference ${worst}`);
-  y.dispose();
-  x.dispose();
-  assert.throws(() => createAudioFrontend({ freqBins: 100 }), /cannot be averaged in groups down to 100 bins/);
+  // Each clip standardised on its own: the 30× louder clip gives the same statistics.
+  for (let b = 0; b < 2; b++) {
+    const clip = y.select(0, b);
+    assert.ok(Math.abs(clip.mean().item()) < 1e-4);
+    assert.ok(Math.abs(clip.std(null, false).item() - 1) < 1e-3);
+    clip.dispose();
+  }
+  // With statistics, exactly the media layer's normalisation.
+  const stats = { config: ANALYSIS_SPECTROGRAM, mean: Array.from({ length: 129 }, (_, i) => -i / 50), std: Array.from({ length: 129 }, (_, i) => 1 + i / 100), frames: 1, clips: 1 };
+  const withStats = createAudioFrontend({ stats, hopSec: 0.01 });
+  assert.equal(withStats.options.spectrogram.hopSec, 0.02, 'the statistics bring their own spectrogram config');
+  const z = withStats.toInput(x);
+  const expected = T.tidy(() => normalizeSpectrogram(logSpectrogram(x, ANALYSIS_SPECTROGRAM), stats));
+  assert.ok(T.tidy(() => z.sub(expected).abs().max().item()) < 1e-5);
+  for (const t of [x, y, z, expected]) t.dispose();
 });

@@ -24,7 +24,7 @@ test('avid eval svm, knn and probe end to end on generated tones (CSV labels, fe
       }
     }
     writeFileSync(path.join(dir, 'labels.csv'), `${rows.join('\n')}\n`);
-    const common = ['--checkpoint', 'random', '--data', dir, '--labels', path.join(dir, 'labels.csv'), '--width', '0.125', '--clips', '2', '--clip-seconds', '0.5', '--sample-rate', '16000', '--hop-seconds', '0.01', '--cache', path.join(dir, 'cache')];
+    const common = ['--checkpoint', 'random', '--data', dir, '--labels', path.join(dir, 'labels.csv'), '--width', '0.25', '--clips', '2', '--clip-seconds', '0.5', '--sample-rate', '16000', '--hop-seconds', '0.01', '--cache', path.join(dir, 'cache')];
     const log = console.log;
     const printed: string[] = [];
     console.log = (...args: unknown[]) => printed.push(args.join(' '));

@@ -4,7 +4,8 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import * as T from '../../tensor/index.js';
 import { createModel, MODEL_NAMES, type ModelName } from '../../models/index.js';
-import { loadModelState } from '../../io/checkpoint.js';
+import { loadCheckpoint, disposeContents } from '../../io/checkpoint.js';
+import type { SpectrogramStats } from '../../media/spectrogram.js';
 import { readLabelsCsv, labelsFromEscDirectory, type LabelSet } from '../../eval/labels.js';
 import { SVM_AUDIO_POOLING, type BlockEncoder, type BlockPooling } from '../../eval/features.js';
 import { createAudioFrontend } from '../../eval/audio-frontend.js';
@@ -41,6 +42,8 @@ options:
   --clip-seconds S           seconds per clip (default 2)
   --sample-rate HZ           (default 24000)
   --hop-seconds S            spectrogram hop: 0.02 (100 frames / 2 s, default) or 0.01
+                             (a checkpoint's spectrogram statistics bring their own rate, hop and bins; without
+                             them, e.g. random weights, each clip's spectrogram is standardised on its own)
   --c-grid LIST              SVM C candidates (default 0.001,0.01,0.1,1,10,100)
   --tolerance T              SVM stopping tolerance on the projected gradient (default 0.01)
   --max-iterations N         SVM pass cap (default 1000; unconverged SVMs are counted in the results)
@@ -66,8 +69,16 @@ function positiveInt(text: string, what: string): number {
   return v;
 }
 
-/** The audio encoder named by --model, with --checkpoint's weights or a seeded random initialisation. */
-function loadAudioEncoder(modelName: string, width: number, checkpoint: string, seed: number): { encoder: BlockEncoder & { dispose(): void }; identity: unknown } {
+/**
+ * The audio encoder named by --model, with --checkpoint's weights or a seeded random initialisation, and the
+ * checkpoint's spectrogram statistics when it carries them (pre-training's input normalisation).
+ */
+function loadAudioEncoder(
+  modelName: string,
+  width: number,
+  checkpoint: string,
+  seed: number,
+): { encoder: BlockEncoder & { dispose(): void }; identity: unknown; audioStats: SpectrogramStats | null } {
   if (!(MODEL_NAMES as string[]).includes(modelName)) throw new Error(`--model must be one of ${MODEL_NAMES.join(', ')}; got '${modelName}'`);
   T.manualSeed(seed);
   const model = createModel(modelName as ModelName, { width });
@@ -79,10 +90,11 @@ function loadAudioEncoder(modelName: string, width: number, checkpoint: string, 
     // Only the audio encoder is used; free the rest.
     for (const [key, t] of (model as unknown as { stateDict(): Map<string, T.Tensor> }).stateDict()) if (!key.startsWith('audio_model.')) t.dispose();
   }
-  if (checkpoint === 'random') return { encoder, identity: { model: modelName, width, weights: 'random', seed } };
+  if (checkpoint === 'random') return { encoder, identity: { model: modelName, width, weights: 'random', seed }, audioStats: null };
   if (!existsSync(checkpoint)) throw new Error(`--checkpoint ${checkpoint}: no such file (or pass 'random')`);
-  const state = loadModelState(checkpoint);
+  const contents = loadCheckpoint(checkpoint);
   try {
+    const state = contents.groups.model ?? new Map<string, T.Tensor>();
     const prefixed = [...state.keys()].some((k) => k.startsWith('audio_model.'));
     const audioState = new Map<string, T.Tensor>();
     for (const [k, t] of state) {
@@ -92,10 +104,11 @@ function loadAudioEncoder(modelName: string, width: number, checkpoint: string, 
     if (audioState.size === 0) throw new Error(`--checkpoint ${checkpoint}: no audio encoder weights (expected audio_model.* or a bare audio state dict)`);
     encoder.loadStateDict(audioState, { strict: true });
   } finally {
-    state.forEach((t) => t.dispose());
+    disposeContents(contents);
   }
+  const audioStats = (contents.scalars.audioStats as SpectrogramStats | undefined) ?? null;
   const stat = statSync(checkpoint);
-  return { encoder, identity: { model: modelName, width, checkpoint: path.resolve(checkpoint), size: stat.size, mtimeMs: stat.mtimeMs } };
+  return { encoder, identity: { model: modelName, width, checkpoint: path.resolve(checkpoint), size: stat.size, mtimeMs: stat.mtimeMs }, audioStats };
 }
 
 /** Mean of each sample's clip rows: one embedding per sample (for k-NN). */
@@ -177,14 +190,16 @@ export async function run(argv: string[]): Promise<number> {
   const numClasses = labels.classNames.length;
   log(`${protocol}: ${files.length} samples, ${numClasses} classes, folds ${[...new Set(labels.entries.map((e) => e.fold))].sort((a, b) => a - b).join(', ')}`);
 
-  const { encoder, identity } = loadAudioEncoder(values.model, width, values.checkpoint, seed);
-  const frontend = createAudioFrontend({ sampleRate, hopSec, frames: Math.round(clipSeconds / hopSec) });
+  const { encoder, identity, audioStats } = loadAudioEncoder(values.model, width, values.checkpoint, seed);
+  const frontend = createAudioFrontend({ sampleRate, hopSec, stats: audioStats });
+  if (audioStats) log(`spectrogram: the checkpoint's statistics and config (${JSON.stringify(audioStats.config)})`);
+  const inputRate = frontend.options.spectrogram.sampleRate;
   let features;
   try {
     features = await extractAudioFeatures(encoder, files, {
       blocks,
       frontend,
-      sampleRate,
+      sampleRate: inputRate,
       clipSeconds,
       clipsPerSample,
       batchSize: positiveInt(values['batch-size'], '--batch-size'),
@@ -236,7 +251,7 @@ export async function run(argv: string[]): Promise<number> {
     labels: values.labels ? path.resolve(values.labels) : 'ESC file names',
     classNames: labels.classNames,
     encoder: identity,
-    settings: { clipsPerSample, clipSeconds, sampleRate, frontend: frontend.options, blocks, seed, testFolds: testFolds ?? 'all' },
+    settings: { clipsPerSample, clipSeconds, sampleRate: inputRate, frontend: frontend.options, blocks, seed, testFolds: testFolds ?? 'all' },
     timing: { featureSeconds: features.seconds, featuresFromCache: features.fromCache, classifySeconds },
     results: perBlock,
   };
