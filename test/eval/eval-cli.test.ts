@@ -6,6 +6,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as T from '../../src/tensor/index.js';
 import { run } from '../../src/cli/commands/eval.js';
+import { createModel } from '../../src/models/index.js';
+import { saveCheckpoint } from '../../src/io/checkpoint.js';
+import { ANALYSIS_SPECTROGRAM } from '../../src/media/spectrogram.js';
 
 T.setNumThreads(1);
 
@@ -53,6 +56,46 @@ test('avid eval svm, knn and probe end to end on generated tones (CSV labels, fe
     assert.ok(probe.results.conv5x.meanVideoAccuracy >= 0.8, `probe video@1 ${probe.results.conv5x.meanVideoAccuracy}`);
     assert.equal(readdirSync(path.join(dir, 'cache')).length, 1);
     assert.ok(printed.some((l) => /conv5x\s+mean\s+100\b/.test(l)), printed.join('\n'));
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('avid eval loads AV checkpoints (audio_model.*) with their spectrogram statistics', async (t) => {
+  if (spawnSync('ffmpeg', ['-version']).status !== 0) return t.skip('ffmpeg is not installed');
+  const dir = mkdtempSync(path.join(tmpdir(), 'avid-eval-ckpt-'));
+  try {
+    const rows = ['file,label,fold'];
+    for (let i = 0; i < 8; i++) {
+      const file = `t${i}.wav`;
+      const made = spawnSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', `sine=frequency=${i % 2 ? 500 : 3000}:duration=2.2`, '-ar', '24000', '-y', path.join(dir, file)]);
+      assert.equal(made.status, 0, String(made.stderr));
+      rows.push(`${file},${i % 2},${1 + (i % 4 < 2 ? 0 : 1)}`);
+    }
+    writeFileSync(path.join(dir, 'labels.csv'), `${rows.join('\n')}\n`);
+    const audio = createModel('audio-conv2d', { width: 0.125 });
+    const model = new Map([...audio.stateDict()].map(([k, v]) => [`audio_model.${k}`, v] as [string, T.Tensor]));
+    const audioStats = { config: ANALYSIS_SPECTROGRAM, mean: new Array(129).fill(-5), std: new Array(129).fill(3), frames: 100, clips: 1 };
+    const checkpoint = path.join(dir, 'av.safetensors');
+    saveCheckpoint(checkpoint, { groups: { model }, scalars: { audioStats } });
+    audio.dispose();
+    const args = ['--checkpoint', checkpoint, '--data', dir, '--labels', path.join(dir, 'labels.csv'), '--clips', '1', '--no-cache', '--c-grid', '1'];
+    const stderr = process.stderr.write.bind(process.stderr);
+    const log = console.log;
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    console.log = () => {};
+    try {
+      assert.equal(await run(['svm', ...args, '--width', '0.125', '--model', 'av-r2plus1d-10', '--out', path.join(dir, 'r.json')]), 0);
+      await assert.rejects(run(['svm', ...args, '--width', '0.25', '--out', path.join(dir, 'x.json')]), /shape mismatches: conv1\.0\.weight/);
+    } finally {
+      process.stderr.write = stderr;
+      console.log = log;
+    }
+    const r = JSON.parse(readFileSync(path.join(dir, 'r.json'), 'utf8'));
+    assert.equal(r.settings.frontend.normalisation, 'checkpoint statistics');
+    assert.deepEqual(r.settings.frontend.spectrogram, ANALYSIS_SPECTROGRAM);
+    assert.equal(r.encoder.checkpoint, checkpoint);
+    assert.equal(r.results.conv5x.folds.length, 2);
   } finally {
     rmSync(dir, { recursive: true });
   }
