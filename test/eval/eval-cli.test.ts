@@ -9,6 +9,11 @@ import { run } from '../../src/cli/commands/eval.js';
 import { createModel } from '../../src/models/index.js';
 import { saveCheckpoint } from '../../src/io/checkpoint.js';
 import { ANALYSIS_SPECTROGRAM } from '../../src/media/spectrogram.js';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const avClips = path.resolve(repoRoot, '../shared/data/av-clips');
 
 T.setNumThreads(1);
 
@@ -38,7 +43,7 @@ test('avid eval svm, knn and probe end to end on generated tones (CSV labels, fe
       assert.equal(await run(['knn', ...common, '--k', '1', '--out', path.join(dir, 'knn.json')]), 0);
       assert.equal(await run(['probe', ...common, '--out', path.join(dir, 'probe.json')]), 0);
       await assert.rejects(run(['svm', '--checkpoint', 'random', '--data', dir, '--out', 'x.json']), /does not follow the ESC naming scheme/);
-      await assert.rejects(run(['nope', ...common, '--out', 'x.json']), /the protocol must be svm, probe or knn/);
+      await assert.rejects(run(['nope', ...common, '--out', 'x.json']), /the protocol must be svm, probe, knn or retrieval/);
     } finally {
       console.log = log;
       process.stderr.write = stderr;
@@ -97,6 +102,31 @@ test('avid eval loads AV checkpoints (audio_model.*) with their spectrogram stat
     assert.equal(r.encoder.checkpoint, checkpoint);
     assert.equal(r.results.conv5x.folds.length, 2);
   } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('avid eval retrieval on the real videos (random weights: near chance, files without audio skipped)', async (t) => {
+  if (!existsSync(avClips)) return t.skip(`av-clips not found at ${avClips}`);
+  const dir = mkdtempSync(path.join(tmpdir(), 'avid-eval-retrieval-'));
+  const lines: string[] = [];
+  const stderr = process.stderr.write.bind(process.stderr);
+  const log = console.log;
+  process.stderr.write = ((chunk: string) => (lines.push(String(chunk)), true)) as typeof process.stderr.write;
+  console.log = () => {};
+  try {
+    const out = path.join(dir, 'r.json');
+    const code = await run(['retrieval', '--checkpoint', 'random', '--data', avClips, '--width', '0.125', '--frames', '4', '--size', '32', '--clips', '1', '--out', out]);
+    assert.equal(code, 0);
+    const r = JSON.parse(readFileSync(out, 'utf8'));
+    assert.equal(r.videos, 8, 'the 8 videos with an audio stream');
+    assert.ok(lines.some((l) => /skipped .*birthday\.mp4 \(no audio stream\)/.test(l)));
+    assert.equal(r.results.videoToAudio.ranks.length, 8);
+    assert.equal(r.results.videoToAudio.recall['10'], 1);
+    assert.ok(r.results.audioToVideo.medianRank >= 1 && r.results.audioToVideo.medianRank <= 8);
+  } finally {
+    process.stderr.write = stderr;
+    console.log = log;
     rmSync(dir, { recursive: true });
   }
 });

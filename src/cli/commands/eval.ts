@@ -15,10 +15,17 @@ import { linearProbeFolds } from '../../eval/linear-probe.js';
 import { knnCrossValidation } from '../../eval/knn.js';
 import { formatTable, percent, writeResultsJson } from '../../eval/results.js';
 import type { FeatureMatrix } from '../../eval/svm.js';
+import { readManifest, buildManifest, type ManifestEntry } from '../../data/manifest.js';
+import { ClipDataset } from '../../data/dataset.js';
+import { DataLoader } from '../../data/loader.js';
+import { spectrogramConfigFor } from '../../media/audio-input.js';
+import { embedVideos, type AVEmbedder } from '../../eval/av-embeddings.js';
+import { crossModalRetrieval } from '../../eval/retrieval.js';
 
-export const summary = 'evaluate an encoder: SVM sound protocol, linear probe, k-NN (retrieval: see --help)';
+export const summary = 'evaluate encoders: SVM sound protocol, linear probe, k-NN, cross-modal retrieval';
 
 const usage = `usage: avid eval <svm|probe|knn> --checkpoint <file|random> --data <dir> [options]
+       avid eval retrieval --checkpoint <file|random> --data <manifest.jsonl|dir> [options]
 
 Evaluates the audio encoder of a checkpoint (or a randomly initialised one) on a labelled sound dataset
 with the papers' protocols, cross-validated over the dataset's folds:
@@ -29,13 +36,17 @@ with the papers' protocols, cross-validated over the dataset's folds:
   knn    cosine k-NN on per-sample features (mean over the sample's clips)
 Labels: --labels CSV (file,label,fold[,group]; files relative to --data), else the ESC file names in --data.
 Features are cached (safetensors) in --cache, keyed by model, weights, data and settings.
-(retrieval needs video+audio clips of held-out videos; it is available as an API, eval/retrieval.ts.)
+  retrieval  video→audio and audio→video recall@1/5/10 and median rank over the videos of --data (a
+         manifest or a directory of audio-visual files): each video's K aligned evaluation clips are embedded
+         by the AV model and averaged; the i-th video's audio is its match. The model settings (frames, size,
+         spectrogram) come from the checkpoint's config; with random weights from --model/--width/--frames/--size.
 
 options:
   --checkpoint FILE|random   weights (an avid checkpoint or a state dict; AV checkpoints: audio_model.*)
   --data DIR                 the audio files
   --labels FILE              labels CSV (default: ESC names in --data)
-  --model NAME               audio-conv2d (default) or an av-* model (its audio encoder); ${MODEL_NAMES.join(', ')}
+  --model NAME               audio-conv2d (default) or an av-* model (its audio encoder; retrieval: the AV model,
+                             default av-r2plus1d-10); ${MODEL_NAMES.join(', ')}
   --width W                  channel multiplier of the encoder (default 1)
   --blocks LIST              blocks to evaluate, comma-separated (default conv5x); conv2x..conv5x, pool
   --clips K                  clips per sample (default 10)
@@ -48,6 +59,7 @@ options:
   --tolerance T              SVM stopping tolerance on the projected gradient (default 0.01)
   --max-iterations N         SVM pass cap (default 1000; unconverged SVMs are counted in the results)
   --k N                      k-NN neighbours (default 20)
+  --frames N, --size N       retrieval with random weights: clip frames (default 8) and frame size (default 112)
   --test-folds LIST          hold out only these folds (default all)
   --cache DIR                feature cache directory (default .cache/eval-features)
   --no-cache                 do not read or write the cache
@@ -132,7 +144,7 @@ export async function run(argv: string[]): Promise<number> {
       checkpoint: { type: 'string' },
       data: { type: 'string' },
       labels: { type: 'string' },
-      model: { type: 'string', default: 'audio-conv2d' },
+      model: { type: 'string' },
       width: { type: 'string', default: '1' },
       blocks: { type: 'string', default: 'conv5x' },
       clips: { type: 'string', default: '10' },
@@ -148,6 +160,8 @@ export async function run(argv: string[]): Promise<number> {
       'no-cache': { type: 'boolean', default: false },
       'batch-size': { type: 'string', default: '32' },
       seed: { type: 'string', default: '0' },
+      frames: { type: 'string', default: '8' },
+      size: { type: 'string', default: '112' },
       threads: { type: 'string' },
       out: { type: 'string', short: 'o' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -158,13 +172,13 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const protocol = positionals[0];
-  if (protocol === 'retrieval') throw new Error('retrieval from the command line needs the video clip pipeline; use the API (eval/retrieval.ts crossModalRetrieval) for now');
-  if (!['svm', 'probe', 'knn'].includes(protocol ?? '')) throw new Error(`the protocol must be svm, probe or knn; got '${protocol ?? ''}'\n\n${usage}`);
+  if (!['svm', 'probe', 'knn', 'retrieval'].includes(protocol ?? '')) throw new Error(`the protocol must be svm, probe, knn or retrieval; got '${protocol ?? ''}'\n\n${usage}`);
   if (!values.checkpoint) throw new Error(`--checkpoint is required (a file, or 'random')\n\n${usage}`);
   if (!values.data) throw new Error(`--data is required\n\n${usage}`);
   if (!values.out) throw new Error(`--out is required\n\n${usage}`);
-  if (!existsSync(values.data) || !statSync(values.data).isDirectory()) throw new Error(`--data ${values.data}: not a directory`);
   if (values.threads) T.setNumThreads(positiveInt(values.threads, '--threads'));
+  if (protocol === 'retrieval') return runRetrieval({ ...values, model: values.model ?? 'av-r2plus1d-10' } as RetrievalFlags);
+  if (!existsSync(values.data) || !statSync(values.data).isDirectory()) throw new Error(`--data ${values.data}: not a directory`);
   const width = Number(values.width);
   if (!(width > 0)) throw new Error(`--width must be a positive number; got '${values.width}'`);
   const seed = Number(values.seed);
@@ -190,7 +204,7 @@ export async function run(argv: string[]): Promise<number> {
   const numClasses = labels.classNames.length;
   log(`${protocol}: ${files.length} samples, ${numClasses} classes, folds ${[...new Set(labels.entries.map((e) => e.fold))].sort((a, b) => a - b).join(', ')}`);
 
-  const { encoder, identity, audioStats } = loadAudioEncoder(values.model, width, values.checkpoint, seed);
+  const { encoder, identity, audioStats } = loadAudioEncoder(values.model ?? 'audio-conv2d', width, values.checkpoint, seed);
   const frontend = createAudioFrontend({ sampleRate, hopSec, stats: audioStats });
   if (audioStats) log(`spectrogram: the checkpoint's statistics and config (${JSON.stringify(audioStats.config)})`);
   const inputRate = frontend.options.spectrogram.sampleRate;
@@ -259,4 +273,105 @@ export async function run(argv: string[]): Promise<number> {
   console.log(formatTable(headers, rows, { decimals: 1 }));
   console.log(`\nresults: ${values.out}`);
   return 0;
+}
+
+interface RetrievalFlags {
+  checkpoint: string;
+  data: string;
+  out: string;
+  model: string;
+  width: string;
+  frames: string;
+  size: string;
+  clips: string;
+  seed: string;
+  'batch-size': string;
+}
+
+/** The model and input settings of a checkpoint's training config (or the flags, for random weights). */
+interface AVSettings {
+  model: { name: ModelName; width: number; audioWidth?: number; embeddingDim: number };
+  video: { frames: number; fps: number; size: number };
+  audio: { sampleRate: number; seconds: number; hopSeconds: number; windowSeconds: number; freqBins: number };
+}
+
+async function runRetrieval(flags: RetrievalFlags): Promise<number> {
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const seed = Number(flags.seed);
+  let settings: AVSettings = {
+    model: { name: flags.model as ModelName, width: Number(flags.width), embeddingDim: 128 },
+    video: { frames: positiveInt(flags.frames, '--frames'), fps: 16, size: positiveInt(flags.size, '--size') },
+    audio: { sampleRate: 24000, seconds: 2, hopSeconds: 0.02, windowSeconds: 0.02, freqBins: 129 },
+  };
+  let audioStats: SpectrogramStats | null = null;
+  let state: Map<string, T.Tensor> | null = null;
+  if (flags.checkpoint !== 'random') {
+    if (!existsSync(flags.checkpoint)) throw new Error(`--checkpoint ${flags.checkpoint}: no such file (or pass 'random')`);
+    const contents = loadCheckpoint(flags.checkpoint);
+    for (const [prefix, group] of Object.entries(contents.groups)) if (prefix !== 'model') group.forEach((t) => t.dispose());
+    state = contents.groups.model ?? null;
+    if (!state) throw new Error(`--checkpoint ${flags.checkpoint}: no model weights`);
+    const config = contents.scalars.config as Partial<AVSettings> | undefined;
+    if (config?.model && config.video && config.audio) settings = { model: config.model, video: config.video, audio: config.audio };
+    else log(`retrieval: ${flags.checkpoint} carries no training config; using --model/--width/--frames/--size`);
+    audioStats = (contents.scalars.audioStats as SpectrogramStats | undefined) ?? null;
+  }
+  if (!settings.model.name.startsWith('av-')) throw new Error(`retrieval needs an audio-visual model (av-*); got '${settings.model.name}'`);
+  if (!(MODEL_NAMES as string[]).includes(settings.model.name)) throw new Error(`--model must be one of ${MODEL_NAMES.join(', ')}; got '${settings.model.name}'`);
+  T.manualSeed(seed);
+  const model = createModel(settings.model.name, settings.model);
+  try {
+    if (state) {
+      try {
+        model.loadStateDict(state, { strict: true });
+      } finally {
+        state.forEach((t) => t.dispose());
+      }
+    }
+    let entries: ManifestEntry[];
+    if (existsSync(flags.data) && statSync(flags.data).isDirectory()) {
+      const manifest = await buildManifest([flags.data], { mode: 'audio-visual', clipSeconds: settings.audio.seconds, verifyEnd: false });
+      for (const r of manifest.rejects) log(`retrieval: skipped ${r.path} (${r.reason})`);
+      entries = manifest.entries;
+    } else {
+      entries = readManifest(flags.data);
+    }
+    if (entries.length < 2) throw new Error(`retrieval needs at least 2 audio-visual videos in ${flags.data}, found ${entries.length}`);
+    const clipsPerVideo = positiveInt(flags.clips, '--clips');
+    const dataset = new ClipDataset(entries, {
+      mode: 'eval',
+      seed,
+      clip: { numFrames: settings.video.frames, fps: settings.video.fps, audioSeconds: settings.audio.seconds, audioOffsetSec: 0, audioDurationJitter: null },
+      frameSize: [settings.video.size, settings.video.size],
+      sampleRate: settings.audio.sampleRate,
+      clipsPerVideo,
+    });
+    const loader = new DataLoader(dataset, {
+      batchSize: positiveInt(flags['batch-size'], '--batch-size'),
+      spectrogram: audioStats?.config ?? spectrogramConfigFor(settings.audio),
+      spectrogramStats: audioStats ?? undefined,
+      log,
+    });
+    const started = performance.now();
+    const embeddings = await embedVideos(model as unknown as AVEmbedder, loader, (clips) => log(`retrieval: ${clips} clips embedded`));
+    const skipped = loader.stats().skipped;
+    const r = crossModalRetrieval(embeddings.video, embeddings.audio);
+    const seconds = (performance.now() - started) / 1000;
+    const row = (name: string, x: typeof r.videoToAudio) => [name, percent(x.recall[1]), percent(x.recall[5]), percent(x.recall[10]), x.medianRank];
+    writeResultsJson(flags.out, {
+      protocol: 'retrieval',
+      data: path.resolve(flags.data),
+      checkpoint: flags.checkpoint === 'random' ? 'random' : path.resolve(flags.checkpoint),
+      settings: { ...settings, clipsPerVideo, seed, normalisation: audioStats ? 'checkpoint statistics' : 'log spectrogram as is' },
+      videos: embeddings.indices.length,
+      skipped,
+      seconds,
+      results: r,
+    });
+    console.log(formatTable(['direction', 'R@1 %', 'R@5 %', 'R@10 %', 'median rank'], [row('video→audio', r.videoToAudio), row('audio→video', r.audioToVideo)], { decimals: 1 }));
+    console.log(`\n${embeddings.indices.length} videos (chance R@1 ${percent(1 / embeddings.indices.length)}%); results: ${flags.out}`);
+    return 0;
+  } finally {
+    model.dispose();
+  }
 }
