@@ -46,7 +46,7 @@ test('clip embeddings are averaged per video and re-normalised, in eval mode; ba
   assert.deepEqual(r.indices, [2, 5]);
   assert.deepEqual(r.clipsPerVideo, [1, 2]);
   const s = Math.SQRT1_2;
-  const close = (a: Float32Array, b: number[]) => a.every((v, i) => Math.abs(v - b[i]) < 1e-6);
+  const close = (a: ArrayLike<number>, b: number[]) => Array.from(a).every((v, i) => Math.abs(v - b[i]) < 1e-6);
   assert.ok(close(r.video.data, [0, 1, s, s]), `video ${[...r.video.data]}`);
   assert.ok(close(r.audio.data, [1, 0, 0, 1]), `audio ${[...r.audio.data]}`);
 });
