@@ -14,6 +14,11 @@ export const DataConfig = z
     prefetch: positiveInt.default(2),
     /** Clips drawn from each video per epoch ("epochs × clips-per-video"). */
     clipsPerVideo: positiveInt.default(1),
+    /**
+     * 'memory': decode every video once, whole, and cut each epoch's clips from memory (small datasets such
+     * as the synthetic world; far faster on few cores). 'none': one ffmpeg decode per clip.
+     */
+    decodeCache: z.enum(['none', 'memory']).default('none'),
     /** Stop when more than this share of the files is rejected or fails to decode. */
     maxRejectShare: z.number().min(0).max(1).default(0.2),
   })

@@ -7,7 +7,8 @@
 import * as T from '../tensor/index.js';
 import type { PretrainConfig } from '../config/schema.js';
 import type { ManifestEntry } from '../data/manifest.js';
-import { ClipDataset, PRETRAINING_AUGMENT, NO_AUGMENT, type AugmentConfig } from '../data/dataset.js';
+import { ClipDataset, PRETRAINING_AUGMENT, NO_AUGMENT, type AugmentConfig, type ClipDatasetOptions } from '../data/dataset.js';
+import { InMemoryClipDataset, decodeAllVideos } from '../data/in-memory-videos.js';
 import { DataLoader, type Batch } from '../data/loader.js';
 import { ShuffleSampler, type Sampler } from '../data/sampler.js';
 import { LongFormSampler } from '../data/long-form-sampler.js';
@@ -77,10 +78,11 @@ export class MediaBatchSource implements BatchSource {
     readonly entries: ManifestEntry[],
     readonly audioStats: SpectrogramStats,
     distributed?: Distributed,
+    decoded?: Awaited<ReturnType<typeof decodeAllVideos>>,
   ) {
     const c = config;
     this.longForm = c.sampler.kind === 'long-form';
-    this.dataset = new ClipDataset(entries, {
+    const datasetOptions: ClipDatasetOptions = {
       mode: 'train',
       seed: c.seed,
       clip: {
@@ -94,7 +96,8 @@ export class MediaBatchSource implements BatchSource {
       sampleRate: c.audio.sampleRate,
       augment: augmentFrom(c),
       clipsPerVideo: this.longForm ? 'all' : c.data.clipsPerVideo,
-    });
+    };
+    this.dataset = decoded ? new InMemoryClipDataset(entries, datasetOptions, decoded) : new ClipDataset(entries, datasetOptions);
     const base: Sampler = this.longForm
       ? new LongFormSampler(entries.map((e) => this.dataset.itemsOfEntry(e.index).length), { k: c.sampler.k, w: c.sampler.w, batchSize: c.train.batchSize, seed: c.seed })
       : new ShuffleSampler(this.dataset.length, c.seed);
@@ -197,5 +200,17 @@ export class MediaBatchSource implements BatchSource {
 }
 
 export async function createTrainingSource(config: PretrainConfig, entries: ManifestEntry[], audioStats: SpectrogramStats, distributed?: Distributed): Promise<MediaBatchSource> {
-  return new MediaBatchSource(config, entries, audioStats, distributed);
+  let decoded: Awaited<ReturnType<typeof decodeAllVideos>> | undefined;
+  if (config.data.decodeCache === 'memory') {
+    const started = Date.now();
+    decoded = await decodeAllVideos(entries, {
+      fps: config.video.fps,
+      shortSide: 2 * config.video.size,
+      sampleRate: config.audio.sampleRate,
+      workers: config.data.workers,
+      onProgress: (done, total) => process.stderr.write(`\rdecoding the videos into memory ${done}/${total}${done === total ? '\n' : ''}`),
+    });
+    process.stderr.write(`decoded ${entries.length} videos in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  }
+  return new MediaBatchSource(config, entries, audioStats, distributed, decoded);
 }

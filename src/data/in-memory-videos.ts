@@ -1,0 +1,112 @@
+// For datasets small enough to hold in memory decoded (the synthetic world, a few hundred short clips): each
+// video is decoded once, whole, at the clip frame rate and a reduced size, with its audio; every epoch's
+// clips are then cut from memory (same timing, crop, flip and jitter as the dataset plans them) instead of
+// starting an ffmpeg process per clip, which would bound training at a few clips per second on 2 cores.
+import * as T from '../tensor/index.js';
+import { decodeVideoClip, decodeAudio } from '../media/decode.js';
+import type { ManifestEntry } from './manifest.js';
+import { ClipDataset, type ClipDatasetOptions, type Sample } from './dataset.js';
+
+interface DecodedVideo {
+  frames: Uint8Array;
+  count: number;
+  width: number;
+  height: number;
+  audio: Float32Array;
+}
+
+export interface InMemoryOptions {
+  /** Frames per second to keep (the clips' rate). */
+  fps: number;
+  /** Decoded frames keep the aspect ratio with this shorter side (at most the source's). */
+  shortSide: number;
+  sampleRate: number;
+  workers?: number;
+  /** Refuse to hold more than this many bytes (default 6 GiB). */
+  maxBytes?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export async function decodeAllVideos(entries: readonly ManifestEntry[], o: InMemoryOptions): Promise<DecodedVideo[]> {
+  const maxBytes = o.maxBytes ?? 6 * 2 ** 30;
+  const sizes = entries.map((e) => {
+    const scale = Math.min(1, o.shortSide / Math.min(e.width!, e.height!));
+    const even = (v: number) => Math.max(2, 2 * Math.round((v * scale) / 2));
+    return { width: even(e.width!), height: even(e.height!), count: Math.ceil(e.durationSec * o.fps) };
+  });
+  const bytes = sizes.reduce((sum, s, i) => sum + s.count * s.width * s.height * 3 + 4 * entries[i].durationSec * o.sampleRate, 0);
+  if (bytes > maxBytes) {
+    throw new Error(`holding the decoded videos needs ${(bytes / 2 ** 30).toFixed(1)} GiB (more than ${(maxBytes / 2 ** 30).toFixed(1)}): set data.decodeCache to 'none'`);
+  }
+  const out: DecodedVideo[] = new Array(entries.length);
+  let next = 0;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(o.workers ?? 2, entries.length) }, async () => {
+      while (next < entries.length) {
+        const i = next++;
+        const e = entries[i];
+        const s = sizes[i];
+        const [video, audio] = await Promise.all([
+          decodeVideoClip(e.path, { startSec: 0, numFrames: s.count, fps: o.fps, outWidth: s.width, outHeight: s.height }),
+          decodeAudio(e.path, { startSec: 0, durationSec: e.durationSec, sampleRate: o.sampleRate }),
+        ]);
+        out[i] = { frames: video.pixels, count: video.decodedFrames, width: s.width, height: s.height, audio: audio.samples };
+        o.onProgress?.(++done, entries.length);
+      }
+    }),
+  );
+  return out;
+}
+
+/** A training dataset whose clips are cut from videos decoded in memory (see decodeAllVideos). */
+export class InMemoryClipDataset extends ClipDataset {
+  constructor(
+    entries: readonly ManifestEntry[],
+    options: ClipDatasetOptions,
+    private readonly videos: DecodedVideo[],
+  ) {
+    super(entries, options);
+    if (videos.length !== entries.length) throw new Error(`in-memory dataset: ${videos.length} decoded videos for ${entries.length} entries`);
+  }
+
+  override async get(i: number, epoch: number): Promise<Sample> {
+    const plan = this.plan(i, epoch);
+    const o = this.options;
+    const v = this.videos[plan.index];
+    const entry = this.entries[plan.index];
+    const [outHeight, outWidth] = o.frameSize;
+    const t = plan.timing;
+    const frameBytes = v.width * v.height * 3;
+    // Frame k of the clip is the decoded frame at its time (frames were decoded at the clip rate from 0).
+    let padded = 0;
+    const picked = new Uint8Array(o.clip.numFrames * frameBytes);
+    for (let k = 0; k < o.clip.numFrames; k++) {
+      let j = Math.floor((t.videoStartSec + k / o.clip.fps) * o.clip.fps + 1e-6);
+      if (j >= v.count) {
+        j = v.count - 1;
+        padded++;
+      }
+      picked.set(v.frames.subarray(j * frameBytes, (j + 1) * frameBytes), k * frameBytes);
+    }
+    const crop = plan.crop ?? { x: 0, y: 0, width: entry.width!, height: entry.height! };
+    const sx = v.width / entry.width!;
+    const sy = v.height / entry.height!;
+    const video = T.tidy(() => {
+      const x0 = Math.min(v.width - 1, Math.floor(crop.x * sx));
+      const y0 = Math.min(v.height - 1, Math.floor(crop.y * sy));
+      const w = Math.max(1, Math.min(v.width - x0, Math.round(crop.width * sx)));
+      const h = Math.max(1, Math.min(v.height - y0, Math.round(crop.height * sy)));
+      let frames = T.tensor(picked, [o.clip.numFrames, v.height, v.width, 3]).permute([0, 3, 1, 2]).narrow(2, y0, h).narrow(3, x0, w).to('float32');
+      frames = T.functional.interpolate(frames, [outHeight, outWidth], 'bilinear');
+      if (plan.flip) frames = frames.flip([3]);
+      return frames.round().clamp(0, 255).to('uint8').permute([0, 2, 3, 1]).contiguous().data() as Uint8Array;
+    });
+    const length = Math.round(t.audioDurationSec * o.sampleRate);
+    const start = Math.round(t.audioStartSec * o.sampleRate);
+    const audio = new Float32Array(length);
+    audio.set(v.audio.subarray(Math.max(0, start), Math.min(v.audio.length, start + length)), Math.max(0, -start));
+    const available = Math.max(0, Math.min(v.audio.length, start + length) - Math.max(0, start));
+    return { ...plan, video, audio, paddedFrames: padded, paddedSamples: length - available, fromCache: true };
+  }
+}
