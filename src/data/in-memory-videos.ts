@@ -3,7 +3,7 @@
 // clips are then cut from memory (same timing, crop, flip and jitter as the dataset plans them) instead of
 // starting an ffmpeg process per clip, which would bound training at a few clips per second on 2 cores.
 import * as T from '../tensor/index.js';
-import { decodeVideoClip, decodeAudio } from '../media/decode.js';
+import { decodeAudioVisualClip } from '../media/decode.js';
 import type { ManifestEntry } from './manifest.js';
 import { ClipDataset, type ClipDatasetOptions, type Sample } from './dataset.js';
 
@@ -27,7 +27,21 @@ export interface InMemoryOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export async function decodeAllVideos(entries: readonly ManifestEntry[], o: InMemoryOptions): Promise<DecodedVideo[]> {
+// Runs in one process (the demo's Cross-AVID then CMA phases) decode the same videos once.
+const memo = new Map<string, Promise<DecodedVideo[]>>();
+
+export function decodeAllVideos(entries: readonly ManifestEntry[], o: InMemoryOptions): Promise<DecodedVideo[]> {
+  const key = JSON.stringify([entries.map((e) => e.path), o.fps, o.shortSide, o.sampleRate]);
+  let decoded = memo.get(key);
+  if (!decoded) {
+    decoded = decodeAll(entries, o);
+    memo.set(key, decoded);
+    decoded.catch(() => memo.delete(key));
+  }
+  return decoded;
+}
+
+async function decodeAll(entries: readonly ManifestEntry[], o: InMemoryOptions): Promise<DecodedVideo[]> {
   const maxBytes = o.maxBytes ?? 6 * 2 ** 30;
   const sizes = entries.map((e) => {
     const scale = Math.min(1, o.shortSide / Math.min(e.width!, e.height!));
@@ -47,10 +61,11 @@ export async function decodeAllVideos(entries: readonly ManifestEntry[], o: InMe
         const i = next++;
         const e = entries[i];
         const s = sizes[i];
-        const [video, audio] = await Promise.all([
-          decodeVideoClip(e.path, { startSec: 0, numFrames: s.count, fps: o.fps, outWidth: s.width, outHeight: s.height }),
-          decodeAudio(e.path, { startSec: 0, durationSec: e.durationSec, sampleRate: o.sampleRate }),
-        ]);
+        const { video, audio } = await decodeAudioVisualClip(
+          e.path,
+          { startSec: 0, numFrames: s.count, fps: o.fps, outWidth: s.width, outHeight: s.height },
+          { startSec: 0, durationSec: e.durationSec, sampleRate: o.sampleRate },
+        );
         out[i] = { frames: video.pixels, count: video.decodedFrames, width: s.width, height: s.height, audio: audio.samples };
         o.onProgress?.(++done, entries.length);
       }

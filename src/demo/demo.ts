@@ -56,7 +56,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const cross = loadConfig(path.join(configsDir, 'cross-avid.yaml'), [...common, 'name=cross-avid', ...(o.crossEpochs ? [`train.epochs=${o.crossEpochs}`] : [])]);
   step(2, total, `Cross-AVID pre-training (${cross.train.epochs} epochs)`);
   const crossRun = await pretrain(cross);
-  const cma = loadConfig(path.join(configsDir, 'cma.yaml'), [...common, 'name=cma', `init=${crossRun.checkpoint}`, ...(o.cmaEpochs ? [`train.epochs=${o.cmaEpochs}`] : [])]);
+  // CMA trains on the same videos: it reuses Cross-AVID's manifest (no second probing).
+  const cma = loadConfig(path.join(configsDir, 'cma.yaml'), [...common, `data.source=${path.join(runDir, 'cross-avid', 'manifest.jsonl')}`, 'name=cma', `init=${crossRun.checkpoint}`, ...(o.cmaEpochs ? [`train.epochs=${o.cmaEpochs}`] : [])]);
   step(3, total, `CMA (${cma.train.epochs} epochs, from the Cross-AVID checkpoint)`);
   const cmaRun = await pretrain(cma);
   mergeRunFiles(runDir, [path.join(runDir, 'cross-avid'), path.join(runDir, 'cma')], { crossAvid: cross, cma });
@@ -79,7 +80,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   await writeRetrievalExamples(runDir, evaluations.cma);
 
   step(5, total, 'CMA diagnostics and sound localisation');
-  const manifest = readManifest(path.join(runDir, 'cma', 'manifest.jsonl'));
+  const manifest = readManifest(path.join(runDir, 'cross-avid', 'manifest.jsonl'));
   await writeCmaResults(runDir, manifest.map((e) => e.path), manifest.map((e) => Number(e.label ?? -1)), crossRun.checkpoint, cmaRun.checkpoint, cma.objective.cma.positives);
   await writeLocalization(runDir, videos.filter((v) => v.split === 'test').slice(0, 12), cmaRun.checkpoint, { ...cma.model }, geometry);
 
@@ -114,7 +115,8 @@ function mergeRunFiles(runDir: string, phases: string[], configs: Record<string,
   });
   writeFileSync(path.join(runDir, 'metrics.jsonl'), `${merged.join('\n')}\n`);
   writeJson(runDir, 'config.json', configs);
-  const data = JSON.parse(readFileSync(path.join(phases[phases.length - 1], 'data.json'), 'utf8'));
+  // The first phase probed the files (later phases reuse its manifest): its summary has the rejects.
+  const data = JSON.parse(readFileSync(path.join(phases[0], 'data.json'), 'utf8'));
   writeJson(runDir, 'data.json', data);
 }
 

@@ -19,6 +19,7 @@ import { computeSpectrogramStats } from '../media/spectrogram-stats.js';
 import type { SpectrogramStats } from '../media/spectrogram.js';
 import type { BatchSource, TrainBatch } from './batch-source.js';
 import type { Distributed } from './trainer.js';
+import { Progress } from './progress.js';
 
 /**
  * A rank's share of an epoch: global batch b is the base order's items [b·B·W, (b+1)·B·W), and rank r takes
@@ -203,13 +204,15 @@ export async function createTrainingSource(config: PretrainConfig, entries: Mani
   let decoded: Awaited<ReturnType<typeof decodeAllVideos>> | undefined;
   if (config.data.decodeCache === 'memory') {
     const started = Date.now();
+    const progress = new Progress('decoding videos into memory', entries.length);
     decoded = await decodeAllVideos(entries, {
       fps: config.video.fps,
       shortSide: 2 * config.video.size,
       sampleRate: config.audio.sampleRate,
       workers: config.data.workers,
-      onProgress: (done, total) => process.stderr.write(`\rdecoding the videos into memory ${done}/${total}${done === total ? '\n' : ''}`),
+      onProgress: (done) => progress.update(done),
     });
+    progress.done();
     process.stderr.write(`decoded ${entries.length} videos in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   }
   return new MediaBatchSource(config, entries, audioStats, distributed, decoded);

@@ -14,6 +14,7 @@ import { saveStats, loadStats, type SpectrogramStats } from '../media/spectrogra
 import { spectrogramConfigFor } from '../media/audio-input.js';
 import type { BatchSource } from './batch-source.js';
 import { hardShareAt } from '../ssl/avts.js';
+import { Progress } from './progress.js';
 import { joinFromEnvironment } from './data-parallel.js';
 import { useSyncBatchNorm } from '../nn/index.js';
 
@@ -40,8 +41,15 @@ export async function loadTrainingManifest(config: PretrainConfig, runDir: strin
   if (source.endsWith('.jsonl')) {
     entries = readManifest(source);
   } else {
-    process.stderr.write(`probing the videos in ${source} ...\n`);
-    const manifest = await buildManifest([source], { mode: 'audio-visual', clipSeconds: clipSeconds(config), labels: config.data.labels });
+    const progress = new Progress(`probing the files in ${source}`, 1);
+    const manifest = await buildManifest([source], {
+      mode: 'audio-visual',
+      clipSeconds: clipSeconds(config),
+      labels: config.data.labels,
+      concurrency: config.data.workers,
+      onProgress: (done, total) => Object.assign(progress, { total }).update(done),
+    });
+    progress.done();
     entries = manifest.entries;
     rejects = manifest.rejects;
     manifestPath = path.join(runDir, 'manifest.jsonl');
@@ -89,7 +97,11 @@ export async function pretrain(config: PretrainConfig, options: PretrainOptions 
 
   const model = modelFromConfig(config);
   if (config.train.syncBatchNorm && options.distributed) useSyncBatchNorm(model);
-  const objective = objectiveFromConfig(config, source.numInstances, (done, total) => process.stderr.write(`\rmining positives ${done}/${total}${done === total ? '\n' : ''}`));
+  const mining = new Progress('mining CMA positives', source.numInstances);
+  const objective = objectiveFromConfig(config, source.numInstances, (done) => {
+    mining.update(done);
+    if (done === source.numInstances) mining.done();
+  });
   const optimizer = optimizerFromConfig(config, model.parameters());
   const trainer = new Trainer(model, objective, optimizer, source, {
     runDir,

@@ -4,7 +4,7 @@ export class Progress {
   private readonly started = Date.now();
   constructor(
     private readonly label: string,
-    private readonly total: number,
+    public total: number,
     private readonly stream: NodeJS.WriteStream = process.stderr,
     private readonly intervalMs = stream.isTTY ? 200 : 10_000,
   ) {}
