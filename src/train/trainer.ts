@@ -110,6 +110,8 @@ export class Trainer {
         const progress = o.progress === null ? null : new Progress(`epoch ${this.epoch + 1}/${o.epochs}`, perEpoch, o.progress ?? process.stderr);
         let windowStart = Date.now();
         let windowClips = 0;
+        const epochStart = Date.now();
+        const firstStepInEpoch = this.stepInEpoch;
         for await (const batch of this.data.epoch(this.epoch, this.stepInEpoch)) {
           const batchSize = batch.index.size(0);
           const lrScale = o.schedule(this.epoch + this.stepInEpoch / perEpoch);
@@ -131,7 +133,8 @@ export class Trainer {
             windowStart = Date.now();
             windowClips = 0;
           }
-          progress?.update(this.stepInEpoch, { loss: result.loss, lr, 'clips/s': (batchSize * worldSize * this.stepInEpoch) / Math.max((Date.now() - started) / 1000, 1e-9) });
+          const epochSeconds = (Date.now() - epochStart) / 1000;
+          progress?.update(this.stepInEpoch, { loss: result.loss, lr, 'clips/s': (batchSize * worldSize * (this.stepInEpoch - firstStepInEpoch)) / Math.max(epochSeconds, 1e-9) });
           const skipped = this.data.skipped?.() ?? [];
           if (o.maxSkipped !== undefined && skipped.length > o.maxSkipped) {
             throw new Error(`${skipped.length} samples failed to decode (more than the allowed ${o.maxSkipped}): ${skipped.slice(0, 5).map((s) => `${s.path} (${s.reason})`).join(', ')}${skipped.length > 5 ? ', ...' : ''}`);
