@@ -241,14 +241,14 @@ export async function run(argv: string[]): Promise<number> {
       const maxIterations = positiveInt(values['max-iterations'], '--max-iterations');
       const r = runSvmProtocol(samples, clips, numClasses, { cGrid: list(values['c-grid'], '--c-grid'), tolerance, maxIterations, seed, testFolds, log });
       perBlock[block] = r;
-      headers = ['block', 'fold', 'accuracy %', 'clip acc %', 'C', 'unconverged', 'seconds'];
-      for (const f of r.folds) rows.push([block, f.fold, percent(f.accuracy), percent(f.clipAccuracy), f.chosenC, f.unconverged, Math.round(f.seconds * 10) / 10]);
+      headers = ['block', 'fold', 'accuracy %', 'clip acc %', 'C', 'unconverged (final+inner)', 'seconds'];
+      for (const f of r.folds) rows.push([block, f.fold, percent(f.accuracy), percent(f.clipAccuracy), String(f.chosenC), `${f.unconverged}+${f.innerUnconverged}`, Math.round(f.seconds * 10) / 10]);
       rows.push([block, 'mean', percent(r.meanAccuracy), percent(r.meanClipAccuracy), '', '', '']);
     } else if (protocol === 'probe') {
       const r = linearProbeFolds(samples, clips, numClasses, { seed, testFolds, log });
       perBlock[block] = r;
       headers = ['block', 'fold', 'clip@1 %', 'video@1 %', 'weight decay'];
-      for (const f of r.folds) rows.push([block, f.fold, percent(f.clipAccuracy), percent(f.videoAccuracy), f.chosenWeightDecay]);
+      for (const f of r.folds) rows.push([block, f.fold, percent(f.clipAccuracy), percent(f.videoAccuracy), String(f.chosenWeightDecay)]);
       rows.push([block, 'mean', percent(r.meanClipAccuracy), percent(r.meanVideoAccuracy), '']);
     } else {
       const r = knnCrossValidation(meanPerSample(m, features.sampleOfClip, samples.length), samples, numClasses, { k: positiveInt(values.k, '--k'), testFolds });
