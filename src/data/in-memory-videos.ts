@@ -27,8 +27,58 @@ export interface InMemoryOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-// Runs in one process (the demo's Cross-AVID then CMA phases) decode the same videos once.
+// Runs in one process (the demo's Cross-AVID then CMA phases, then its evaluation) decode the same videos once.
 const memo = new Map<string, Promise<DecodedVideo[]>>();
+const byPath = new Map<string, DecodedVideo & { fps: number; sampleRate: number }>();
+
+/** A video already decoded in this process at this frame rate and sample rate, if any. */
+export function decodedVideo(path: string, fps: number, sampleRate: number): DecodedVideo | null {
+  const v = byPath.get(path);
+  return v && v.fps === fps && v.sampleRate === sampleRate ? v : null;
+}
+
+/**
+ * Frames at times start + k/fps (the last one repeated past the end), resized to width × height, as
+ * numFrames × height × width × 3 bytes; and `seconds` of audio from `audioStart` (zero-padded).
+ */
+export function cutClip(
+  v: DecodedVideo,
+  fps: number,
+  sampleRate: number,
+  start: number,
+  numFrames: number,
+  width: number,
+  height: number,
+  audioStart: number,
+  seconds: number,
+  view: { crop?: { x: number; y: number; width: number; height: number }; flip?: boolean } = {},
+): { pixels: Uint8Array; samples: Float32Array; paddedFrames: number; paddedSamples: number } {
+  const frameBytes = v.width * v.height * 3;
+  const picked = new Uint8Array(numFrames * frameBytes);
+  let paddedFrames = 0;
+  for (let k = 0; k < numFrames; k++) {
+    let j = Math.floor((start + k / fps) * fps + 1e-6);
+    if (j >= v.count) {
+      j = v.count - 1;
+      paddedFrames++;
+    }
+    picked.set(v.frames.subarray(j * frameBytes, (j + 1) * frameBytes), k * frameBytes);
+  }
+  const c = view.crop ?? { x: 0, y: 0, width: v.width, height: v.height };
+  const pixels = T.tidy(() => {
+    let frames = T.tensor(picked, [numFrames, v.height, v.width, 3]).permute([0, 3, 1, 2]).narrow(2, c.y, c.height).narrow(3, c.x, c.width).to('float32');
+    frames = T.functional.interpolate(frames, [height, width], 'bilinear');
+    if (view.flip) frames = frames.flip([3]);
+    return frames.round().clamp(0, 255).to('uint8').permute([0, 2, 3, 1]).contiguous().data() as Uint8Array;
+  });
+  const length = Math.round(seconds * sampleRate);
+  const first = Math.round(audioStart * sampleRate);
+  const samples = new Float32Array(length);
+  const from = Math.max(0, first);
+  const to = Math.min(v.audio.length, first + length);
+  samples.set(v.audio.subarray(from, to), Math.max(0, -first));
+  return { pixels, samples, paddedFrames, paddedSamples: length - Math.max(0, to - from) };
+}
 
 export function decodeAllVideos(entries: readonly ManifestEntry[], o: InMemoryOptions): Promise<DecodedVideo[]> {
   const key = JSON.stringify([entries.map((e) => e.path), o.fps, o.shortSide, o.sampleRate]);
@@ -67,6 +117,7 @@ async function decodeAll(entries: readonly ManifestEntry[], o: InMemoryOptions):
           { startSec: 0, durationSec: e.durationSec, sampleRate: o.sampleRate },
         );
         out[i] = { frames: video.pixels, count: video.decodedFrames, width: s.width, height: s.height, audio: audio.samples };
+        byPath.set(e.path, { ...out[i], fps: o.fps, sampleRate: o.sampleRate });
         o.onProgress?.(++done, entries.length);
       }
     }),
@@ -91,37 +142,15 @@ export class InMemoryClipDataset extends ClipDataset {
     const v = this.videos[plan.index];
     const entry = this.entries[plan.index];
     const [outHeight, outWidth] = o.frameSize;
-    const t = plan.timing;
-    const frameBytes = v.width * v.height * 3;
-    // Frame k of the clip is the decoded frame at its time (frames were decoded at the clip rate from 0).
-    let padded = 0;
-    const picked = new Uint8Array(o.clip.numFrames * frameBytes);
-    for (let k = 0; k < o.clip.numFrames; k++) {
-      let j = Math.floor((t.videoStartSec + k / o.clip.fps) * o.clip.fps + 1e-6);
-      if (j >= v.count) {
-        j = v.count - 1;
-        padded++;
-      }
-      picked.set(v.frames.subarray(j * frameBytes, (j + 1) * frameBytes), k * frameBytes);
-    }
+    // The planned crop is in source pixels; the decoded frames are smaller.
     const crop = plan.crop ?? { x: 0, y: 0, width: entry.width!, height: entry.height! };
     const sx = v.width / entry.width!;
     const sy = v.height / entry.height!;
-    const video = T.tidy(() => {
-      const x0 = Math.min(v.width - 1, Math.floor(crop.x * sx));
-      const y0 = Math.min(v.height - 1, Math.floor(crop.y * sy));
-      const w = Math.max(1, Math.min(v.width - x0, Math.round(crop.width * sx)));
-      const h = Math.max(1, Math.min(v.height - y0, Math.round(crop.height * sy)));
-      let frames = T.tensor(picked, [o.clip.numFrames, v.height, v.width, 3]).permute([0, 3, 1, 2]).narrow(2, y0, h).narrow(3, x0, w).to('float32');
-      frames = T.functional.interpolate(frames, [outHeight, outWidth], 'bilinear');
-      if (plan.flip) frames = frames.flip([3]);
-      return frames.round().clamp(0, 255).to('uint8').permute([0, 2, 3, 1]).contiguous().data() as Uint8Array;
-    });
-    const length = Math.round(t.audioDurationSec * o.sampleRate);
-    const start = Math.round(t.audioStartSec * o.sampleRate);
-    const audio = new Float32Array(length);
-    audio.set(v.audio.subarray(Math.max(0, start), Math.min(v.audio.length, start + length)), Math.max(0, -start));
-    const available = Math.max(0, Math.min(v.audio.length, start + length) - Math.max(0, start));
-    return { ...plan, video, audio, paddedFrames: padded, paddedSamples: length - available, fromCache: true };
+    const x = Math.min(v.width - 1, Math.floor(crop.x * sx));
+    const y = Math.min(v.height - 1, Math.floor(crop.y * sy));
+    const scaled = { x, y, width: Math.max(1, Math.min(v.width - x, Math.round(crop.width * sx))), height: Math.max(1, Math.min(v.height - y, Math.round(crop.height * sy))) };
+    const t = plan.timing;
+    const clip = cutClip(v, o.clip.fps, o.sampleRate, t.videoStartSec, o.clip.numFrames, outWidth, outHeight, t.audioStartSec, t.audioDurationSec, { crop: scaled, flip: plan.flip });
+    return { ...plan, video: clip.pixels, audio: clip.samples, paddedFrames: clip.paddedFrames, paddedSamples: clip.paddedSamples, fromCache: true };
   }
 }

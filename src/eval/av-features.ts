@@ -8,6 +8,7 @@ import { clipsToUnitTensor, normalizeVideo } from '../media/video-tensor.js';
 
 import { extractBlockFeatures, PROBE_VIDEO_POOLING, type BlockEncoder, type BlockPooling } from './features.js';
 import { uniformClipStarts } from './audio-clips.js';
+import { decodedVideo, cutClip } from '../data/in-memory-videos.js';
 import type { FeatureMatrix } from './svm.js';
 import { audioInputFor, type ClipGeometry } from './localize.js';
 import { stackWaveforms } from '../media/audio-input.js';
@@ -76,6 +77,12 @@ export async function decodeEvalClips(videos: AVVideo[], g: ClipGeometry, o: { c
   let done = 0;
   const decoded = await mapLimited(jobs, o.workers ?? 3, async (job) => {
     const audioStart = Math.max(0, Math.min(job.start + clipSeconds / 2 - g.audioSeconds / 2, job.duration - g.audioSeconds));
+    // Videos this process already holds decoded (a training run's memory cache) are cut from memory.
+    const inMemory = decodedVideo(job.path, g.fps, g.sampleRate);
+    if (inMemory) {
+      o.onProgress?.(++done, jobs.length);
+      return cutClip(inMemory, g.fps, g.sampleRate, job.start, g.frames, g.size, g.size, audioStart, g.audioSeconds);
+    }
     const [clip, audio] = await Promise.all([
       decodeVideoClip(job.path, { startSec: job.start, numFrames: g.frames, fps: g.fps, outWidth: g.size, outHeight: g.size }),
       decodeAudio(job.path, { startSec: audioStart, durationSec: g.audioSeconds, sampleRate: g.sampleRate }),
