@@ -5,7 +5,7 @@ import path from 'node:path';
 import { loadConfig, parseConfig } from '../../config/load.js';
 import { pretrain } from '../../train/pretrain.js';
 
-export const summary = 'self-supervised pre-training (AVID Self/Cross/Joint, CMA) from a config';
+export const summary = 'self-supervised pre-training (AVID Self/Cross/Joint, CMA, AVTS; uniform or long-form sampling) from a config';
 
 const usage = `usage: avid pretrain --config <file.yaml> [--set key.path=value ...]
        avid pretrain --resume <run dir> [--set train.epochs=N]
