@@ -3,7 +3,7 @@
 // between them, Gloo over loopback), and the scaling efficiency (2-process clips/s / 1-process clips/s).
 // Prints one JSON line. Run: node --import tsx bench/scale-train.ts [--steps 6]
 import { PassThrough } from 'node:stream';
-import { createServer } from 'node:net';
+import { freePort } from '../src/dist/free-port.js';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -14,16 +14,6 @@ const { values } = parseArgs({ options: { steps: { type: 'string', default: '6' 
 const steps = Number(values.steps);
 const globalBatch = Number(values.batch);
 const worker = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/scale-worker.ts');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function clipsPerSec(nproc: number): Promise<number> {
   const out = new PassThrough();

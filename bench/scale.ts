@@ -7,7 +7,7 @@
 // Run: node --import tsx bench/scale.ts   (prints one JSON line)
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { createServer } from 'node:net';
+import { freePort } from '../src/dist/free-port.js';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -53,17 +53,6 @@ for _ in range(${ITERATIONS}):
 if dist.get_rank() == 0: print("RESULT " + json.dumps({"times": times, "check": x.mean().item()}), flush=True)
 dist.destroy_process_group()
 `;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function median(times: number[]): number {
   const sorted = [...times].sort((a, b) => a - b);

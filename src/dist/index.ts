@@ -29,3 +29,4 @@ export {
 export { syncBatchNorm, type SyncBatchNormOptions } from './sync-batch-norm.js';
 export { shardIndices, type ShardOptions } from './shard.js';
 export { launch, type LaunchOptions, type LaunchResult, type RankExit } from './launcher.js';
+export { freePort } from './free-port.js';

@@ -1,7 +1,7 @@
 // `avid launch --nproc N [--nnodes M --node-rank R --master ADDR:PORT] -- <avid command and args>`:
 // data-parallel training over N processes per machine (torchrun's environment variables).
 import { parseArgs } from 'node:util';
-import { createServer } from 'node:net';
+import { freePort } from '../../dist/free-port.js';
 import { availableParallelism } from 'node:os';
 import { launch } from '../../dist/launcher.js';
 
@@ -27,17 +27,6 @@ options:
   --script             the command is a Node script (.ts/.js, run through tsx) instead of an avid command
 
 example: avid launch --nproc 2 -- pretrain --config configs/small.yaml`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function integerOption(name: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
