@@ -17,6 +17,7 @@ static Napi::Object init(Napi::Env env, Napi::Object exports) {
     int n = fromEnv ? std::atoi(fromEnv) : static_cast<int>(std::thread::hardware_concurrency());
     if (n > 0) at::set_num_threads(n);
   });
+  TensorTable::create(env);
   registerCreation(env, exports);
   registerShape(env, exports);
   registerPointwise(env, exports);

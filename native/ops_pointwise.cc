@@ -5,34 +5,26 @@ namespace avid {
 
 #define UNARY(name, expr) def(env, exports, name, [](Args& a) { const at::Tensor& x = a.tensor(0); return a.ret(expr); })
 #define INPLACE_UNARY(name, expr) def(env, exports, name, [](Args& a) { at::Tensor& x = a.tensor(0); expr; return a.undefined(); })
-// A second operand that is either a tensor or a number.
-#define BINARY(name, fn) def(env, exports, name, [](Args& a) { \
-    if (a.isTensor(1)) return a.ret(fn(a.tensor(0), a.tensor(1))); \
-    return a.ret(fn(a.tensor(0), a.scalar(1))); })
-#define INPLACE_BINARY(name, method) def(env, exports, name, [](Args& a) { \
-    if (a.isTensor(1)) a.tensor(0).method(a.tensor(1)); else a.tensor(0).method(a.scalar(1)); \
-    return a.undefined(); })
+// A second operand that is a tensor (`name`) or a number (`nameScalar`): handles are numbers too, so the
+// JavaScript side picks the entry point.
+#define BINARY(name, fn) \
+  def(env, exports, name, [](Args& a) { return a.ret(fn(a.tensor(0), a.tensor(1))); }); \
+  def(env, exports, name "Scalar", [](Args& a) { return a.ret(fn(a.tensor(0), a.scalar(1))); })
+#define INPLACE_BINARY(name, method) \
+  def(env, exports, name "_", [](Args& a) { a.tensor(0).method(a.tensor(1)); return a.undefined(); }); \
+  def(env, exports, name "Scalar_", [](Args& a) { a.tensor(0).method(a.scalar(1)); return a.undefined(); })
+// (x, y, alpha?): x + alpha * y as PyTorch's add/sub; alpha is left out when it is 1.
+#define ALPHA_BINARY(name, fn, method) \
+  def(env, exports, name, [](Args& a) { \
+    if (!a.has(2)) return a.ret(fn(a.tensor(0), a.tensor(1))); \
+    return a.ret(fn(a.tensor(0), a.tensor(1), a.scalar(2))); }); \
+  def(env, exports, name "Scalar", [](Args& a) { return a.ret(fn(a.tensor(0), a.scalar(1), a.scalarOr(2, 1))); }); \
+  def(env, exports, name "_", [](Args& a) { a.tensor(0).method(a.tensor(1), a.scalarOr(2, 1)); return a.undefined(); }); \
+  def(env, exports, name "Scalar_", [](Args& a) { a.tensor(0).method(a.scalar(1), a.scalarOr(2, 1)); return a.undefined(); })
 
 void registerPointwise(Napi::Env env, Napi::Object exports) {
-  // add/sub take an optional alpha (x + alpha * y) as PyTorch does.
-  def(env, exports, "add", [](Args& a) {
-    if (a.isTensor(1)) return a.ret(at::add(a.tensor(0), a.tensor(1), a.scalarOr(2, 1)));
-    return a.ret(at::add(a.tensor(0), a.scalar(1), a.scalarOr(2, 1)));
-  });
-  def(env, exports, "sub", [](Args& a) {
-    if (a.isTensor(1)) return a.ret(at::sub(a.tensor(0), a.tensor(1), a.scalarOr(2, 1)));
-    return a.ret(at::sub(a.tensor(0), a.scalar(1), a.scalarOr(2, 1)));
-  });
-  def(env, exports, "add_", [](Args& a) {
-    if (a.isTensor(1)) a.tensor(0).add_(a.tensor(1), a.scalarOr(2, 1));
-    else a.tensor(0).add_(a.scalar(1), a.scalarOr(2, 1));
-    return a.undefined();
-  });
-  def(env, exports, "sub_", [](Args& a) {
-    if (a.isTensor(1)) a.tensor(0).sub_(a.tensor(1), a.scalarOr(2, 1));
-    else a.tensor(0).sub_(a.scalar(1), a.scalarOr(2, 1));
-    return a.undefined();
-  });
+  ALPHA_BINARY("add", at::add, add_);
+  ALPHA_BINARY("sub", at::sub, sub_);
   BINARY("mul", at::mul);
   BINARY("div", at::div);
   BINARY("pow", at::pow);
@@ -44,9 +36,9 @@ void registerPointwise(Napi::Env env, Napi::Object exports) {
   BINARY("le", at::le);
   BINARY("gt", at::gt);
   BINARY("ge", at::ge);
-  INPLACE_BINARY("mul_", mul_);
-  INPLACE_BINARY("div_", div_);
-  INPLACE_BINARY("pow_", pow_);
+  INPLACE_BINARY("mul", mul_);
+  INPLACE_BINARY("div", div_);
+  INPLACE_BINARY("pow", pow_);
   def(env, exports, "minimum", [](Args& a) { return a.ret(at::minimum(a.tensor(0), a.tensor(1))); });
   def(env, exports, "maximum", [](Args& a) { return a.ret(at::maximum(a.tensor(0), a.tensor(1))); });
   // In place, for large score matrices where a second copy would double the memory traffic.
@@ -55,12 +47,11 @@ void registerPointwise(Napi::Env env, Napi::Object exports) {
   def(env, exports, "atan2", [](Args& a) { return a.ret(at::atan2(a.tensor(0), a.tensor(1))); });
   def(env, exports, "logicalAnd", [](Args& a) { return a.ret(at::logical_and(a.tensor(0), a.tensor(1))); });
   def(env, exports, "logicalOr", [](Args& a) { return a.ret(at::logical_or(a.tensor(0), a.tensor(1))); });
-  def(env, exports, "where", [](Args& a) {
-    if (a.isTensor(1) && a.isTensor(2)) return a.ret(at::where(a.tensor(0), a.tensor(1), a.tensor(2)));
-    if (a.isTensor(1)) return a.ret(at::where(a.tensor(0), a.tensor(1), a.scalar(2)));
-    if (a.isTensor(2)) return a.ret(at::where(a.tensor(0), a.scalar(1), a.tensor(2)));
-    return a.ret(at::where(a.tensor(0), a.scalar(1), a.scalar(2)));
-  });
+  // (condition, a, b): each of a and b a tensor or a number, one entry point per combination.
+  def(env, exports, "where", [](Args& a) { return a.ret(at::where(a.tensor(0), a.tensor(1), a.tensor(2))); });
+  def(env, exports, "whereScalarB", [](Args& a) { return a.ret(at::where(a.tensor(0), a.tensor(1), a.scalar(2))); });
+  def(env, exports, "whereScalarA", [](Args& a) { return a.ret(at::where(a.tensor(0), a.scalar(1), a.tensor(2))); });
+  def(env, exports, "whereScalars", [](Args& a) { return a.ret(at::where(a.tensor(0), a.scalar(1), a.scalar(2))); });
   // (x, min?, max?) — null leaves that side open.
   def(env, exports, "clamp", [](Args& a) {
     c10::optional<at::Scalar> lo = a.has(1) ? c10::optional<at::Scalar>(a.scalar(1)) : c10::nullopt;

@@ -11,7 +11,7 @@ static c10::List<c10::optional<at::Tensor>> indexList(Args& a, size_t i) {
   for (uint32_t k = 0; k < array.Length(); ++k) {
     Napi::Value v = array.Get(k);
     if (v.IsNull() || v.IsUndefined()) indices.push_back(c10::nullopt);
-    else indices.push_back(unwrapHolder(v, "index")->tensor);
+    else indices.push_back(a.tensorOf(v, "argument " + std::to_string(i) + "[" + std::to_string(k) + "]"));
   }
   return indices;
 }
@@ -52,15 +52,11 @@ void registerShape(Napi::Env env, Napi::Object exports) {
     return a.undefined();
   });
   def(env, exports, "gather", [](Args& a) { return a.ret(at::gather(a.tensor(0), a.i64(1), a.tensor(2))); });
-  def(env, exports, "scatter", [](Args& a) {
-    if (a.isTensor(3)) return a.ret(at::scatter(a.tensor(0), a.i64(1), a.tensor(2), a.tensor(3)));
-    return a.ret(at::scatter(a.tensor(0), a.i64(1), a.tensor(2), a.scalar(3)));
-  });
-  def(env, exports, "scatter_", [](Args& a) {
-    if (a.isTensor(3)) a.tensor(0).scatter_(a.i64(1), a.tensor(2), a.tensor(3));
-    else a.tensor(0).scatter_(a.i64(1), a.tensor(2), a.scalar(3));
-    return a.undefined();
-  });
+  // (x, dim, index, src) with a tensor src; scatterScalar takes a number instead.
+  def(env, exports, "scatter", [](Args& a) { return a.ret(at::scatter(a.tensor(0), a.i64(1), a.tensor(2), a.tensor(3))); });
+  def(env, exports, "scatterScalar", [](Args& a) { return a.ret(at::scatter(a.tensor(0), a.i64(1), a.tensor(2), a.scalar(3))); });
+  def(env, exports, "scatter_", [](Args& a) { a.tensor(0).scatter_(a.i64(1), a.tensor(2), a.tensor(3)); return a.undefined(); });
+  def(env, exports, "scatterScalar_", [](Args& a) { a.tensor(0).scatter_(a.i64(1), a.tensor(2), a.scalar(3)); return a.undefined(); });
   def(env, exports, "maskedFill_", [](Args& a) { a.tensor(0).masked_fill_(a.tensor(1), a.scalar(2)); return a.undefined(); });
   def(env, exports, "scatterAdd", [](Args& a) { return a.ret(at::scatter_add(a.tensor(0), a.i64(1), a.tensor(2), a.tensor(3))); });
   def(env, exports, "maskedFill", [](Args& a) { return a.ret(at::masked_fill(a.tensor(0), a.tensor(1), a.scalar(2))); });

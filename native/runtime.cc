@@ -33,14 +33,23 @@ void registerRuntime(Napi::Env env, Napi::Object exports) {
     gen.set_state(a.tensor(1));
     return a.undefined();
   });
+  // (handle) -> whether it freed a tensor. Idempotent: a handle already freed (or never valid) is ignored,
+  // so that the JavaScript finalizer can call it without checks.
   def(env, exports, "dispose", [](Args& a) {
-    if (!isTensorHandle(a.at(0))) throw std::invalid_argument("dispose: argument is not a tensor");
-    unwrapHolder(a.at(0), "argument 0")->release(a.env);
-    return a.undefined();
+    double handle;
+    if (a.length() < 1 || napi_get_value_double(a.env, a.at(0), &handle) != napi_ok) throw std::invalid_argument("dispose: argument 0 is not a tensor handle");
+    return a.boolean(a.table->release(handle));
   });
-  def(env, exports, "isDisposed", [](Args& a) { return a.boolean(!unwrapHolder(a.at(0), "argument 0")->tensor.defined()); });
-  def(env, exports, "liveTensors", [](Args& a) { return a.number(static_cast<double>(liveTensors.load())); });
-  def(env, exports, "liveBytes", [](Args& a) { return a.number(static_cast<double>(liveBytes.load())); });
+  def(env, exports, "isDisposed", [](Args& a) {
+    double handle;
+    if (a.length() < 1 || napi_get_value_double(a.env, a.at(0), &handle) != napi_ok) throw std::invalid_argument("isDisposed: argument 0 is not a tensor handle");
+    return a.boolean(a.table->find(handle) == nullptr);
+  });
+  // Live tensors and their storage bytes: of the whole process (every thread), and of this thread's environment.
+  def(env, exports, "liveTensors", [](Args& a) { return a.number(static_cast<double>(TensorTable::processLiveTensors())); });
+  def(env, exports, "liveBytes", [](Args& a) { return a.number(static_cast<double>(TensorTable::processLiveBytes())); });
+  def(env, exports, "envLiveTensors", [](Args& a) { return a.number(static_cast<double>(a.table->liveTensors())); });
+  def(env, exports, "envLiveBytes", [](Args& a) { return a.number(static_cast<double>(a.table->liveBytes())); });
   def(env, exports, "cudaIsAvailable", [](Args& a) { return a.boolean(at::hasCUDA()); });
   def(env, exports, "setDeterministic", [](Args& a) {
     at::globalContext().setDeterministicAlgorithms(a.flag(0), true);

@@ -94,8 +94,9 @@ export function stack(tensors: Tensor[], dim = 0): Tensor {
   return new Tensor(native.stack(tensors.map((t) => t.handle), dim));
 }
 export function where(condition: Tensor, a: Tensor | number, b: Tensor | number): Tensor {
-  const h = (x: Tensor | number) => (x instanceof Tensor ? x.handle : x);
-  return new Tensor(native.where(condition.handle, h(a), h(b)));
+  const c = condition.handle;
+  if (a instanceof Tensor) return new Tensor(b instanceof Tensor ? native.where(c, a.handle, b.handle) : native.whereScalarB(c, a.handle, b));
+  return new Tensor(b instanceof Tensor ? native.whereScalarA(c, a, b.handle) : native.whereScalars(c, a, b));
 }
 export function einsum(equation: string, tensors: Tensor[]): Tensor {
   return new Tensor(native.einsum(equation, tensors.map((t) => t.handle)));

@@ -25,5 +25,8 @@ process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const native: Record<string, (...args: any[]) => any> & { torchVersion: string } = createRequire(import.meta.url)(found);
 
-/** An opaque reference to a native tensor. */
-export type Handle = { readonly __brand: 'TensorHandle' };
+/**
+ * A reference to a native tensor: a slot of this thread's tensor table and the slot's generation, encoded as
+ * a non-negative integer (native/common.h). A number is far cheaper to pass and return than an object.
+ */
+export type Handle = number;

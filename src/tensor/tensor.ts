@@ -1,22 +1,21 @@
 // The Tensor class: a thin, typed wrapper over a native libtorch tensor handle.
 import { native, type Handle } from './native.js';
 import { type DType, type Device, type AnyTypedArray, viewBytes } from './dtype.js';
-import { trackInScope, untrack, setTensorPredicate } from './scope.js';
+import { adopt, unregister, setTensorPredicate, type Scope } from './scope.js';
 
 export type TensorLike = Tensor | number | boolean;
 
-function arg(x: TensorLike): Handle | number | boolean {
-  return x instanceof Tensor ? x.handle : x;
-}
-
 export class Tensor {
-  private _handle: Handle | null;
-  private _shape: number[] | undefined;
+  // A handle is a number (see native/common.h); -1 once disposed. Public only for scope.ts: not API.
+  /** @internal */ _handle: number;
+  /** @internal */ _owner: Scope | null = null;
+  /** @internal */ _registered = false;
+  private _shape: number[] | undefined = undefined;
 
   /** Wraps a native handle; the new tensor joins the innermost open `tidy` scope. */
   constructor(handle: Handle) {
     this._handle = handle;
-    trackInScope(this);
+    adopt(this);
   }
 
   static wrap(handle: Handle): Tensor {
@@ -24,20 +23,22 @@ export class Tensor {
   }
 
   get handle(): Handle {
-    if (this._handle === null) throw new Error('Tensor was disposed and cannot be used');
-    return this._handle;
+    const h = this._handle;
+    if (h < 0) throw new Error('Tensor was disposed and cannot be used');
+    return h;
   }
 
   get isDisposed(): boolean {
-    return this._handle === null;
+    return this._handle < 0;
   }
 
   /** Frees the native memory now (idempotent). */
   dispose(): void {
-    if (this._handle === null) return;
-    native.dispose(this._handle);
-    this._handle = null;
-    untrack(this);
+    const h = this._handle;
+    if (h < 0) return;
+    this._handle = -1;
+    if (this._registered) unregister(this);
+    native.dispose(h);
   }
 
   [Symbol.dispose](): void {
@@ -175,13 +176,16 @@ export class Tensor {
     return new Tensor(native.gather(this.handle, dim, index.handle));
   }
   scatter(dim: number, index: Tensor, src: Tensor | number): Tensor {
-    return new Tensor(native.scatter(this.handle, dim, index.handle, arg(src)));
+    return new Tensor(
+      src instanceof Tensor ? native.scatter(this.handle, dim, index.handle, src.handle) : native.scatterScalar(this.handle, dim, index.handle, src),
+    );
   }
   scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor {
     return new Tensor(native.scatterAdd(this.handle, dim, index.handle, src.handle));
   }
   scatter_(dim: number, index: Tensor, src: Tensor | number): this {
-    native.scatter_(this.handle, dim, index.handle, arg(src));
+    if (src instanceof Tensor) native.scatter_(this.handle, dim, index.handle, src.handle);
+    else native.scatterScalar_(this.handle, dim, index.handle, src);
     return this;
   }
   maskedFill_(mask: Tensor, value: number): this {
@@ -242,43 +246,49 @@ export class Tensor {
 
   // ---- pointwise ------------------------------------------------------------------------------------
   add(other: TensorLike, alpha = 1): Tensor {
-    return new Tensor(native.add(this.handle, arg(other), alpha));
+    if (other instanceof Tensor) {
+      return new Tensor(alpha === 1 ? native.add(this.handle, other.handle) : native.add(this.handle, other.handle, alpha));
+    }
+    return new Tensor(native.addScalar(this.handle, other, alpha));
   }
   sub(other: TensorLike, alpha = 1): Tensor {
-    return new Tensor(native.sub(this.handle, arg(other), alpha));
+    if (other instanceof Tensor) {
+      return new Tensor(alpha === 1 ? native.sub(this.handle, other.handle) : native.sub(this.handle, other.handle, alpha));
+    }
+    return new Tensor(native.subScalar(this.handle, other, alpha));
   }
   mul(other: TensorLike): Tensor {
-    return new Tensor(native.mul(this.handle, arg(other)));
+    return new Tensor(other instanceof Tensor ? native.mul(this.handle, other.handle) : native.mulScalar(this.handle, other));
   }
   div(other: TensorLike): Tensor {
-    return new Tensor(native.div(this.handle, arg(other)));
+    return new Tensor(other instanceof Tensor ? native.div(this.handle, other.handle) : native.divScalar(this.handle, other));
   }
   pow(exponent: TensorLike): Tensor {
-    return new Tensor(native.pow(this.handle, arg(exponent)));
+    return new Tensor(exponent instanceof Tensor ? native.pow(this.handle, exponent.handle) : native.powScalar(this.handle, exponent));
   }
   remainder(other: TensorLike): Tensor {
-    return new Tensor(native.remainder(this.handle, arg(other)));
+    return new Tensor(other instanceof Tensor ? native.remainder(this.handle, other.handle) : native.remainderScalar(this.handle, other));
   }
   fmod(other: TensorLike): Tensor {
-    return new Tensor(native.fmod(this.handle, arg(other)));
+    return new Tensor(other instanceof Tensor ? native.fmod(this.handle, other.handle) : native.fmodScalar(this.handle, other));
   }
   eq(other: TensorLike): Tensor {
-    return new Tensor(native.eq(this.handle, arg(other)));
+    return new Tensor(other instanceof Tensor ? native.eq(this.handle, other.handle) : native.eqScalar(this.handle, other));
   }
   ne(other: TensorLike): Tensor {
-    return new Tensor(native.ne(this.handle, arg(other)));
+    return new Tensor(other instanceof Tensor ? native.ne(this.handle, other.handle) : native.neScalar(this.handle, other));
   }
   lt(other: TensorLike): Tensor {
-    return new Tensor(native.lt(this.handle, arg(other)));
+    return new Tensor(other instanceof Tensor ? native.lt(this.handle, other.handle) : native.ltScalar(this.handle, other));
   }
   le(other: TensorLike): Tensor {
-    return new Tensor(native.le(this.handle, arg(other)));
+    return new Tensor(other instanceof Tensor ? native.le(this.handle, other.handle) : native.leScalar(this.handle, other));
   }
   gt(other: TensorLike): Tensor {
-    return new Tensor(native.gt(this.handle, arg(other)));
+    return new Tensor(other instanceof Tensor ? native.gt(this.handle, other.handle) : native.gtScalar(this.handle, other));
   }
   ge(other: TensorLike): Tensor {
-    return new Tensor(native.ge(this.handle, arg(other)));
+    return new Tensor(other instanceof Tensor ? native.ge(this.handle, other.handle) : native.geScalar(this.handle, other));
   }
   minimum(other: Tensor): Tensor {
     return new Tensor(native.minimum(this.handle, other.handle));
@@ -384,23 +394,28 @@ export class Tensor {
 
   // ---- in place (return this) -----------------------------------------------------------------------
   add_(other: TensorLike, alpha = 1): this {
-    native.add_(this.handle, arg(other), alpha);
+    if (other instanceof Tensor) native.add_(this.handle, other.handle, alpha);
+    else native.addScalar_(this.handle, other, alpha);
     return this;
   }
   sub_(other: TensorLike, alpha = 1): this {
-    native.sub_(this.handle, arg(other), alpha);
+    if (other instanceof Tensor) native.sub_(this.handle, other.handle, alpha);
+    else native.subScalar_(this.handle, other, alpha);
     return this;
   }
   mul_(other: TensorLike): this {
-    native.mul_(this.handle, arg(other));
+    if (other instanceof Tensor) native.mul_(this.handle, other.handle);
+    else native.mulScalar_(this.handle, other);
     return this;
   }
   div_(other: TensorLike): this {
-    native.div_(this.handle, arg(other));
+    if (other instanceof Tensor) native.div_(this.handle, other.handle);
+    else native.divScalar_(this.handle, other);
     return this;
   }
   pow_(exponent: TensorLike): this {
-    native.pow_(this.handle, arg(exponent));
+    if (exponent instanceof Tensor) native.pow_(this.handle, exponent.handle);
+    else native.powScalar_(this.handle, exponent);
     return this;
   }
   clamp_(min?: number | null, max?: number | null): this {
@@ -549,7 +564,7 @@ export class Tensor {
   /** The accumulated gradient as a new handle (dispose it, or let the scope do it), or null. */
   get grad(): Tensor | null {
     const h = native.grad(this.handle) as Handle | null;
-    return h ? new Tensor(h) : null;
+    return h === null ? null : new Tensor(h);
   }
   /** Sets (or with null clears) the gradient. */
   setGrad(value: Tensor | null): void {
