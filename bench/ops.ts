@@ -12,6 +12,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { PerformanceObserver } from 'node:perf_hooks';
 import * as T from '../src/tensor/index.js';
+import { native } from '../src/tensor/native.js';
 
 const { values } = parseArgs({
   options: {
@@ -146,8 +147,8 @@ function avidOverhead(n: number): [number, number] {
 
 /**
  * The same loop in chunks of `chunk` calls with a macrotask between them, as a training loop that awaits its
- * data loader runs. Node-API finalizers of freed handles only run between macrotasks; a long synchronous loop
- * piles them up (and the garbage collector's work with them), which this variant shows.
+ * data loader runs: tensors made outside any tidy scope wait in the nursery until the job's microtasks run
+ * (src/tensor/scope.ts), so this variant includes that bookkeeping at job boundaries.
  */
 async function avidOverheadChunked(n: number, chunk: number): Promise<number> {
   const a = T.rand([16]);
@@ -174,6 +175,19 @@ function avidOverheadTidy(n: number): number {
   a.dispose();
   b.dispose();
   return ns;
+}
+
+/** The same op through the addon directly (raw handles, no Tensor objects): the binding's share. */
+function avidBindingOverhead(n: number): number {
+  const a = T.rand([16]);
+  const b = T.rand([16]);
+  const [ha, hb] = [a.handle, b.handle];
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) native.dispose(native.add(ha, hb));
+  const cpu = process.cpuUsage(c0);
+  a.dispose();
+  b.dispose();
+  return ((cpu.user + cpu.system) * 1000) / n;
 }
 
 /** A native call that does no tensor work: the floor set by the Node-API boundary. */
@@ -215,8 +229,8 @@ try {
 }
 const useReference = reference !== null && referenceError === null;
 
-// Garbage-collection time inside the tight avid loops: the cost of the handles' finalizers shows up here. GC
-// entries arrive asynchronously, so they are matched to the loops' time windows afterwards.
+// Garbage-collection time inside the tight avid loops (the JavaScript objects of the results). GC entries
+// arrive asynchronously, so they are matched to the loops' time windows afterwards.
 const gcEntries: { start: number; duration: number }[] = [];
 const gcObserver = new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) gcEntries.push({ start: entry.startTime, duration: entry.duration });
@@ -231,6 +245,7 @@ const torchCpuNs: number[] = [];
 const avidChunkedNs: number[] = [];
 const avidTidyNs: number[] = [];
 const floorNs: number[] = [];
+const bindingCpuNs: number[] = [];
 for (let r = 0; r < cfg.runs; r++) {
   const start = performance.now();
   const [wall, cpu] = avidOverhead(cfg.iterations);
@@ -245,6 +260,7 @@ for (let r = 0; r < cfg.runs; r++) {
   avidChunkedNs.push(await avidOverheadChunked(cfg.iterations, cfg.chunk));
   avidTidyNs.push(avidOverheadTidy(cfg.iterations));
   floorNs.push(nativeCallFloor(cfg.iterations));
+  bindingCpuNs.push(avidBindingOverhead(cfg.iterations));
 }
 await new Promise((resolve) => setTimeout(resolve, 100));
 gcObserver.disconnect();
@@ -309,6 +325,7 @@ console.log(
       avidMinNsPerOp: round(Math.min(...avidNs)),
       torchMinNsPerOp: torchNs.length ? round(Math.min(...torchNs)) : null,
       nativeCallFloorNs: round(median(floorNs)),
+      avidBindingCpuNsPerOp: round(median(bindingCpuNs)),
       avidRunsNs: avidNs.map((x) => round(x)),
       torchRunsNs: torchNs.map((x) => round(x)),
     },

@@ -13,16 +13,17 @@
 import { native } from './native.js';
 import type { Tensor } from './tensor.js';
 
-/** The fields of a Tensor that ownership manages (internal; see tensor.ts). */
+/** A Tensor's private fields that ownership manages (see tensor.ts). */
 export interface Owned {
   _handle: number;
   _owner: Scope | null;
   _registered: boolean;
+  dispose(): void;
 }
 
 export class Scope {
   /** Tensors this scope took; entries whose owner has changed, or that are disposed, are skipped. */
-  tensors: Tensor[] = [];
+  tensors: Owned[] = [];
   /** Length at which disposed and departed entries are swept out, so a long scope does not grow without bound. */
   compactAt = COMPACT_MIN;
   constructor(readonly parent: Scope | null) {}
@@ -41,7 +42,7 @@ const registry = new FinalizationRegistry<number>((handle) => {
   native.dispose(handle);
 });
 
-function register(t: Tensor & Owned): void {
+function register(t: Owned): void {
   t._owner = null;
   if (t._handle < 0 || t._registered) return;
   t._registered = true;
@@ -49,7 +50,7 @@ function register(t: Tensor & Owned): void {
 }
 
 /** Called by dispose(): the registry must not free this handle again. */
-export function unregister(t: Tensor & Owned): void {
+export function unregister(t: Owned): void {
   t._registered = false;
   registry.unregister(t);
 }
@@ -57,7 +58,7 @@ export function unregister(t: Tensor & Owned): void {
 function flushNursery(): void {
   const list = nursery.tensors;
   for (let i = 0; i < list.length; i++) {
-    const t = list[i] as Tensor & Owned;
+    const t = list[i];
     if (t._owner === nursery) register(t);
   }
   list.length = 0;
@@ -72,14 +73,14 @@ function sweep(scope: Scope): void {
   const list = scope.tensors;
   let kept = 0;
   for (let i = 0; i < list.length; i++) {
-    const t = list[i] as Tensor & Owned;
+    const t = list[i];
     if (t._owner === scope && t._handle >= 0) list[kept++] = t;
   }
   list.length = kept;
   scope.compactAt = Math.max(COMPACT_MIN, 2 * kept);
 }
 
-function giveTo(scope: Scope, t: Tensor & Owned): void {
+function giveTo(scope: Scope, t: Owned): void {
   t._owner = scope;
   const n = scope.tensors.push(t);
   if (scope === nursery) {
@@ -95,12 +96,12 @@ function giveTo(scope: Scope, t: Tensor & Owned): void {
 
 /** A new tensor joins the innermost open `tidy` scope (or the nursery outside any). */
 export function adopt(t: Tensor): void {
-  giveTo(current, t as Tensor & Owned);
+  giveTo(current, t as unknown as Owned);
 }
 
 /** Removes `t` from every open scope: it lives until disposed explicitly. Returns `t`. */
 export function keep<T extends Tensor>(t: T): T {
-  const owned = t as T & Owned;
+  const owned = t as unknown as Owned;
   if (owned._owner !== null) register(owned);
   return t;
 }
@@ -132,10 +133,9 @@ export function setTensorPredicate(fn: (v: unknown) => v is Tensor): void {
 function disposeOwned(scope: Scope): void {
   const list = scope.tensors;
   for (let i = 0; i < list.length; i++) {
-    const t = list[i] as Tensor & Owned;
+    const t = list[i];
     if (t._owner === scope) t.dispose();
   }
-  list.length = 0;
 }
 
 /**
@@ -158,14 +158,16 @@ export function tidy<T>(fn: () => T): T {
   current = parent;
   if (result instanceof Promise) {
     // The function goes on running: its tensors cannot be freed under it, so they go to the enclosing scope.
-    for (const t of scope.tensors) if ((t as Tensor & Owned)._owner === scope) giveTo(parent, t as Tensor & Owned);
+    for (const t of scope.tensors) if (t._owner === scope) giveTo(parent, t);
     throw new Error('tidy() takes a synchronous function; await outside the scope');
   }
-  const survivors: Tensor[] = [];
-  collectTensors(result, survivors, isTensorFn);
-  for (const t of survivors) {
-    const owned = t as Tensor & Owned;
-    if (owned._owner === scope && owned._handle >= 0) giveTo(parent, owned);
+  if (typeof result === 'object' && result !== null) {
+    const survivors: Tensor[] = [];
+    collectTensors(result, survivors, isTensorFn);
+    for (const t of survivors) {
+      const owned = t as unknown as Owned;
+      if (owned._owner === scope && owned._handle >= 0) giveTo(parent, owned);
+    }
   }
   disposeOwned(scope);
   return result;

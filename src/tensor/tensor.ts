@@ -1,15 +1,16 @@
 // The Tensor class: a thin, typed wrapper over a native libtorch tensor handle.
 import { native, type Handle } from './native.js';
 import { type DType, type Device, type AnyTypedArray, viewBytes } from './dtype.js';
-import { adopt, unregister, setTensorPredicate, type Scope } from './scope.js';
+import { adopt, unregister, setTensorPredicate, type Scope, type Owned } from './scope.js';
 
 export type TensorLike = Tensor | number | boolean;
 
 export class Tensor {
-  // A handle is a number (see native/common.h); -1 once disposed. Public only for scope.ts: not API.
-  /** @internal */ _handle: number;
-  /** @internal */ _owner: Scope | null = null;
-  /** @internal */ _registered = false;
+  // A handle is a number (see native/common.h); -1 once disposed. Ownership (_owner, _registered) is
+  // managed by scope.ts, which reaches these private fields through its `Owned` view.
+  private _handle: number;
+  private _owner: Scope | null = null;
+  private _registered = false;
   private _shape: number[] | undefined = undefined;
 
   /** Wraps a native handle; the new tensor joins the innermost open `tidy` scope. */
@@ -37,7 +38,7 @@ export class Tensor {
     const h = this._handle;
     if (h < 0) return;
     this._handle = -1;
-    if (this._registered) unregister(this);
+    if (this._registered) unregister(this as unknown as Owned);
     native.dispose(h);
   }
 
