@@ -26,8 +26,9 @@ export function minePositives(video: Tensor, audio: Tensor, o: MineOptions): Ten
       const top = tidy(() => {
         const score = blockScores(video, audio, start, rows, kind);
         // The instance itself is never its own positive: its column gets −∞.
-        const self = arange(start, start + rows).unsqueeze(1);
-        return score.scatter_(1, self, -Infinity).topk(o.k, 1, true, true).indices;
+        const self = arange(start, start + rows, 1, { device: video.device }).unsqueeze(1);
+        // Positives are an index table: kept on the CPU with the indices they are looked up by.
+        return score.scatter_(1, self, -Infinity).topk(o.k, 1, true, true).indices.cpu();
       });
       blocks.push(keep(top));
       o.onProgress?.(start + rows, n);

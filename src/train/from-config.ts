@@ -8,6 +8,9 @@ import { AvidObjective } from '../ssl/avid.js';
 import { CmaObjective } from '../ssl/cma.js';
 import type { Objective } from '../ssl/objective.js';
 import { AvtsObjective } from '../ssl/avts.js';
+import type { Device } from '../tensor/index.js';
+import { resolveDevice } from './device-transfer.js';
+import { checkPrecision, type Precision } from './mixed-precision.js';
 
 export function modelFromConfig(config: PretrainConfig): AVModel {
   const m = config.model;
@@ -59,4 +62,14 @@ export function scheduleFromConfig(config: PretrainConfig): Schedule {
   const after: Schedule =
     s.kind === 'multistep' ? (e) => schedules.multistep(s.milestones, s.gamma)(e + w) : s.kind === 'cosine' ? schedules.cosine(total - w, s.minFactor) : schedules.constant;
   return w > 0 ? schedules.linearWarmup(w, s.warmupStartFactor, after) : after;
+}
+
+/**
+ * The run's device and precision from train.device and train.precision, checked against this build and
+ * machine (a CUDA device on a CPU-only build fails here, before any work). `localRank` picks the GPU for a
+ * plain 'cuda' in a data-parallel run.
+ */
+export function deviceFromConfig(config: PretrainConfig, localRank = 0): { device: Device; precision: Precision } {
+  const device = resolveDevice(config.train.device, { localRank, what: 'train.device' });
+  return { device, precision: checkPrecision(config.train.precision, device, 'train.precision') };
 }
