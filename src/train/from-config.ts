@@ -8,6 +8,7 @@ import { AvidObjective } from '../ssl/avid.js';
 import { CmaObjective } from '../ssl/cma.js';
 import type { Objective } from '../ssl/objective.js';
 import { AvtsObjective } from '../ssl/avts.js';
+import type { MiningSplit } from '../ssl/cma-mining.js';
 import type { Device } from '../tensor/index.js';
 import { resolveDevice } from './device-transfer.js';
 import { checkPrecision, type Precision } from './mixed-precision.js';
@@ -17,7 +18,8 @@ export function modelFromConfig(config: PretrainConfig): AVModel {
   return createModel(m.name, { width: m.width, audioWidth: m.audioWidth, embeddingDim: m.embeddingDim });
 }
 
-export function objectiveFromConfig(config: PretrainConfig, numInstances: number, onMineProgress?: (done: number, total: number) => void): Objective {
+/** `miningSplit` (data-parallel runs) shares CMA mining out over the ranks. */
+export function objectiveFromConfig(config: PretrainConfig, numInstances: number, onMineProgress?: (done: number, total: number) => void, miningSplit?: MiningSplit): Objective {
   const o = config.objective;
   const common = { numInstances, dim: config.model.embeddingDim, tau: o.tau, negatives: o.negatives, memoryMomentum: o.memoryMomentum, crossWeight: o.crossWeight, selfWeight: o.selfWeight, seed: config.seed };
   switch (o.kind) {
@@ -34,6 +36,7 @@ export function objectiveFromConfig(config: PretrainConfig, numInstances: number
         remineEveryEpochs: o.cma.remineEveryEpochs,
         blockSize: o.cma.blockSize,
         onMineProgress,
+        miningSplit,
       });
     case 'avts':
       return new AvtsObjective({ margin: o.avts.margin, hardNegativeShare: o.avts.hardNegativeShare, curriculumEpochs: o.avts.curriculumEpochs });

@@ -104,10 +104,17 @@ export async function pretrain(config: PretrainConfig, options: PretrainOptions 
   const model = modelFromConfig(config);
   if (config.train.syncBatchNorm && options.distributed) useSyncBatchNorm(model);
   const mining = new Progress('mining CMA positives', source.numInstances);
-  const objective = objectiveFromConfig(config, source.numInstances, (done) => {
-    mining.update(done);
-    if (done === source.numInstances) mining.done();
-  });
+  const d = options.distributed;
+  const miningSplit = d && d.worldSize > 1 ? { rank: d.rank, worldSize: d.worldSize, allGather: (t: T.Tensor) => d.allGather(t) } : undefined;
+  const objective = objectiveFromConfig(
+    config,
+    source.numInstances,
+    (done) => {
+      mining.update(done);
+      if (done === source.numInstances) mining.done();
+    },
+    miningSplit,
+  );
   const optimizer = optimizerFromConfig(config, model.parameters());
   const trainer = new Trainer(model, objective, optimizer, source, {
     runDir,
