@@ -9,6 +9,9 @@
 
 namespace avid {
 
+// Defined in ops_device.cc (declared here rather than in common.h, which every file includes).
+void registerDevice(Napi::Env env, Napi::Object exports);
+
 static Napi::Object init(Napi::Env env, Napi::Object exports) {
   // libtorch's default thread count was 1 here: use the machine's cores unless told otherwise.
   static std::once_flag threadsOnce;
@@ -27,6 +30,7 @@ static Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerOptim(env, exports);
   registerRuntime(env, exports);
   registerDistributed(env, exports);
+  registerDevice(env, exports);
   exports.Set("torchVersion", Napi::String::New(env, TORCH_VERSION));
   return exports;
 }

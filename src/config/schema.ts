@@ -145,7 +145,10 @@ export const TrainConfig = z
     deterministic: z.boolean().default(false),
     /** Data-parallel runs: batch-norm statistics over the global batch instead of each process's share. */
     syncBatchNorm: z.boolean().default(false),
-    device: z.string().default('cpu'),
+    /** 'cpu', 'cuda' (under `avid launch`: the GPU of the process's LOCAL_RANK) or 'cuda:N'. */
+    device: z.string().regex(/^(cpu|cuda(:\d+)?)$/, "must be 'cpu', 'cuda' or 'cuda:N'").default('cpu'),
+    /** Mixed precision: the forward pass under autocast in float16 (CUDA; with dynamic loss scaling) or bfloat16. */
+    precision: z.enum(['fp32', 'fp16', 'bf16']).default('fp32'),
   })
   .strict();
 

@@ -1,10 +1,15 @@
 // CMA diagnostics on memory banks: precision@K of the positive sets of each agreement kind against labels
-// (is agreement more precise than within-modal expansion?), the collapse measure (mean inner product of
+// (is agreement more precise than within-modal expansion?), where the wrong positives come from (the
+// anchor's look-alike or sound-alike twin class, or elsewhere), how class-separated each bank is, a linear
+// probe of the memory representations (video, audio, both), the collapse measure (mean inner product of
 // random pairs), and example anchors with their agreed positives and the look-alikes agreement rejected.
 import * as T from '../tensor/index.js';
 import { minePositives, positivePrecision, type AgreementKind } from '../ssl/cma-mining.js';
 import { meanRandomPairSimilarity } from '../ssl/memory-bank.js';
 import { loadCheckpoint, disposeContents } from '../io/checkpoint.js';
+import { linearProbeFolds } from '../eval/linear-probe.js';
+import type { ProtocolSample } from '../eval/svm-protocol.js';
+import { appendMetric, type EpochMetric } from '../report/index.js';
 
 export interface Banks {
   video: T.Tensor;
@@ -68,4 +73,170 @@ export function anchorExample(banks: Banks, anchor: number, k: number): AnchorEx
     const row = (j: number) => ({ index: j, videoSim: vs[j], audioSim: as[j] });
     return { anchor, positives: byAgreement.slice(0, k).map(row), rejected: rejected.map(row) };
   });
+}
+
+
+export const AGREEMENT_KINDS: readonly AgreementKind[] = ['agreement', 'union', 'video', 'audio'];
+
+/** Where the positives of one agreement kind fall: the anchor's class, its confusable twin, or elsewhere. */
+export interface PositiveBreakdown {
+  precision: number;
+  /** Share of positives in the anchor's twin class (0 when no twins are given). */
+  twin: number;
+  /** Share of positives in any other class. */
+  other: number;
+  /** Precision of the anchors of each class, by label. */
+  perClass: Record<string, number>;
+}
+
+/**
+ * Splits positive sets by where each positive falls. `twinOf[c]` is class c's confusable twin (look-alike or
+ * sound-alike), or undefined; anchors with a negative label (unlabelled) are skipped.
+ */
+export function positiveBreakdown(positives: T.Tensor, labels: number[], twinOf: Record<number, number> = {}): PositiveBreakdown {
+  const ids = positives.toArray();
+  const k = positives.size(1);
+  let same = 0;
+  let twin = 0;
+  let scored = 0;
+  const perClass = new Map<number, { hits: number; total: number }>();
+  for (let i = 0; i < positives.size(0); i++) {
+    if (!(labels[i] >= 0)) continue;
+    const c = perClass.get(labels[i]) ?? { hits: 0, total: 0 };
+    for (let j = 0; j < k; j++) {
+      const l = labels[ids[i * k + j]];
+      if (l === labels[i]) {
+        same++;
+        c.hits++;
+      } else if (twinOf[labels[i]] !== undefined && l === twinOf[labels[i]]) twin++;
+    }
+    c.total += k;
+    scored += k;
+    perClass.set(labels[i], c);
+  }
+  const out: Record<string, number> = {};
+  for (const [label, c] of [...perClass].sort((a, b) => a[0] - b[0])) out[String(label)] = c.hits / c.total;
+  return { precision: same / scored, twin: twin / scored, other: (scored - same - twin) / scored, perClass: out };
+}
+
+/** Mean cosine between rows of one bank: within a class, with the twin class, with the other classes. */
+export interface ClassSeparation {
+  within: number;
+  twin: number;
+  other: number;
+}
+
+export function classSeparation(bank: T.Tensor, labels: number[], twinOf: Record<number, number> = {}): ClassSeparation {
+  const n = bank.size(0);
+  const sims = T.tidy(() => bank.matmul(bank.T).toFloat32Array());
+  const sum = { within: 0, twin: 0, other: 0 };
+  const count = { within: 0, twin: 0, other: 0 };
+  for (let i = 0; i < n; i++) {
+    if (!(labels[i] >= 0)) continue;
+    for (let j = 0; j < n; j++) {
+      if (j === i || !(labels[j] >= 0)) continue;
+      const where = labels[j] === labels[i] ? 'within' : twinOf[labels[i]] === labels[j] ? 'twin' : 'other';
+      sum[where] += sims[i * n + j];
+      count[where]++;
+    }
+  }
+  const mean = (w: keyof ClassSeparation) => (count[w] ? sum[w] / count[w] : NaN);
+  return { within: mean('within'), twin: mean('twin'), other: mean('other') };
+}
+
+/** An instance of the memory banks, as the probe sees it: its label, fold and recording group. */
+export type BankSample = ProtocolSample;
+
+/**
+ * Linear probe of the memory representations: softmax regression on the video bank, the audio bank and both
+ * concatenated, cross-validated over the samples' folds (each fold held out in turn); mean accuracy. Only
+ * labelled instances (label ≥ 0) take part. Which modality carries which class shows here: on the synthetic
+ * world a video bank confuses look-alike twins and an audio bank sound-alike twins, both together neither.
+ */
+export function memoryProbe(banks: Banks, samples: BankSample[], options: { steps?: number; seed?: number } = {}): { video: number; audio: number; both: number } {
+  const keep = samples.map((s, i) => (s.label >= 0 ? i : -1)).filter((i) => i >= 0);
+  const kept = keep.map((i) => samples[i]);
+  const classes = [...new Set(kept.map((s) => s.label))].sort((a, b) => a - b);
+  const relabel = new Map(classes.map((c, i) => [c, i]));
+  const probeSamples = kept.map((s) => ({ ...s, label: relabel.get(s.label)! }));
+  const rows = (bank: T.Tensor) => T.tidy(() => bank.indexSelect(0, T.tensor(BigInt64Array.from(keep.map(BigInt)), [keep.length])).toFloat32Array());
+  const probe = (data: Float32Array, cols: number) =>
+    linearProbeFolds(probeSamples, { features: { data, rows: keep.length, cols }, sampleOfClip: keep.map((_, i) => i) }, classes.length, { steps: options.steps ?? 200, seed: options.seed ?? 0 }).meanClipAccuracy;
+  const v = rows(banks.video);
+  const a = rows(banks.audio);
+  const dv = banks.video.size(1);
+  const da = banks.audio.size(1);
+  const both = new Float32Array(keep.length * (dv + da));
+  for (let i = 0; i < keep.length; i++) {
+    both.set(v.subarray(i * dv, (i + 1) * dv), i * (dv + da));
+    both.set(a.subarray(i * da, (i + 1) * da), i * (dv + da) + dv);
+  }
+  return { video: probe(v, dv), audio: probe(a, da), both: probe(both, dv + da) };
+}
+
+export interface BankDiagnostics {
+  k: number;
+  /** Labelled instances scored. */
+  n: number;
+  positives: Record<AgreementKind, PositiveBreakdown>;
+  separation: { video: ClassSeparation; audio: ClassSeparation };
+  probe: { video: number; audio: number; both: number } | null;
+  collapse: { video: number; audio: number };
+}
+
+/** Every diagnostic of a pair of memory banks against the instances' labels. */
+export function diagnoseBanks(banks: Banks, samples: BankSample[], o: { k: number; twinOf?: Record<number, number>; probe?: boolean }): BankDiagnostics {
+  const labels = samples.map((s) => s.label);
+  const positives = {} as Record<AgreementKind, PositiveBreakdown>;
+  for (const kind of AGREEMENT_KINDS) {
+    const mined = minePositives(banks.video, banks.audio, { k: o.k, kind });
+    try {
+      positives[kind] = positiveBreakdown(mined, labels, o.twinOf);
+    } finally {
+      mined.dispose();
+    }
+  }
+  const folds = new Set(samples.filter((s) => s.label >= 0).map((s) => s.fold));
+  return {
+    k: o.k,
+    n: labels.filter((l) => l >= 0).length,
+    positives,
+    separation: { video: classSeparation(banks.video, labels, o.twinOf), audio: classSeparation(banks.audio, labels, o.twinOf) },
+    probe: o.probe === false || folds.size < 2 ? null : memoryProbe(banks, samples),
+    collapse: collapse(banks),
+  };
+}
+
+/** The diagnostics as one epoch record of metrics.jsonl (flat scalars, so the report tabulates them). */
+export function diagnosticsMetric(epoch: number, d: BankDiagnostics, phase: string): EpochMetric {
+  const r = (x: number) => Math.round(1e4 * x) / 1e4;
+  const record: EpochMetric = { kind: 'epoch', epoch, cmaDiagnostics: phase, cmaK: d.k, cmaLabelled: d.n };
+  for (const kind of AGREEMENT_KINDS) {
+    record[`precision_${kind}`] = r(d.positives[kind].precision);
+    record[`twinShare_${kind}`] = r(d.positives[kind].twin);
+  }
+  if (d.probe) {
+    record.memoryProbe_video = r(d.probe.video);
+    record.memoryProbe_audio = r(d.probe.audio);
+    record.memoryProbe_both = r(d.probe.both);
+  }
+  record.collapse_video = r(d.collapse.video);
+  record.collapse_audio = r(d.collapse.audio);
+  return record;
+}
+
+/** Appends the diagnostics to a run's metrics.jsonl. */
+export function appendDiagnostics(runDir: string, epoch: number, d: BankDiagnostics, phase: string): void {
+  appendMetric(runDir, diagnosticsMetric(epoch, d, phase));
+}
+
+/** Confusable twins from a synthetic world's world.json (`confusablePairs`), as class → twin class. */
+export function twinsFromWorld(world: { confusablePairs?: { classes: number[] }[] }): Record<number, number> {
+  const out: Record<number, number> = {};
+  for (const p of world.confusablePairs ?? []) {
+    if (p.classes.length !== 2) continue;
+    out[p.classes[0]] = p.classes[1];
+    out[p.classes[1]] = p.classes[0];
+  }
+  return out;
 }

@@ -3,8 +3,10 @@
 // timeout when a peer died or stalled.
 import { native } from '../tensor/native.js';
 import { Tensor } from '../tensor/tensor.js';
-import { zeros } from '../tensor/creation.js';
-import { keep } from '../tensor/scope.js';
+import { zeros, cat, stack } from '../tensor/creation.js';
+import { keep, tidy } from '../tensor/scope.js';
+import type { Device } from '../tensor/dtype.js';
+import { processGroupInfo } from './process-group.js';
 
 /** Gradients and parameters travel in flat buffers of at most this many bytes (PyTorch DDP's default). */
 export const DEFAULT_BUCKET_BYTES = 25 * 1024 * 1024;
@@ -15,12 +17,36 @@ export interface AllReduceOptions {
   bucketBytes?: number;
 }
 
+/**
+ * NCCL exchanges CUDA tensors only: under it, CPU tensors (instance indices, scalars) cross through this
+ * process's GPU (cuda:LOCAL_RANK). Null for Gloo, which takes CPU (and CUDA) tensors as they are.
+ */
+function ncclBridgeDevice(tensors: Tensor[]): Device | null {
+  if (!tensors.some((t) => t.device === 'cpu')) return null;
+  if (processGroupInfo()?.backend !== 'nccl') return null;
+  return `cuda:${Number(process.env.LOCAL_RANK ?? 0)}`;
+}
+
+/** Runs an in-place collective on `tensors`, through `device` copies of the CPU ones (then copied back). */
+function viaDevice(tensors: Tensor[], device: Device | null, run: (on: Tensor[]) => void): void {
+  if (!device) return run(tensors);
+  tidy(() => {
+    const on = tensors.map((t) => (t.device === 'cpu' ? t.to(null, device) : t));
+    run(on);
+    tensors.forEach((t, i) => {
+      if (on[i] !== t) t.copy_(on[i]);
+    });
+  });
+}
+
 /** Sums (or averages) each tensor across all ranks, in place. Every rank must pass the same shapes and dtypes, in the same order. */
 export function allReduce(tensors: Tensor[], options: AllReduceOptions = {}): void {
-  native.distAllReduce(
-    tensors.map((t) => t.handle),
-    options.average ?? false,
-    options.bucketBytes ?? DEFAULT_BUCKET_BYTES,
+  viaDevice(tensors, ncclBridgeDevice(tensors), (on) =>
+    native.distAllReduce(
+      on.map((t) => t.handle),
+      options.average ?? false,
+      options.bucketBytes ?? DEFAULT_BUCKET_BYTES,
+    ),
   );
 }
 
@@ -108,10 +134,12 @@ export function broadcastParameters(params: ParameterSource, root = 0, options: 
 
 /** Copies `root`'s tensors into every other rank's tensors of the same shapes, in place. */
 export function broadcast(tensors: Tensor[], root = 0, options: { bucketBytes?: number } = {}): void {
-  native.distBroadcast(
-    tensors.map((t) => t.handle),
-    root,
-    options.bucketBytes ?? DEFAULT_BUCKET_BYTES,
+  viaDevice(tensors, ncclBridgeDevice(tensors), (on) =>
+    native.distBroadcast(
+      on.map((t) => t.handle),
+      root,
+      options.bucketBytes ?? DEFAULT_BUCKET_BYTES,
+    ),
   );
 }
 
@@ -126,6 +154,14 @@ export function allGatherTensor(t: Tensor, options?: { concat?: true }): Tensor;
 export function allGatherTensor(t: Tensor, options: { concat: false }): Tensor[];
 export function allGatherTensor(t: Tensor, options: { concat?: boolean } = {}): Tensor | Tensor[] {
   const concat = options.concat ?? true;
+  const bridge = ncclBridgeDevice([t]);
+  if (bridge) {
+    // A CPU tensor under NCCL: gathered on the GPU, returned on the CPU like its input.
+    return tidy(() => {
+      const gathered = allGatherTensor(t.to(null, bridge), { concat: false }).map((g) => g.cpu());
+      return concat ? (gathered[0].ndim === 0 ? stack(gathered) : cat(gathered, 0)) : gathered;
+    });
+  }
   const out = native.distAllGather(t.handle, concat);
   if (concat) return Tensor.wrap(out);
   return (out as unknown[]).map((h) => Tensor.wrap(h as never));

@@ -3,6 +3,7 @@
 // file with ffmpeg and cut in memory.
 import { probeMedia } from '../media/probe.js';
 import { decodeAudio } from '../media/decode.js';
+import { uniformClipStarts } from '../media/clip-sampling.js';
 
 export interface AudioClipOptions {
   /** Hz (default 24000, the papers'). */
@@ -15,15 +16,11 @@ export interface AudioClipOptions {
 
 /**
  * Start times of `count` clips of `clipSeconds` spread uniformly over [0, duration − clipSeconds]: the first
- * at 0, the last ending at the end. A file shorter than one clip gives `count` clips at 0 (padded with
- * silence by the decoder).
+ * at 0, the last ending at the end (one clip: centred). A file shorter than one clip gives `count` clips at 0
+ * (padded with silence by the decoder). The media layer's function: evaluation and spectrogram statistics
+ * place clips alike.
  */
-export function uniformClipStarts(durationSec: number, clipSeconds: number, count: number): number[] {
-  if (!Number.isInteger(count) || count < 1) throw new Error(`clips per sample must be a positive integer, got ${count}`);
-  const span = Math.max(0, durationSec - clipSeconds);
-  if (count === 1) return [span / 2];
-  return Array.from({ length: count }, (_, k) => (span * k) / (count - 1));
-}
+export { uniformClipStarts };
 
 /** The clips of one file, each exactly round(clipSeconds × sampleRate) samples. */
 export async function loadUniformAudioClips(path: string, options: AudioClipOptions = {}, signal?: AbortSignal): Promise<Float32Array[]> {

@@ -97,3 +97,17 @@ export function assertNoGroupLeak(entries: FoldEntry[], split: FoldSplit): void 
     }
   }
 }
+
+/**
+ * The dataset's given train/test split (a 'split' column) as one split: every entry marked 'test' is held
+ * out, every other entry trains. Throws when no entry is marked, or a recording group straddles the split.
+ */
+export function givenSplit(entries: (FoldEntry & { split?: 'train' | 'test' })[]): FoldSplit {
+  const train: number[] = [];
+  const test: number[] = [];
+  entries.forEach((e, i) => (e.split === 'test' ? test : train).push(i));
+  if (test.length === 0 || train.length === 0) throw new Error(`the given split has ${train.length} training and ${test.length} test entries; both must be non-empty`);
+  const split = { heldOutFold: -1, train, test };
+  assertNoGroupLeak(entries, split);
+  return split;
+}

@@ -14,6 +14,8 @@ export interface LabelledFile {
   fold: number;
   /** Recording group: files sharing a group must share a fold. Defaults to the file itself. */
   group: string;
+  /** The dataset's given train/test split, when the CSV has a 'split' column (the synthetic world's). */
+  split?: 'train' | 'test';
 }
 
 export interface LabelSet {
@@ -88,9 +90,9 @@ export function parseLabelsCsv(text: string, source = '<csv>'): LabelSet {
       );
     }
   }
-  const [fileCol, labelCol, foldCol, groupCol] = [col('file'), col('label'), col('fold'), col('group')];
+  const [fileCol, labelCol, foldCol, groupCol, splitCol] = [col('file'), col('label'), col('fold'), col('group'), col('split')];
 
-  const rows: { file: string; labelName: string; fold: number; group: string }[] = [];
+  const rows: { file: string; labelName: string; fold: number; group: string; split?: 'train' | 'test' }[] = [];
   const seen = new Map<string, number>();
   for (let i = headerLine + 1; i < lines.length; i++) {
     if (lines[i].trim() === '') continue;
@@ -110,7 +112,9 @@ export function parseLabelsCsv(text: string, source = '<csv>'): LabelSet {
     if (previous !== undefined) throw new Error(`${where}: file '${file}' is listed twice (first on line ${previous})`);
     seen.set(file, i + 1);
     const group = groupCol >= 0 && fields[groupCol] ? fields[groupCol] : file;
-    rows.push({ file, labelName, fold: Number(foldText), group });
+    const split = splitCol >= 0 ? fields[splitCol] : undefined;
+    if (split !== undefined && split !== 'train' && split !== 'test') throw new Error(`${where}: 'split' must be 'train' or 'test', got '${split}'`);
+    rows.push({ file, labelName, fold: Number(foldText), group, ...(split ? { split } : {}) });
   }
   if (rows.length === 0) throw new Error(`${source}: no rows after the header`);
   const { classNames, index } = denseLabels(rows.map((r) => r.labelName));

@@ -1,16 +1,26 @@
 // Cross-modal agreement mining (Morgado et al., §4): for each instance i, the instances j that agree with it
 // in both spaces, ρᵢⱼ = min(vᵢ·vⱼ, aᵢ·aⱼ), over the memory banks. Computed in row blocks so that the N×N
-// matrix never exists; only (block × N) scores live at a time.
-import { Tensor, tidy, cat, keep, noGrad, arange } from '../tensor/index.js';
+// matrix never exists; only (block × N) scores live at a time. In a data-parallel run each rank mines an equal
+// share of the rows and the shares are all-gathered: every rank ends with the same table, a W-th of the work.
+import { Tensor, tidy, cat, keep, noGrad, arange, zeros } from '../tensor/index.js';
 
 /** How two modalities' similarities combine: CMA's agreement (min), their union (max), or one modality. */
 export type AgreementKind = 'agreement' | 'union' | 'video' | 'audio';
+
+/** Data-parallel mining: this rank's place and the all-gather that joins the ranks' rows (rank order). */
+export interface MiningSplit {
+  rank: number;
+  worldSize: number;
+  allGather(rows: Tensor): Tensor;
+}
 
 export interface MineOptions {
   k: number;
   kind?: AgreementKind;
   blockSize?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Mine only rows [⌊N·r/W⌋, ⌊N·(r+1)/W⌋) here and all-gather the rest (every rank must call it). */
+  split?: MiningSplit;
 }
 
 /** (N, k) int64 indices of each instance's top-k partners by the chosen score, excluding itself. */
@@ -19,23 +29,31 @@ export function minePositives(video: Tensor, audio: Tensor, o: MineOptions): Ten
   const kind = o.kind ?? 'agreement';
   const blockSize = o.blockSize ?? 1024;
   if (o.k >= n) throw new Error(`cannot mine ${o.k} positives among ${n} instances`);
+  const split = o.split && o.split.worldSize > 1 ? o.split : null;
+  const first = split ? Math.floor((n * split.rank) / split.worldSize) : 0;
+  const end = split ? Math.floor((n * (split.rank + 1)) / split.worldSize) : n;
   const blocks: Tensor[] = [];
   noGrad(() => {
-    for (let start = 0; start < n; start += blockSize) {
-      const rows = Math.min(blockSize, n - start);
+    for (let start = first; start < end; start += blockSize) {
+      const rows = Math.min(blockSize, end - start);
       const top = tidy(() => {
         const score = blockScores(video, audio, start, rows, kind);
         // The instance itself is never its own positive: its column gets −∞.
-        const self = arange(start, start + rows).unsqueeze(1);
-        return score.scatter_(1, self, -Infinity).topk(o.k, 1, true, true).indices;
+        const self = arange(start, start + rows, 1, { device: video.device }).unsqueeze(1);
+        // Positives are an index table: kept on the CPU with the indices they are looked up by.
+        return score.scatter_(1, self, -Infinity).topk(o.k, 1, true, true).indices.cpu();
       });
       blocks.push(keep(top));
-      o.onProgress?.(start + rows, n);
+      o.onProgress?.(split ? start + rows - first : start + rows, n);
     }
   });
-  const out = cat(blocks, 0);
+  const out = blocks.length ? cat(blocks, 0) : zeros([0, o.k], { dtype: 'int64' });
   blocks.forEach((b) => b.dispose());
-  return out;
+  if (!split) return out;
+  const all = split.allGather(out);
+  out.dispose();
+  o.onProgress?.(n, n);
+  return all;
 }
 
 /** Scores of rows [start, start+rows) against all instances, (rows, N). */

@@ -6,7 +6,7 @@ import { Tensor, tidy, keep, noGrad, cat, Generator, randint } from '../tensor/i
 import { hash32 } from '../data/rng.js';
 import { AvidObjective, shardOf, type AvidOptions } from './avid.js';
 import { NCENormaliser } from './nce.js';
-import { minePositives, type AgreementKind } from './cma-mining.js';
+import { minePositives, type AgreementKind, type MiningSplit } from './cma-mining.js';
 import { sampleOutside, shardedDraw } from './negatives.js';
 import type { MemoryBank } from './memory-bank.js';
 import type { EmbeddedBatch, ObjectiveOutput, ObjectiveState, StepContext } from './objective.js';
@@ -24,6 +24,8 @@ export interface CmaOptions extends Omit<AvidOptions, 'variant'> {
   remineEveryEpochs: number;
   blockSize?: number;
   onMineProgress?: (done: number, total: number) => void;
+  /** Data-parallel runs: each rank mines a share of the rows (see MineOptions.split). */
+  miningSplit?: MiningSplit;
 }
 
 export class CmaObjective extends AvidObjective {
@@ -43,7 +45,7 @@ export class CmaObjective extends AvidObjective {
 
   /** Mines positive sets from the current memory banks. */
   mine(epoch: number): void {
-    const mined = minePositives(this.videoBank.bank, this.audioBank.bank, { k: this.candidates, kind: this.cma.agreement, blockSize: this.cma.blockSize, onProgress: this.cma.onMineProgress });
+    const mined = minePositives(this.videoBank.bank, this.audioBank.bank, { k: this.candidates, kind: this.cma.agreement, blockSize: this.cma.blockSize, onProgress: this.cma.onMineProgress, split: this.cma.miningSplit });
     this.positives?.dispose();
     this.positives = keep(mined);
     this.minedAtEpoch = epoch;

@@ -17,16 +17,17 @@ export class MemoryBank {
 
   /** Rows for `indices` (int64, any shape) with the embedding dim appended; no gradient flows into the bank. */
   rows(indices: Tensor): Tensor {
-    return tidy(() => this.bank.indexSelect(0, indices.flatten()).reshape([...indices.shape, this.dim]));
+    return tidy(() => this.bank.indexSelect(0, onDeviceOf(this.bank, indices.flatten())).reshape([...indices.shape, this.dim]));
   }
 
   /** EMA update of the rows of `indices` with `embeddings` (detached), then re-normalisation. */
   update(indices: Tensor, embeddings: Tensor): void {
     noGrad(() =>
       tidy(() => {
-        const old = this.bank.indexSelect(0, indices);
-        const mixed = old.mul(this.momentum).add(embeddings.detach(), 1 - this.momentum);
-        this.bank.indexCopy_(0, indices, F.normalize(mixed, 2, 1));
+        const rows = onDeviceOf(this.bank, indices);
+        const old = this.bank.indexSelect(0, rows);
+        const mixed = old.mul(this.momentum).add(embeddings.detach().to(this.bank.dtype, this.bank.device), 1 - this.momentum);
+        this.bank.indexCopy_(0, rows, F.normalize(mixed, 2, 1));
       }),
     );
   }
@@ -48,6 +49,12 @@ export function meanRandomPairSimilarity(rows: Tensor, pairs = 4096, seed = 1): 
     const g = new Generator(seed);
     const first = randint(0, n, [pairs], { generator: g });
     const second = first.add(randint(1, n, [pairs], { generator: g })).remainder(n);
-    return rows.indexSelect(0, first).mul(rows.indexSelect(0, second)).sum(1).mean().item();
+    return rows.indexSelect(0, onDeviceOf(rows, first)).mul(rows.indexSelect(0, onDeviceOf(rows, second))).sum(1).mean().item();
   });
+}
+
+/** `indices` on the device of `target` (itself when already there; a new tensor in the caller's scope otherwise). */
+function onDeviceOf(target: Tensor, indices: Tensor): Tensor {
+  const device = target.device;
+  return indices.device === device ? indices : indices.to(null, device);
 }

@@ -8,13 +8,18 @@ import { AvidObjective } from '../ssl/avid.js';
 import { CmaObjective } from '../ssl/cma.js';
 import type { Objective } from '../ssl/objective.js';
 import { AvtsObjective } from '../ssl/avts.js';
+import type { MiningSplit } from '../ssl/cma-mining.js';
+import type { Device } from '../tensor/index.js';
+import { resolveDevice } from './device-transfer.js';
+import { checkPrecision, type Precision } from './mixed-precision.js';
 
 export function modelFromConfig(config: PretrainConfig): AVModel {
   const m = config.model;
   return createModel(m.name, { width: m.width, audioWidth: m.audioWidth, embeddingDim: m.embeddingDim });
 }
 
-export function objectiveFromConfig(config: PretrainConfig, numInstances: number, onMineProgress?: (done: number, total: number) => void): Objective {
+/** `miningSplit` (data-parallel runs) shares CMA mining out over the ranks. */
+export function objectiveFromConfig(config: PretrainConfig, numInstances: number, onMineProgress?: (done: number, total: number) => void, miningSplit?: MiningSplit): Objective {
   const o = config.objective;
   const common = { numInstances, dim: config.model.embeddingDim, tau: o.tau, negatives: o.negatives, memoryMomentum: o.memoryMomentum, crossWeight: o.crossWeight, selfWeight: o.selfWeight, seed: config.seed };
   switch (o.kind) {
@@ -31,6 +36,7 @@ export function objectiveFromConfig(config: PretrainConfig, numInstances: number
         remineEveryEpochs: o.cma.remineEveryEpochs,
         blockSize: o.cma.blockSize,
         onMineProgress,
+        miningSplit,
       });
     case 'avts':
       return new AvtsObjective({ margin: o.avts.margin, hardNegativeShare: o.avts.hardNegativeShare, curriculumEpochs: o.avts.curriculumEpochs });
@@ -59,4 +65,14 @@ export function scheduleFromConfig(config: PretrainConfig): Schedule {
   const after: Schedule =
     s.kind === 'multistep' ? (e) => schedules.multistep(s.milestones, s.gamma)(e + w) : s.kind === 'cosine' ? schedules.cosine(total - w, s.minFactor) : schedules.constant;
   return w > 0 ? schedules.linearWarmup(w, s.warmupStartFactor, after) : after;
+}
+
+/**
+ * The run's device and precision from train.device and train.precision, checked against this build and
+ * machine (a CUDA device on a CPU-only build fails here, before any work). `localRank` picks the GPU for a
+ * plain 'cuda' in a data-parallel run.
+ */
+export function deviceFromConfig(config: PretrainConfig, localRank = 0): { device: Device; precision: Precision } {
+  const device = resolveDevice(config.train.device, { localRank, what: 'train.device' });
+  return { device, precision: checkPrecision(config.train.precision, device, 'train.precision') };
 }

@@ -8,7 +8,7 @@ import * as T from '../tensor/index.js';
 import type { PretrainConfig } from '../config/schema.js';
 import type { ManifestEntry } from '../data/manifest.js';
 import { ClipDataset, PRETRAINING_AUGMENT, NO_AUGMENT, type AugmentConfig, type ClipDatasetOptions } from '../data/dataset.js';
-import { InMemoryClipDataset, decodeAllVideos } from '../data/in-memory-videos.js';
+import { InMemoryClipDataset, decodeAllVideos, decodedVideo } from '../data/in-memory-videos.js';
 import { DataLoader, type Batch } from '../data/loader.js';
 import { ShuffleSampler, type Sampler } from '../data/sampler.js';
 import { LongFormSampler } from '../data/long-form-sampler.js';
@@ -165,8 +165,8 @@ export class MediaBatchSource implements BatchSource {
 
   /**
    * One out-of-sync audio clip per sample: with probability `hardShare` the same video's audio at least
-   * minOffsetSeconds away from the in-sync window (hard), otherwise the next sample's in-sync audio (easy:
-   * another video).
+   * minOffsetSeconds away from the in-sync window (hard), otherwise the in-sync audio of the next sample
+   * from another video (easy).
    */
   private async negativeAudio(batch: Batch, epoch: number, batchIndex: number): Promise<{ audioNegative: T.Tensor; negativeIsHard: T.Tensor }> {
     const c = this.config;
@@ -183,11 +183,16 @@ export class MediaBatchSource implements BatchSource {
       const [lo, hi] = ranges[rng.int(0, ranges.length)];
       return rng.uniform(lo, hi);
     });
-    const hardWaves = await Promise.all(
-      hardStarts.map((start, i) => (start === null ? null : decodeAudio(batch.meta[i].path, { startSec: start, durationSec: c.audio.seconds, sampleRate: c.audio.sampleRate }).then((a) => a.samples))),
-    );
+    const hardWaves = await Promise.all(hardStarts.map((start, i) => (start === null ? null : this.audioAt(batch.meta[i].path, start))));
     return T.tidy(() => {
-      const easy = batch.audio!.roll([1], [0]);
+      // Easy: the in-sync audio of the next sample (cyclically) that comes from another video (a batch of
+      // one video's clips alone, possible with long-form sampling, falls back on the next sample).
+      const videoOf = batch.meta.map((m) => m.index);
+      const other = videoOf.map((v, i) => {
+        for (let step = 1; step < n; step++) if (videoOf[(i + step) % n] !== v) return (i + step) % n;
+        return (i + 1) % n;
+      });
+      const easy = batch.audio!.indexSelect(0, T.tensor(BigInt64Array.from(other.map(BigInt)), [n]));
       const hardRows = hardWaves.flatMap((w, i) => (w ? [i] : []));
       let negative = easy;
       if (hardRows.length) {
@@ -197,6 +202,18 @@ export class MediaBatchSource implements BatchSource {
       const isHard = T.tensor(Uint8Array.from({ length: n }, (_, i) => (hardStarts[i] === null ? 0 : 1)), [n], 'bool');
       return { audioNegative: negative, negativeIsHard: isHard };
     });
+  }
+
+  /** `audio.seconds` of a file's audio from `startSec`: cut from memory when the run holds it decoded, else decoded by ffmpeg. */
+  private async audioAt(file: string, startSec: number): Promise<Float32Array> {
+    const c = this.config;
+    const inMemory = decodedVideo(file, c.video.fps, c.audio.sampleRate);
+    if (!inMemory) return (await decodeAudio(file, { startSec, durationSec: c.audio.seconds, sampleRate: c.audio.sampleRate })).samples;
+    const length = Math.round(c.audio.seconds * c.audio.sampleRate);
+    const first = Math.round(startSec * c.audio.sampleRate);
+    const samples = new Float32Array(length);
+    samples.set(inMemory.audio.subarray(first, first + length));
+    return samples;
   }
 }
 

@@ -7,7 +7,8 @@ import type { PretrainConfig } from '../config/schema.js';
 import { buildManifest, readManifest, writeManifest, writeRejects, type ManifestEntry, type ManifestReject } from '../data/manifest.js';
 import { loadCheckpoint, disposeContents } from '../io/checkpoint.js';
 import { Trainer, type TrainResult, type Distributed } from './trainer.js';
-import { modelFromConfig, objectiveFromConfig, optimizerFromConfig, scheduleFromConfig } from './from-config.js';
+import { modelFromConfig, objectiveFromConfig, optimizerFromConfig, scheduleFromConfig, deviceFromConfig } from './from-config.js';
+import { fromEnvironment } from '../dist/environment.js';
 import { ensureRunDir, writeJson, writeVersions } from './run-dir.js';
 import { createTrainingSource, trainingAudioStats } from './media-batch-source.js';
 import { saveStats, loadStats, type SpectrogramStats } from '../media/spectrogram.js';
@@ -72,6 +73,11 @@ export async function loadTrainingManifest(config: PretrainConfig, runDir: strin
 
 export async function pretrain(config: PretrainConfig, options: PretrainOptions = {}): Promise<TrainResult> {
   const runDir = options.resumeDir ?? path.resolve(config.runsDir, config.name);
+  // The device first: asking for CUDA on a CPU-only build fails before any other work. Under `avid launch`
+  // a plain 'cuda' means this process's GPU (LOCAL_RANK), and CUDA ranks talk over NCCL unless told otherwise.
+  const launched = fromEnvironment();
+  const { device, precision } = deviceFromConfig(config, launched?.localRank ?? 0);
+  if (device !== 'cpu' && launched && launched.worldSize > 1) process.env.AVID_DIST_BACKEND ??= 'nccl';
   // Under `avid launch` (or torchrun-style variables) this process is one rank of a data-parallel run.
   const dataParallel = options.distributed ? null : joinFromEnvironment();
   if (dataParallel) options = { ...options, distributed: dataParallel };
@@ -98,10 +104,17 @@ export async function pretrain(config: PretrainConfig, options: PretrainOptions 
   const model = modelFromConfig(config);
   if (config.train.syncBatchNorm && options.distributed) useSyncBatchNorm(model);
   const mining = new Progress('mining CMA positives', source.numInstances);
-  const objective = objectiveFromConfig(config, source.numInstances, (done) => {
-    mining.update(done);
-    if (done === source.numInstances) mining.done();
-  });
+  const d = options.distributed;
+  const miningSplit = d && d.worldSize > 1 ? { rank: d.rank, worldSize: d.worldSize, allGather: (t: T.Tensor) => d.allGather(t) } : undefined;
+  const objective = objectiveFromConfig(
+    config,
+    source.numInstances,
+    (done) => {
+      mining.update(done);
+      if (done === source.numInstances) mining.done();
+    },
+    miningSplit,
+  );
   const optimizer = optimizerFromConfig(config, model.parameters());
   const trainer = new Trainer(model, objective, optimizer, source, {
     runDir,
@@ -115,6 +128,8 @@ export async function pretrain(config: PretrainConfig, options: PretrainOptions 
     extraScalars: { config, ...(audioStats ? { audioStats } : {}) },
     distributed: options.distributed,
     progress: options.progress,
+    device,
+    precision,
     hardNegativeShare: config.objective.kind === 'avts' ? (epoch) => hardShareAt(config.objective.avts, epoch) : undefined,
   });
   try {

@@ -1,9 +1,11 @@
 // The pre-training loop: batches → embeddings → objective → backward → optimizer → objective update, with
 // metrics, progress, atomic checkpoints that resume exactly, NaN protection and clean Ctrl-C.
 // Data-parallel training plugs in through `distributed` (rank, world size, gradient all-reduce, gather).
+// The run's state and batches live on `device` (checkpoints are written from CPU copies and load onto any
+// device); `precision` runs the forward pass under autocast, with dynamic loss scaling for float16.
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { Tensor, tidy, getDefaultGeneratorState, setDefaultGeneratorState, memory } from '../tensor/index.js';
+import { Tensor, tidy, getDefaultGeneratorState, setDefaultGeneratorState, memory, type Device } from '../tensor/index.js';
 import type { Optimizer } from '../optim/index.js';
 import { clipGradNorm } from '../optim/index.js';
 import type { Schedule } from '../optim/schedules.js';
@@ -12,6 +14,9 @@ import type { Objective, StepContext } from '../ssl/objective.js';
 import { saveCheckpoint, loadCheckpoint, disposeContents } from '../io/checkpoint.js';
 import type { BatchSource } from './batch-source.js';
 import { Progress } from './progress.js';
+import { batchToDevice, moveTrainingState_ } from './device-transfer.js';
+import { withAutocast, checkPrecision, needsGradScaling, type Precision } from './mixed-precision.js';
+import { GradScaler, type GradScalerState } from './grad-scaler.js';
 
 export interface Distributed {
   rank: number;
@@ -46,6 +51,15 @@ export interface TrainerOptions {
   hardNegativeShare?: (epoch: number) => number;
   /** Stop after this many optimizer steps in total (tests and the resume check). */
   maxSteps?: number;
+  /** Where the model, optimizer state, memory banks and batches live (default 'cpu'; see resolveDevice). */
+  device?: Device;
+  /** Forward pass under autocast: 'fp16' (CUDA only), 'bf16', or 'fp32' (default, no autocast). */
+  precision?: Precision;
+  /**
+   * Dynamic loss scaling: by default a GradScaler for fp16 and none otherwise; pass one to scale at any
+   * precision, or null for none.
+   */
+  gradScaler?: GradScaler | null;
 }
 
 export interface TrainResult {
@@ -66,6 +80,9 @@ export class Trainer {
   readonly checkpointPath: string;
   readonly metricsPath: string;
   private readonly rank: number;
+  readonly device: Device;
+  readonly precision: Precision;
+  readonly gradScaler: GradScaler | null;
 
   constructor(
     readonly model: AVModel,
@@ -75,6 +92,11 @@ export class Trainer {
     readonly options: TrainerOptions,
   ) {
     this.rank = options.distributed?.rank ?? 0;
+    this.device = options.device ?? 'cpu';
+    this.precision = checkPrecision(options.precision ?? 'fp32', this.device);
+    this.gradScaler = options.gradScaler !== undefined ? options.gradScaler : needsGradScaling(this.precision) ? new GradScaler() : null;
+    // Built on the CPU, moved in place: the optimizer and the objective keep their tensors' handles.
+    if (this.device !== 'cpu') moveTrainingState_(this.device, { model, optimizer, objective });
     this.checkpointPath = path.join(options.runDir, 'checkpoints', 'last.safetensors');
     this.metricsPath = path.join(options.runDir, 'metrics.jsonl');
     if (this.rank === 0) mkdirSync(path.dirname(this.checkpointPath), { recursive: true });
@@ -117,10 +139,11 @@ export class Trainer {
           const lrScale = o.schedule(this.epoch + this.stepInEpoch / perEpoch);
           this.optimizer.setLrScale(lrScale);
           let result: { loss: number; terms: Record<string, number> };
+          const onDevice = batchToDevice(batch, this.device);
           try {
-            result = this.trainStep(batch.video, batch.audio, batch.index, batch.audioNegative);
+            result = this.trainStep(onDevice.video, onDevice.audio, onDevice.index, onDevice.audioNegative);
           } finally {
-            for (const t of [batch.video, batch.audio, batch.index, batch.audioNegative, batch.negativeIsHard]) t?.dispose();
+            for (const t of [onDevice.video, onDevice.audio, onDevice.index, onDevice.audioNegative, onDevice.negativeIsHard]) t?.dispose();
           }
           losses.push(result.loss);
           this.step += 1;
@@ -129,7 +152,8 @@ export class Trainer {
           const lr = this.optimizer.groups[0].lr;
           if (this.step % o.logEvery === 0 || this.stepInEpoch === perEpoch) {
             const seconds = (Date.now() - windowStart) / 1000;
-            this.log({ kind: 'train', step: this.step, epoch: this.epoch, loss: result.loss, lr, clipsPerSec: windowClips / Math.max(seconds, 1e-9), time: (Date.now() - started) / 1000, ...result.terms });
+            const scaling = this.gradScaler ? { gradScale: this.gradScaler.scale, skippedSteps: this.gradScaler.skippedSteps } : {};
+            this.log({ kind: 'train', step: this.step, epoch: this.epoch, loss: result.loss, lr, clipsPerSec: windowClips / Math.max(seconds, 1e-9), time: (Date.now() - started) / 1000, ...result.terms, ...scaling });
             windowStart = Date.now();
             windowClips = 0;
           }
@@ -165,15 +189,27 @@ export class Trainer {
     }
   }
 
-  /** One optimizer step; returns the loss and its terms. Leaves the live-tensor count unchanged. */
+  /**
+   * One optimizer step (skipped, with the scale halved, when loss scaling finds inf/NaN gradients); returns
+   * the loss and its terms. Leaves the live-tensor count unchanged. The media tensors must be on the
+   * trainer's device; `index` may stay on the CPU.
+   */
   trainStep(video: Tensor, audio: Tensor, index: Tensor, audioNegative?: Tensor): { loss: number; terms: Record<string, number> } {
     const o = this.options;
     return tidy(() => {
       this.optimizer.zeroGrad();
-      const embeddings = this.model.forward(video, audio);
+      // Only the encoders run under autocast; their unit-norm embeddings return to float32, so that the
+      // objective (logits divided by τ = 0.07, memory banks) computes in full precision.
+      const { embeddings, negative } = withAutocast(this.device, this.precision, () => ({
+        embeddings: this.model.forward(video, audio),
+        negative: audioNegative ? this.model.embedAudio(audioNegative) : undefined,
+      }));
+      if (this.precision !== 'fp32') {
+        embeddings.video = embeddings.video.float();
+        embeddings.audio = embeddings.audio.float();
+      }
       const ctx = this.context();
-      const negative = audioNegative ? this.model.embedAudio(audioNegative) : undefined;
-      const { loss, terms } = this.objective.loss({ ...embeddings, index, audioNegative: negative }, ctx);
+      const { loss, terms } = this.objective.loss({ ...embeddings, index, audioNegative: negative?.float() }, ctx);
       const value = loss.item();
       if (!Number.isFinite(value)) {
         throw new NonFiniteLossError(
@@ -181,11 +217,18 @@ export class Trainer {
             `The last good checkpoint is ${this.checkpointPath}.`,
         );
       }
-      loss.backward();
+      (this.gradScaler ? this.gradScaler.scaleLoss(loss) : loss).backward();
       const params = this.model.parameters();
+      // After the all-reduce every rank holds the same gradients, so loss scaling skips a step on all or none.
       o.distributed?.allReduceGradients(params);
-      if (o.clipGradNorm) clipGradNorm(params, o.clipGradNorm);
-      this.optimizer.update();
+      const optimizerStep = () => {
+        if (o.clipGradNorm) clipGradNorm(params, o.clipGradNorm);
+        this.optimizer.update();
+      };
+      if (this.gradScaler) this.gradScaler.step(params, optimizerStep);
+      else optimizerStep();
+      // The memory banks take this step's embeddings even when the update was skipped: the forward pass and
+      // its loss were finite, only the scaled gradients overflowed.
       this.objective.afterStep({ video: embeddings.video.detach(), audio: embeddings.audio.detach(), index }, ctx);
       return { loss: value, terms };
     });
@@ -210,6 +253,7 @@ export class Trainer {
           optimizer: optimizerState.scalars,
           objective: objectiveState.scalars,
           objectiveName: this.objective.name,
+          ...(this.gradScaler ? { gradScaler: this.gradScaler.state() } : {}),
           ...this.options.extraScalars,
         },
       });
@@ -220,12 +264,13 @@ export class Trainer {
   restore(file: string): void {
     const contents = loadCheckpoint(file);
     try {
-      const s = contents.scalars as { epoch: number; step: number; stepInEpoch: number; optimizer: never; objective: Record<string, unknown> };
+      const s = contents.scalars as { epoch: number; step: number; stepInEpoch: number; optimizer: never; objective: Record<string, unknown>; gradScaler?: GradScalerState };
       this.model.loadStateDict(contents.groups.model ?? new Map());
       this.optimizer.loadStateDict({ tensors: contents.groups.optimizer ?? new Map(), scalars: s.optimizer });
       this.objective.loadState({ tensors: contents.groups.objective ?? new Map(), scalars: s.objective ?? {} });
       const rng = contents.groups.rng?.get('default');
       if (rng) setDefaultGeneratorState(rng);
+      if (this.gradScaler && s.gradScaler) this.gradScaler.loadState(s.gradScaler);
       this.epoch = s.epoch;
       this.step = s.step;
       this.stepInEpoch = s.stepInEpoch;

@@ -43,7 +43,7 @@ test('avid eval svm, knn and probe end to end on generated tones (CSV labels, fe
       assert.equal(await run(['knn', ...common, '--k', '1', '--out', path.join(dir, 'knn.json')]), 0);
       assert.equal(await run(['probe', ...common, '--out', path.join(dir, 'probe.json')]), 0);
       await assert.rejects(run(['svm', '--checkpoint', 'random', '--data', dir, '--out', 'x.json']), /does not follow the ESC naming scheme/);
-      await assert.rejects(run(['nope', ...common, '--out', 'x.json']), /the protocol must be svm, probe, knn or retrieval/);
+      await assert.rejects(run(['nope', ...common, '--out', 'x.json']), /the protocol must be svm, probe, knn, retrieval or finetune/);
     } finally {
       console.log = log;
       process.stderr.write = stderr;

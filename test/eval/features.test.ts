@@ -102,3 +102,18 @@ test('uniformly spaced evaluation clips', async (t) => {
   for (const c of clips) assert.equal(c.length, 32000);
   assert.ok(clips.some((c) => c.some((v) => v !== 0)), 'real audio decoded');
 });
+
+test('evaluation clip starts are the media layer’s (one function), unchanged from the former evaluation copy', async () => {
+  const media = await import('../../src/media/clip-sampling.js');
+  assert.equal(uniformClipStarts, media.uniformClipStarts);
+  // The former src/eval/audio-clips.ts implementation, kept here as the reference the results must equal.
+  const former = (durationSec: number, clipSeconds: number, count: number) => {
+    const span = Math.max(0, durationSec - clipSeconds);
+    if (count === 1) return [span / 2];
+    return Array.from({ length: count }, (_, k) => (span * k) / (count - 1));
+  };
+  for (const duration of [0.5, 2, 3, 5, 7.3, 30]) {
+    for (const clip of [1, 2, 2.56]) for (const count of [1, 2, 3, 10, 25]) assert.deepEqual(uniformClipStarts(duration, clip, count), former(duration, clip, count));
+  }
+  assert.throws(() => uniformClipStarts(5, 2, 0), /positive integer/);
+});

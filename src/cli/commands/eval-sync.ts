@@ -1,18 +1,26 @@
-// avid eval-sync --checkpoint <file|random|random:<file>> --labels <csv> [--split test]
+// avid eval-sync --checkpoint <file|random|random:<file>|oracle> --labels <csv> [--split test]
 import { parseArgs } from 'node:util';
 import { loadAVModel } from '../../models/index.js';
 import { readLabelledVideos } from '../../eval/av-evaluation.js';
-import { evaluateSync } from '../../eval/sync-evaluation.js';
+import { evaluateSync, evaluateSyncOracle, groundTruthEvents, type SyncAccuracy, type SyncRate } from '../../eval/sync-evaluation.js';
 import { geometryFromConfig } from '../../eval/localize.js';
 
 export const summary = 'audio-visual synchronisation accuracy on easy and hard held-out pairs (AVTS)';
 
-const usage = `usage: avid eval-sync --checkpoint <file|random|random:<file>> --labels <labels.csv> [--min-offset 1] [--all]
+const usage = `usage: avid eval-sync --checkpoint <file|random|random:<file>|oracle[:<file>]> --labels <labels.csv>
+           [--min-offset 1] [--pairs 4] [--seed 0] [--all] [--json]
            [--model av-r2plus1d-10 --width 0.25]   (architecture, for 'random'; 'random:<file>' takes it and the clip geometry from <file>)
 
-For each held-out video (split 'test' of the labels CSV, or all with --all): is the in-sync audio closer to
-the video clip than an out-of-sync one? Easy: audio of another video. Hard: the same video's audio shifted by
-at least --min-offset seconds. Chance is 50%.`;
+For each held-out video (split 'test' of the labels CSV, or all with --all), --pairs clips: is the in-sync
+audio closer to the video clip than an out-of-sync one? Easy: audio of another video. Hard: the same video's
+audio shifted by at least --min-offset seconds (drawn as training draws them). Chance is 50%; the ± figures
+are binomial standard errors over pairs. With ground truth beside the videos (avid synth's <file>.json),
+hard pairs whose two audio windows hold the same event pattern to within half a frame (a regular rhythm
+shifted by a multiple of its period) are counted apart as ambiguous.
+'oracle' scores pairs with a hand-made detector instead of a model (correlation of the frames' luminance
+increase with the audio's onset strength), in the geometry of <file> (or 8 frames at 8 fps, 64 px, 1 s).`;
+
+const rate = (r: SyncRate) => `${(100 * r.accuracy).toFixed(1)}% ± ${(100 * r.standardError).toFixed(1)} (n=${r.n})`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -21,7 +29,10 @@ export async function run(argv: string[]): Promise<number> {
       checkpoint: { type: 'string' },
       labels: { type: 'string' },
       'min-offset': { type: 'string', default: '1' },
+      pairs: { type: 'string', default: '4' },
+      seed: { type: 'string', default: '0' },
       all: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
       model: { type: 'string', default: 'av-r2plus1d-10' },
       width: { type: 'string', default: '1' },
       help: { type: 'boolean', default: false },
@@ -31,13 +42,45 @@ export async function run(argv: string[]): Promise<number> {
     console.log(usage);
     return values.help ? 0 : 2;
   }
-  const { model, config, audioStats } = loadAVModel(values.checkpoint, { name: values.model as 'av-r2plus1d-10', width: Number(values.width) });
-  try {
-    const videos = (await readLabelledVideos(values.labels)).filter((v) => values.all || v.split === 'test');
-    const r = await evaluateSync(model, videos, geometryFromConfig(config, audioStats), Number(values['min-offset']));
-    console.log(`sync accuracy on ${r.videos} held-out videos: easy pairs ${(100 * r.easy).toFixed(1)}%, hard pairs ${(100 * r.hard).toFixed(1)}% (chance 50%)`);
-  } finally {
-    model.dispose();
+  const pairsPerVideo = Number(values.pairs);
+  if (!Number.isInteger(pairsPerVideo) || pairsPerVideo < 1) throw new Error(`--pairs: expected a positive integer, got '${values.pairs}'`);
+  const minOffsetSeconds = Number(values['min-offset']);
+  if (!(minOffsetSeconds > 0)) throw new Error(`--min-offset: expected seconds > 0, got '${values['min-offset']}'`);
+  const options = { minOffsetSeconds, pairsPerVideo, seed: Number(values.seed) };
+  const videos = (await readLabelledVideos(values.labels))
+    .filter((v) => values.all || v.split === 'test')
+    .map((v) => ({ ...v, events: groundTruthEvents(v.path) }));
+  let r: SyncAccuracy;
+  const oracle = /^oracle(:|$)/.exec(values.checkpoint);
+  if (oracle) {
+    const file = values.checkpoint.slice('oracle:'.length);
+    let config: Record<string, any> | undefined = { video: { frames: 8, fps: 8, size: 64 }, audio: { seconds: 1 } };
+    if (file) {
+      const loaded = loadAVModel(`random:${file}`);
+      loaded.model.dispose();
+      config = loaded.config;
+    }
+    r = await evaluateSyncOracle(videos, geometryFromConfig(config), options);
+  } else {
+    const { model, config, audioStats } = loadAVModel(values.checkpoint, { name: values.model as 'av-r2plus1d-10', width: Number(values.width) });
+    try {
+      r = await evaluateSync(model, videos, geometryFromConfig(config, audioStats), options);
+    } finally {
+      model.dispose();
+    }
   }
+  if (values.json) {
+    console.log(JSON.stringify(r));
+    return 0;
+  }
+  console.log(`sync accuracy on ${r.videos} held-out videos × ${r.pairsPerVideo} pairs (chance 50%):`);
+  console.log(`  easy pairs (another video's audio):        ${rate(r.easy)}`);
+  console.log(`  hard pairs (same video, ≥ ${minOffsetSeconds} s away):      ${rate(r.hard)}`);
+  if (r.hardDistinct && r.hardAmbiguous) {
+    console.log(`    of which distinguishable:               ${rate(r.hardDistinct)}`);
+    console.log(`    of which ambiguous (same event pattern): ${rate(r.hardAmbiguous)}`);
+  }
+  const labels = Object.entries(r.hardByLabel);
+  if (labels.length > 1) console.log(`  hard pairs by class: ${labels.map(([k, v]) => `${k}: ${(100 * v.accuracy).toFixed(0)}% (n=${v.n})`).join(', ')}`);
   return 0;
 }

@@ -1,10 +1,10 @@
-// `avid eval <svm|probe|knn|retrieval> --checkpoint <file|random> --data <dir> [--labels csv] --out results.json`
+// `avid eval <svm|probe|knn|retrieval|finetune> --checkpoint <file|random> --data <dir> [--labels csv] --out results.json`
 import { parseArgs } from 'node:util';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import * as T from '../../tensor/index.js';
-import { createModel, MODEL_NAMES, type ModelName } from '../../models/index.js';
-import { loadCheckpoint, disposeContents } from '../../io/checkpoint.js';
+import { createModel, loadAVModel, MODEL_NAMES, type ModelName } from '../../models/index.js';
+import { loadCheckpoint, disposeContents, loadModelState, saveCheckpoint } from '../../io/checkpoint.js';
 import type { SpectrogramStats } from '../../media/spectrogram.js';
 import { readLabelsCsv, labelsFromEscDirectory, type LabelSet } from '../../eval/labels.js';
 import { SVM_AUDIO_POOLING, type BlockEncoder, type BlockPooling } from '../../eval/features.js';
@@ -21,11 +21,16 @@ import { DataLoader } from '../../data/loader.js';
 import { spectrogramConfigFor } from '../../media/audio-input.js';
 import { embedVideos, type AVEmbedder } from '../../eval/av-embeddings.js';
 import { crossModalRetrieval } from '../../eval/retrieval.js';
+import { geometryFromConfig, type ClipGeometry } from '../../eval/localize.js';
+import { FinetuneClassifier, finetune, scaledMilestones, type FinetuneResult, type PooledEncoder } from '../../eval/finetune.js';
+import { loadFinetuneMedia, mediaBatchSource, type FinetuneModality } from '../../eval/finetune-data.js';
+import { kFoldSplits, givenSplit, assertNoGroupLeak, type FoldSplit } from '../../eval/folds.js';
 
-export const summary = 'evaluate encoders: SVM sound protocol, linear probe, k-NN, cross-modal retrieval';
+export const summary = 'evaluate encoders: SVM sound protocol, linear probe, k-NN, cross-modal retrieval, fine-tuning';
 
 const usage = `usage: avid eval <svm|probe|knn> --checkpoint <file|random> --data <dir> [options]
        avid eval retrieval --checkpoint <file|random> --data <manifest.jsonl|dir> [options]
+       avid eval finetune --checkpoint <file|random|random:<file>> --data <dir> [--labels csv] --modality audio|video [options]
 
 Evaluates the audio encoder of a checkpoint (or a randomly initialised one) on a labelled sound dataset
 with the papers' protocols, cross-validated over the dataset's folds:
@@ -40,6 +45,15 @@ Features are cached (safetensors) in --cache, keyed by model, weights, data and 
          manifest or a directory of audio-visual files): each video's K aligned evaluation clips are embedded
          by the AV model and averaged; the i-th video's audio is its match. The model settings (frames, size,
          spectrogram) come from the checkpoint's config; with random weights from --model/--width/--frames/--size.
+  finetune  the whole encoder (the --modality branch of an AV checkpoint, or a bare encoder with --model
+         audio-conv2d|r2plus1d-*) with dropout and a new linear layer on its max-pooled conv5x features, trained
+         end to end: Adam (--lr, default the papers' 1e-4), lr × 0.3 at 60/100/140 of 160 epochs scaled to
+         --epochs; batch-norm in training mode while training, evaluation mode at test; one random clip per
+         training sample and epoch; test: clip@1 and video@1 over --clips uniformly spaced clips. Per fold
+         (--splits folds), or the labels' train/test 'split' column (--splits given; auto: the column when
+         present). The clip geometry and spectrogram statistics come from the checkpoint's config;
+         'random:<file>' is a random network of <file>'s architecture, geometry and statistics.
+         Each fold's fine-tuned model is saved as <out>.fold<k>.safetensors (or in --save DIR).
 
 options:
   --checkpoint FILE|random   weights (an avid checkpoint or a state dict; AV checkpoints: audio_model.*)
@@ -59,7 +73,16 @@ options:
   --tolerance T              SVM stopping tolerance on the projected gradient (default 0.01)
   --max-iterations N         SVM pass cap (default 1000; unconverged SVMs are counted in the results)
   --k N                      k-NN neighbours (default 20)
-  --frames N, --size N       retrieval with random weights: clip frames (default 8) and frame size (default 112)
+  --frames N, --size N       retrieval / fine-tuning with random weights: clip frames (default 8) and frame
+                             size (default 112)
+  --modality audio|video     fine-tuning: which encoder (default audio)
+  --epochs N                 fine-tuning epochs (default 20; the papers' 160 for UCF 8f)
+  --lr X                     fine-tuning Adam learning rate (default 1e-4)
+  --weight-decay X           fine-tuning L2 weight decay (default 0)
+  --dropout P                fine-tuning dropout before the classifier (default 0.5)
+  --train-clips N            fine-tuning: random clips per training sample and epoch (default 1)
+  --splits auto|folds|given  fine-tuning: cross-validate over the folds, or use the labels' split column
+  --save DIR                 fine-tuning: where the fine-tuned checkpoints go (default beside --out)
   --test-folds LIST          hold out only these folds (default all)
   --cache DIR                feature cache directory (default .cache/eval-features)
   --no-cache                 do not read or write the cache
@@ -162,6 +185,14 @@ export async function run(argv: string[]): Promise<number> {
       seed: { type: 'string', default: '0' },
       frames: { type: 'string', default: '8' },
       size: { type: 'string', default: '112' },
+      modality: { type: 'string', default: 'audio' },
+      epochs: { type: 'string', default: '20' },
+      lr: { type: 'string', default: '1e-4' },
+      'weight-decay': { type: 'string', default: '0' },
+      dropout: { type: 'string', default: '0.5' },
+      'train-clips': { type: 'string', default: '1' },
+      splits: { type: 'string', default: 'auto' },
+      save: { type: 'string' },
       threads: { type: 'string' },
       out: { type: 'string', short: 'o' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -172,12 +203,13 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const protocol = positionals[0];
-  if (!['svm', 'probe', 'knn', 'retrieval'].includes(protocol ?? '')) throw new Error(`the protocol must be svm, probe, knn or retrieval; got '${protocol ?? ''}'\n\n${usage}`);
+  if (!['svm', 'probe', 'knn', 'retrieval', 'finetune'].includes(protocol ?? '')) throw new Error(`the protocol must be svm, probe, knn, retrieval or finetune; got '${protocol ?? ''}'\n\n${usage}`);
   if (!values.checkpoint) throw new Error(`--checkpoint is required (a file, or 'random')\n\n${usage}`);
   if (!values.data) throw new Error(`--data is required\n\n${usage}`);
   if (!values.out) throw new Error(`--out is required\n\n${usage}`);
   if (values.threads) T.setNumThreads(positiveInt(values.threads, '--threads'));
   if (protocol === 'retrieval') return runRetrieval({ ...values, model: values.model ?? 'av-r2plus1d-10' } as RetrievalFlags);
+  if (protocol === 'finetune') return runFinetune(values as FinetuneFlags);
   if (!existsSync(values.data) || !statSync(values.data).isDirectory()) throw new Error(`--data ${values.data}: not a directory`);
   const width = Number(values.width);
   if (!(width > 0)) throw new Error(`--width must be a positive number; got '${values.width}'`);
@@ -374,4 +406,164 @@ async function runRetrieval(flags: RetrievalFlags): Promise<number> {
   } finally {
     model.dispose();
   }
+}
+
+interface FinetuneFlags {
+  checkpoint: string;
+  data: string;
+  labels?: string;
+  out: string;
+  model?: string;
+  width: string;
+  frames: string;
+  size: string;
+  modality: string;
+  epochs: string;
+  lr: string;
+  'weight-decay': string;
+  dropout: string;
+  clips: string;
+  'train-clips': string;
+  splits: string;
+  'test-folds'?: string;
+  save?: string;
+  seed: string;
+  'batch-size': string;
+}
+
+/**
+ * The encoder to fine-tune: the `modality` branch of an audio-visual checkpoint ('random' / 'random:<file>'
+ * for a seeded random initialisation), or a bare encoder named by --model; and the clip geometry (frames,
+ * size, spectrogram, statistics) of the checkpoint's config, else of the flags.
+ */
+function loadFinetuneEncoder(flags: FinetuneFlags, modality: FinetuneModality, seed: number): { encoder: PooledEncoder; geometry: ClipGeometry; identity: unknown } {
+  const width = Number(flags.width);
+  if (!(width > 0)) throw new Error(`--width must be a positive number; got '${flags.width}'`);
+  const fallbackVideo = { video: { frames: positiveInt(flags.frames, '--frames'), size: positiveInt(flags.size, '--size') } };
+  const name = flags.model;
+  if (name !== undefined && !(MODEL_NAMES as string[]).includes(name)) throw new Error(`--model must be one of ${MODEL_NAMES.join(', ')}; got '${name}'`);
+  if (name === undefined || name.startsWith('av-')) {
+    const spec = { name: (name ?? 'av-r2plus1d-10') as 'av-r2plus1d-10', width };
+    const { model, spec: used, config, audioStats } = loadAVModel(flags.checkpoint, spec, seed);
+    const branch = `${modality}_model.`;
+    // Only the fine-tuned branch lives on; the other encoder and the projection heads are freed.
+    for (const [key, t] of model.stateDict()) if (!key.startsWith(branch)) t.dispose();
+    const encoder = modality === 'audio' ? model.audio_model : model.video_model;
+    return { encoder, geometry: geometryFromConfig(config ?? fallbackVideo, audioStats), identity: { checkpoint: flags.checkpoint, model: used, seed } };
+  }
+  const expected = name === 'audio-conv2d' ? 'audio' : 'video';
+  if (expected !== modality) throw new Error(`--model ${name} is a ${expected} encoder but --modality is ${modality}`);
+  T.manualSeed(seed);
+  const encoder = createModel(name as ModelName, { width }) as unknown as PooledEncoder;
+  if (flags.checkpoint !== 'random') {
+    if (!existsSync(flags.checkpoint)) throw new Error(`--checkpoint ${flags.checkpoint}: no such file (or pass 'random')`);
+    const state = loadModelState(flags.checkpoint);
+    const branch = `${modality}_model.`;
+    const prefixed = [...state.keys()].some((k) => k.startsWith(branch));
+    const own = new Map([...state].filter(([k]) => !prefixed || k.startsWith(branch)).map(([k, t]) => [prefixed ? k.slice(branch.length) : k, t]));
+    try {
+      encoder.loadStateDict(own, { strict: true });
+    } catch (error) {
+      encoder.dispose();
+      throw new Error(`--checkpoint ${flags.checkpoint}: ${(error as Error).message}`);
+    } finally {
+      state.forEach((t) => t.dispose());
+    }
+  }
+  return { encoder, geometry: geometryFromConfig(fallbackVideo, null), identity: { checkpoint: flags.checkpoint, model: name, width, seed } };
+}
+
+async function runFinetune(flags: FinetuneFlags): Promise<number> {
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const modality = flags.modality as FinetuneModality;
+  if (modality !== 'audio' && modality !== 'video') throw new Error(`--modality must be audio or video; got '${flags.modality}'`);
+  const seed = Number(flags.seed);
+  if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer; got '${flags.seed}'`);
+  const number = (text: string, what: string, ok: (v: number) => boolean) => {
+    const v = Number(text);
+    if (!Number.isFinite(v) || !ok(v)) throw new Error(`${what}: invalid value '${text}'`);
+    return v;
+  };
+  const epochs = positiveInt(flags.epochs, '--epochs');
+  const lr = number(flags.lr, '--lr', (v) => v > 0);
+  const weightDecay = number(flags['weight-decay'], '--weight-decay', (v) => v >= 0);
+  const dropout = number(flags.dropout, '--dropout', (v) => v >= 0 && v < 1);
+  const testClips = positiveInt(flags.clips, '--clips');
+  const trainClips = positiveInt(flags['train-clips'], '--train-clips');
+  const batchSize = positiveInt(flags['batch-size'], '--batch-size');
+  if (!existsSync(flags.data) || !statSync(flags.data).isDirectory()) throw new Error(`--data ${flags.data}: not a directory`);
+  const labels: LabelSet = flags.labels ? readLabelsCsv(flags.labels) : labelsFromEscDirectory(flags.data);
+  const files = labels.entries.map((e) => path.resolve(flags.data, e.file));
+  const missing = files.filter((f) => !existsSync(f));
+  if (missing.length > 0) throw new Error(`${missing.length} labelled file(s) not found under ${flags.data}, e.g. ${missing.slice(0, 3).join(', ')}`);
+  const hasGiven = labels.entries.some((e) => e.split === 'test');
+  const splitMode = flags.splits === 'auto' ? (hasGiven ? 'given' : 'folds') : flags.splits;
+  if (splitMode !== 'given' && splitMode !== 'folds') throw new Error(`--splits must be auto, folds or given; got '${flags.splits}'`);
+  if (splitMode === 'given' && !hasGiven) throw new Error(`--splits given: ${flags.labels ?? flags.data} has no 'split' column marking test files`);
+  const testFolds = flags['test-folds'] ? list(flags['test-folds'], '--test-folds') : undefined;
+  const splits: FoldSplit[] = splitMode === 'given' ? [givenSplit(labels.entries)] : kFoldSplits(labels.entries, testFolds);
+  for (const split of splits) assertNoGroupLeak(labels.entries, split);
+  const numClasses = labels.classNames.length;
+  const label = labels.entries.map((e) => e.label);
+  log(`finetune: ${files.length} ${modality} samples, ${numClasses} classes, ${splitMode === 'given' ? 'the given train/test split' : `held-out folds ${splits.map((s) => s.heldOutFold).join(', ')}`}`);
+
+  // The geometry (and statistics) of the checkpoint decide how the media are decoded, once for all folds.
+  const probe = loadFinetuneEncoder(flags, modality, seed);
+  probe.encoder.dispose();
+  const media = await loadFinetuneMedia(files, modality, probe.geometry, log);
+  const saveDir = flags.save ?? path.dirname(flags.out);
+  const stem = path.basename(flags.out).replace(/\.json$/, '');
+  const folds: (FinetuneResult & { fold: number; trainSamples: number; checkpoint: string })[] = [];
+  for (const split of splits) {
+    const { encoder } = loadFinetuneEncoder(flags, modality, seed);
+    const model = new FinetuneClassifier(encoder, numClasses, { dropout, generator: new T.Generator(seed) });
+    // Dropout draws from the default generator: seeded per fold so that a fold can be rerun alone.
+    T.manualSeed(seed * 1009 + split.heldOutFold);
+    const source = mediaBatchSource(media, label, split.train, split.test, { seed, batchSize, testClips, trainClips, log });
+    try {
+      log(`finetune: ${splitMode === 'given' ? 'given split' : `fold ${split.heldOutFold}`}: ${split.train.length} training, ${split.test.length} test samples`);
+      const r = await finetune(model, source, { epochs, lr, weightDecay, log });
+      const checkpoint = path.join(saveDir, `${stem}.${splitMode === 'given' ? 'given' : `fold${split.heldOutFold}`}.safetensors`);
+      saveCheckpoint(checkpoint, {
+        groups: { model: model.stateDict() },
+        scalars: { protocol: 'finetune', modality, heldOutFold: split.heldOutFold, classNames: labels.classNames, encoder: probe.identity, geometry: { ...probe.geometry, audioStats: undefined }, epochs },
+      });
+      folds.push({ ...r, fold: split.heldOutFold, trainSamples: split.train.length, checkpoint });
+      log(`finetune: ${splitMode === 'given' ? 'given split' : `fold ${split.heldOutFold}`}: video@1 ${percent(r.videoAccuracy)}%, clip@1 ${percent(r.clipAccuracy)}% (${r.seconds.toFixed(0)} s); saved ${checkpoint}`);
+    } finally {
+      await source.close();
+      model.dispose();
+    }
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const meanVideoAccuracy = mean(folds.map((f) => f.videoAccuracy));
+  const meanClipAccuracy = mean(folds.map((f) => f.clipAccuracy));
+  writeResultsJson(flags.out, {
+    protocol: 'finetune',
+    modality,
+    data: path.resolve(flags.data),
+    labels: flags.labels ? path.resolve(flags.labels) : 'ESC file names',
+    classNames: labels.classNames,
+    encoder: probe.identity,
+    settings: {
+      epochs,
+      lr,
+      milestones: scaledMilestones(epochs),
+      gamma: 0.3,
+      weightDecay,
+      dropout,
+      batchSize,
+      trainClips,
+      testClips,
+      splits: splitMode,
+      seed,
+      geometry: { ...probe.geometry, audioStats: probe.geometry.audioStats ? 'checkpoint statistics' : null },
+    },
+    results: { meanVideoAccuracy, meanClipAccuracy, folds },
+  });
+  const rows = folds.map((f) => [splitMode === 'given' ? 'given' : f.fold, percent(f.videoAccuracy), percent(f.clipAccuracy), f.epochs[f.epochs.length - 1].loss.toFixed(3), percent(f.epochs[f.epochs.length - 1].trainAccuracy), Math.round(f.seconds)]);
+  rows.push(['mean', percent(meanVideoAccuracy), percent(meanClipAccuracy), '', '', '']);
+  console.log(formatTable(['fold', 'video@1 %', 'clip@1 %', 'final train loss', 'final train acc %', 'seconds'], rows, { decimals: 1 }));
+  console.log(`\nresults: ${flags.out}`);
+  return 0;
 }

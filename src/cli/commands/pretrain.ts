@@ -7,12 +7,16 @@ import { pretrain } from '../../train/pretrain.js';
 
 export const summary = 'self-supervised pre-training (AVID Self/Cross/Joint, CMA, AVTS; uniform or long-form sampling) from a config';
 
-const usage = `usage: avid pretrain --config <file.yaml> [--set key.path=value ...]
-       avid pretrain --resume <run dir> [--set train.epochs=N]
+const usage = `usage: avid pretrain --config <file.yaml> [--set key.path=value ...] [--device cpu|cuda|cuda:N] [--precision fp32|fp16|bf16]
+       avid pretrain --resume <run dir> [--set train.epochs=N] [--device ...]
 
 Trains the video and audio encoders on unlabelled videos. The run directory (<runsDir>/<name>) receives
 config.json, metrics.jsonl, data.json, versions.json and checkpoints/last.safetensors (atomic; resumable).
 Ctrl-C saves a checkpoint and stops; --resume continues exactly where the run stopped.
+
+--device and --precision are train.device and train.precision: 'cuda' needs an avid build against a CUDA
+libtorch (docs/cuda.md); fp16 (CUDA only) adds dynamic loss scaling, bf16 also runs on the CPU. A
+checkpoint resumes on any device.
 
 Configs: configs/avid/*.yaml (the papers' settings), configs/cma/*.yaml, configs/cpu/*.yaml (CPU-sized).`;
 
@@ -23,6 +27,8 @@ export async function run(argv: string[]): Promise<number> {
       config: { type: 'string' },
       set: { type: 'string', multiple: true, default: [] },
       resume: { type: 'string' },
+      device: { type: 'string' },
+      precision: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -30,6 +36,10 @@ export async function run(argv: string[]): Promise<number> {
     console.log(usage);
     return 0;
   }
+  // The shorthands are config overrides, applied after any --set.
+  const sets = [...(values.set ?? [])];
+  if (values.device !== undefined) sets.push(`train.device=${values.device}`);
+  if (values.precision !== undefined) sets.push(`train.precision=${values.precision}`);
   let config;
   let resumeDir: string | undefined;
   if (values.resume) {
@@ -37,14 +47,14 @@ export async function run(argv: string[]): Promise<number> {
     const file = path.join(resumeDir, 'config.json');
     if (!existsSync(file)) throw new Error(`cannot resume: ${file} not found (is ${values.resume} a run directory?)`);
     const raw = JSON.parse(readFileSync(file, 'utf8'));
-    for (const o of values.set ?? []) (await import('../../config/load.js')).applyOverride(raw, o);
+    for (const o of sets) (await import('../../config/load.js')).applyOverride(raw, o);
     config = parseConfig(raw, file);
   } else {
     if (!values.config) {
       console.error(usage);
       return 2;
     }
-    config = loadConfig(values.config, values.set);
+    config = loadConfig(values.config, sets);
   }
   const result = await pretrain(config, { resumeDir });
   console.log(`${result.status}: epoch ${result.epoch}, step ${result.step}; checkpoint ${result.checkpoint}`);

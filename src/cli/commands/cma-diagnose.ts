@@ -1,0 +1,96 @@
+// avid cma-diagnose <run dir> | --checkpoint <file> --manifest <jsonl>: the CMA diagnostics of a run's memory
+// banks (precision@K of each agreement kind, twin-class share, class separation per bank, linear probe of
+// the memory representations, collapse), printed and appended to the run's metrics.jsonl.
+import { parseArgs } from 'node:util';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import * as T from '../../tensor/index.js';
+import { readManifest } from '../../data/manifest.js';
+import { formatTable } from '../../eval/results.js';
+import { banksFromCheckpoint, diagnoseBanks, appendDiagnostics, twinsFromWorld, AGREEMENT_KINDS, type BankSample } from '../../demo/cma-diagnostics.js';
+
+export const summary = 'CMA diagnostics of a run\'s memory banks: precision@K per agreement kind, class separation, memory probe, collapse';
+
+const usage = `usage: avid cma-diagnose <run dir> [--k 8] [--phase <name>] [--no-probe] [--no-append]
+       avid cma-diagnose --checkpoint <file> --manifest <manifest.jsonl> [--world <world.json>] [--k 8]
+
+For the memory banks of an AVID or CMA checkpoint (a run's checkpoints/last.safetensors), against the labels
+of the manifest the run trained on (row i of the banks is manifest entry i):
+  - precision@K of the top-K positives mined by agreement (min), union (max), video-only and audio-only
+    similarity, and the share of positives from the anchor's confusable twin class (synthetic world);
+  - class separation of each bank: mean cosine within a class, with the twin class, with other classes;
+  - a linear probe of the memory representations (video, audio, both), 5-fold over the manifest's folds;
+  - the collapse measure (mean inner product of random pairs) of each bank.
+With a run directory the record is appended to <run dir>/metrics.jsonl (an 'epoch' record with
+cmaDiagnostics=<phase>), so that 'avid report' tabulates it. Twins come from the world.json beside the
+run's labels CSV (data.labels in config.json), or --world.`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      checkpoint: { type: 'string' },
+      manifest: { type: 'string' },
+      world: { type: 'string' },
+      k: { type: 'string', default: '8' },
+      phase: { type: 'string' },
+      'no-probe': { type: 'boolean', default: false },
+      'no-append': { type: 'boolean', default: false },
+      threads: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help || (positionals.length !== 1 && !(values.checkpoint && values.manifest))) {
+    console.log(usage);
+    return values.help ? 0 : 2;
+  }
+  if (values.threads) T.setNumThreads(Number(values.threads));
+  const runDir = positionals[0];
+  let checkpoint = values.checkpoint;
+  let manifest = values.manifest;
+  let world = values.world;
+  let epoch = 0;
+  if (runDir) {
+    checkpoint ??= path.join(runDir, 'checkpoints', 'last.safetensors');
+    const config = JSON.parse(readFileSync(path.join(runDir, 'config.json'), 'utf8'));
+    const data = existsSync(path.join(runDir, 'data.json')) ? JSON.parse(readFileSync(path.join(runDir, 'data.json'), 'utf8')) : {};
+    manifest ??= data.manifest ?? config.data?.source;
+    if (!world && config.data?.labels) world = path.join(path.dirname(config.data.labels), 'world.json');
+    epoch = Math.max(0, (config.train?.epochs ?? 1) - 1);
+  }
+  if (!checkpoint || !existsSync(checkpoint)) throw new Error(`cma-diagnose: checkpoint not found: ${checkpoint}`);
+  if (!manifest || !manifest.endsWith('.jsonl') || !existsSync(manifest)) throw new Error(`cma-diagnose: manifest not found (need a .jsonl manifest): ${manifest}`);
+  const k = Number(values.k);
+  if (!Number.isInteger(k) || k < 1) throw new Error(`cma-diagnose: --k must be a positive integer, got ${values.k}`);
+  const samples: BankSample[] = readManifest(manifest).map((e) => ({ label: e.label === undefined ? -1 : Number(e.label), fold: Number(e.fold ?? 1), group: String(e.group ?? e.index) }));
+  if (samples.some((s) => !Number.isInteger(s.label))) throw new Error(`cma-diagnose: ${manifest} has labels that are not class ids`);
+  const twinOf = world && existsSync(world) ? twinsFromWorld(JSON.parse(readFileSync(world, 'utf8'))) : {};
+
+  const banks = banksFromCheckpoint(checkpoint);
+  try {
+    if (banks.video.size(0) !== samples.length) throw new Error(`cma-diagnose: the banks have ${banks.video.size(0)} rows but ${manifest} has ${samples.length} entries`);
+    const d = diagnoseBanks(banks, samples, { k, twinOf, probe: !values['no-probe'] });
+    const f = (x: number) => x.toFixed(3);
+    console.log(`${checkpoint}: ${d.n} labelled instances, K = ${k}, chance ${f(chance(samples))}`);
+    console.log(formatTable(['positives by', `precision@${k}`, 'twin class', 'other classes', 'per class'], AGREEMENT_KINDS.map((kind) => [kind, f(d.positives[kind].precision), f(d.positives[kind].twin), f(d.positives[kind].other), Object.values(d.positives[kind].perClass).map((x) => x.toFixed(2)).join(' ')])));
+    console.log(formatTable(['bank', 'within class', 'twin class', 'other classes', 'collapse', 'memory probe'], (['video', 'audio'] as const).map((m) => [m, f(d.separation[m].within), f(d.separation[m].twin), f(d.separation[m].other), f(d.collapse[m]), d.probe ? f(d.probe[m]) : '-'])));
+    if (d.probe) console.log(`memory probe, both banks concatenated: ${f(d.probe.both)}`);
+    if (runDir && !values['no-append']) {
+      appendDiagnostics(runDir, epoch, d, values.phase ?? path.basename(path.resolve(runDir)));
+      console.log(`appended to ${path.join(runDir, 'metrics.jsonl')}`);
+    }
+  } finally {
+    banks.video.dispose();
+    banks.audio.dispose();
+  }
+  return 0;
+}
+
+/** Precision of K random positives: the chance that another labelled instance shares the anchor's label. */
+function chance(samples: BankSample[]): number {
+  const counts = new Map<number, number>();
+  for (const s of samples) if (s.label >= 0) counts.set(s.label, (counts.get(s.label) ?? 0) + 1);
+  const n = [...counts.values()].reduce((a, b) => a + b, 0);
+  return [...counts.values()].reduce((a, c) => a + (c * (c - 1)) / (n - 1), 0) / n;
+}
