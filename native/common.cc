@@ -3,6 +3,7 @@
 #include <c10/util/Exception.h>
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <mutex>
 
 namespace avid {
@@ -15,6 +16,15 @@ static constexpr uint32_t kSmallSlotBits = 21;
 static constexpr uint32_t kSmallSlots = 1u << kSmallSlotBits;
 static constexpr uint32_t kGenerationMask = 1023;
 static constexpr double kLargeBase = 2147483648.0;  // 2^31: handles of slots >= 2^21 start here
+
+// Tests lower the number of slots with small handles (AVID_TEST_SMALL_HANDLE_SLOTS) to reach the large form
+// without creating two million tensors.
+static uint32_t smallSlotsLimit() {
+  const char* value = std::getenv("AVID_TEST_SMALL_HANDLE_SLOTS");
+  if (value == nullptr) return kSmallSlots;
+  long n = std::strtol(value, nullptr, 10);
+  return n >= 1 && n <= static_cast<long>(kSmallSlots) ? static_cast<uint32_t>(n) : kSmallSlots;
+}
 
 // Every table of the process, for memory()'s process-wide totals.
 static std::mutex tablesMutex;
@@ -34,7 +44,7 @@ static void adjustExternalMemory(napi_env env, int64_t delta) {
   napi_adjust_external_memory(env, delta, &ignored);
 }
 
-TensorTable::TensorTable(napi_env env) : env_(env) {
+TensorTable::TensorTable(napi_env env) : env_(env), smallSlots_(smallSlotsLimit()) {
   slots_.reserve(1024);
   free_.reserve(1024);
   // Slot 0 is never used, so no handle is 0: a handle is always truthy in JavaScript (`h ? ... : ...`).
@@ -88,7 +98,7 @@ double TensorTable::put(at::Tensor tensor) {
   add(bytes_, slot.bytes);
   if (slot.bytes >= kExternalMemoryThreshold) adjustExternalMemory(env_, slot.bytes);
   uint32_t generation = slot.generation & kGenerationMask;
-  if (index < kSmallSlots) return static_cast<double>((generation << kSmallSlotBits) | index);
+  if (index < smallSlots_) return static_cast<double>((generation << kSmallSlotBits) | index);
   return kLargeBase + static_cast<double>(index) * (kGenerationMask + 1) + generation;
 }
 
@@ -99,7 +109,7 @@ bool TensorTable::decode(double handle, uint32_t& index, uint32_t& generation) c
     if (static_cast<double>(v) != handle) return false;
     index = v & (kSmallSlots - 1);
     generation = v >> kSmallSlotBits;
-    return true;
+    return index < smallSlots_;
   }
   double rest = handle - kLargeBase;
   if (rest >= 4294967296.0 * (kGenerationMask + 1)) return false;
@@ -107,7 +117,7 @@ bool TensorTable::decode(double handle, uint32_t& index, uint32_t& generation) c
   if (static_cast<double>(v) != rest) return false;
   index = static_cast<uint32_t>(v >> 10);
   generation = static_cast<uint32_t>(v & kGenerationMask);
-  return index >= kSmallSlots;  // smaller slots always use the small form
+  return index >= smallSlots_;  // smaller slots always use the small form
 }
 
 at::Tensor* TensorTable::find(double handle) {

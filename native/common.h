@@ -70,6 +70,7 @@ class TensorTable {
   }
 
   napi_env env_;
+  uint32_t smallSlots_;  // slots below this get the small handle form (2^21 unless a test lowers it)
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_;
   std::atomic<int64_t> live_{0};

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as T from '../../src/tensor/index.js';
@@ -202,4 +203,33 @@ test('handles belong to their thread: a worker has its own table, freed when the
   // The worker's handles mean nothing here (or name a different tensor of this thread's table).
   assert.deepEqual(mainTensor.toArray(), [5, 5]);
   mainTensor.dispose();
+});
+
+test('slots past the small-integer range get the large handle form and work the same', () => {
+  // The large form starts at slot 2^21; the test hook moves that limit down to slot 4 in a child process.
+  const addonPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../build/Release/avid_native.node');
+  const code = `
+    const native = require(${JSON.stringify(addonPath)});
+    const handles = [];
+    for (let i = 1; i <= 12; i++) handles.push(native.fullLike(native.zeros([2]), i));
+    const large = handles.filter((h) => h >= 2 ** 31);
+    const sums = handles.map((h) => native.item(native.sum(native.addScalar(h, 1))));
+    const stale = large[3];
+    native.dispose(stale);
+    const reused = native.ones([2]);
+    let staleError = '';
+    try { native.neg(stale); } catch (e) { staleError = e.message; }
+    console.log(JSON.stringify({ large: large.length, integers: handles.every(Number.isInteger), sums, staleError,
+      reusedIsLarge: reused >= 2 ** 31, reusedSum: native.item(native.sum(reused)), freedAgain: native.dispose(stale) }));
+  `;
+  const out = spawnSync(process.execPath, ['-e', code], { env: { ...process.env, AVID_TEST_SMALL_HANDLE_SLOTS: '4' }, encoding: 'utf8' });
+  assert.equal(out.status, 0, out.stderr);
+  const r = JSON.parse(out.stdout);
+  assert.ok(r.large >= 8, `${r.large} large handles`);
+  assert.equal(r.integers, true);
+  assert.deepEqual(r.sums, [4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26]);
+  assert.match(r.staleError, /disposed/);
+  assert.equal(r.reusedIsLarge, true);
+  assert.equal(r.reusedSum, 2);
+  assert.equal(r.freedAgain, false);
 });
