@@ -142,6 +142,7 @@ export async function pretrain(config: PretrainConfig, options: PretrainOptions 
     dataParallel?.broadcastFrom0(model);
     return await trainer.run();
   } finally {
+    trainer.close();
     dataParallel?.close();
     await source.close?.();
     objective.dispose();
