@@ -3,6 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freePort, resultOf, startRanks } from './helpers.js';
+
+const TIMEOUT_MS = 5000;
 import { availableBackends } from '../../src/dist/index.js';
 
 const skip = availableBackends().includes('gloo') ? false : 'the addon was built without Gloo (install libgloo-dev and rebuild)';
@@ -23,4 +25,17 @@ test('overlapped gradient averaging equals all-reduce after backward, on 2 ranks
   }
   // Both ranks hold the same averaged gradients.
   assert.deepEqual(got[0].steps.map((s) => s.overlapped), got[1].steps.map((s) => s.overlapped));
+});
+
+test('killing one rank during overlapped backward makes the other fail fast, naming its rank', { skip }, async () => {
+  const job = startRanks('overlapped-failure.worker.ts', 2, await freePort(), [String(TIMEOUT_MS)], 40_000);
+  await Promise.all([job.waitFor(0, 'ready'), job.waitFor(1, 'ready')]);
+  const sentAt = Date.now();
+  job.children[1].kill('SIGKILL');
+  const elapsedMs = await new Promise<number>((resolve) => job.children[0].on('close', () => resolve(Date.now() - sentAt)));
+  const [r] = await job.done;
+  assert.equal(r.code, 3, `rank 0 should report the failure and exit non-zero:\n${r.stderr}`);
+  assert.match(r.stderr, /distributed gradient (all-reduce \(overlapped with backward\)|sync) failed on rank 0 of 2 \(gloo, timeout 5000 ms\)/);
+  assert.match(r.stderr, /broken: distributed gradient/, 'the group is marked unusable');
+  assert.ok(elapsedMs < TIMEOUT_MS + 3000, `rank 0 took ${elapsedMs} ms to fail`);
 });
