@@ -149,11 +149,13 @@ export class Trainer {
           const lrScale = o.schedule(this.epoch + this.stepInEpoch / perEpoch);
           this.optimizer.setLrScale(lrScale);
           let result: { loss: number; terms: Record<string, number> };
-          const onDevice = batchToDevice(batch, this.device);
+          let onDevice = batch;
           try {
+            onDevice = batchToDevice(batch, this.device);
             result = this.trainStep(onDevice.video, onDevice.audio, onDevice.index, onDevice.audioNegative);
           } finally {
-            for (const t of [onDevice.video, onDevice.audio, onDevice.index, onDevice.audioNegative, onDevice.negativeIsHard]) t?.dispose();
+            // Both sets: the copies, and whatever was not moved (dispose is idempotent).
+            for (const b of [onDevice, batch]) for (const t of [b.video, b.audio, b.index, b.audioNegative, b.negativeIsHard]) t?.dispose();
           }
           losses.push(result.loss);
           this.step += 1;
