@@ -3,7 +3,10 @@
   # PyTorch's libtorch archive, cxx11 ABI); by default Debian's libtorch-dev in /usr is used.
   "variables": {
     "libtorch%": "<!(node -p \"process.env.LIBTORCH || ''\")",
-    "with_cuda%": "<!(node -p \"(process.env.LIBTORCH && require('fs').existsSync(process.env.LIBTORCH + '/lib/libtorch_cuda.so')) ? 1 : 0\")"
+    "with_cuda%": "<!(node -p \"(process.env.LIBTORCH && require('fs').existsSync(process.env.LIBTORCH + '/lib/libtorch_cuda.so')) ? 1 : 0\")",
+    # Debian's libtorch-dev lacks the distributed-autograd header that c10d/reducer.hpp includes; a stand-in
+    # (native/compat) fills in when it is missing.
+    "has_dist_autograd%": "<!(node -p \"require('fs').existsSync((process.env.LIBTORCH || '/usr') + '/include/torch/csrc/distributed/autograd/context/context.h') ? 1 : 0\")"
   },
   "targets": [
     {
@@ -32,6 +35,9 @@
         ["libtorch!=''", {
           "include_dirs": ["<(libtorch)/include", "<(libtorch)/include/torch/csrc/api/include"],
           "libraries": ["-L<(libtorch)/lib", "-Wl,-rpath,<(libtorch)/lib"]
+        }],
+        ["has_dist_autograd==0", {
+          "include_dirs": ["native/compat"]
         }],
         ["with_cuda==1", {
           "defines": ["AVID_WITH_CUDA"],

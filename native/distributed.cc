@@ -23,6 +23,7 @@
 #include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/reducer.hpp>
 
 #if __has_include(<gloo/algorithm.h>) && !defined(AVID_NO_GLOO)
 #define AVID_WITH_GLOO 1
@@ -539,6 +540,98 @@ Napi::Value distBarrier(Args& a) {
   return a.undefined();
 }
 
+// ---- gradient exchange overlapped with backward ----------------------------------------------------------
+//
+// libtorch's c10d::Reducer (the engine under PyTorch's DistributedDataParallel): autograd hooks on every
+// parameter's gradient accumulator mark it ready during backward; when a bucket's parameters are all ready its
+// asynchronous all-reduce starts at once, while backward goes on computing earlier layers; at the end of
+// backward an engine callback waits for the buckets and writes the averaged gradients back. Buckets are
+// assigned as DDP does: by size, in reverse parameter order (the order backward produces gradients), a small
+// first bucket so that communication starts early. Every parameter must get a gradient each step.
+
+const napi_type_tag kReducerTag = {0x6176696472656475ULL, 0x6365726772616473ULL};
+
+struct ReducerHolder {
+  std::unique_ptr<c10d::Reducer> reducer;
+};
+
+ReducerHolder* unwrapReducer(Napi::Value v) {
+  if (!v.IsExternal() || !v.As<Napi::External<ReducerHolder>>().CheckTypeTag(&kReducerTag))
+    throw std::invalid_argument("argument 0 is not a gradient-sync handle");
+  auto* h = v.As<Napi::External<ReducerHolder>>().Data();
+  if (!h->reducer) throw std::invalid_argument("the gradient sync was closed");
+  return h;
+}
+
+// (params, bucketBytes, firstBucketBytes) -> handle
+Napi::Value distGradSyncCreate(Args& a) {
+  std::lock_guard<std::mutex> lock(groupMutex);
+  Group& g = requireGroup("gradient sync");
+  auto params = a.tensors(0);
+  size_t bucketBytes = static_cast<size_t>(a.i64Or(1, 25 << 20));
+  size_t firstBucketBytes = static_cast<size_t>(a.i64Or(2, 1 << 20));
+  if (params.empty()) throw std::invalid_argument("gradient sync: no parameters");
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (!params[i].requires_grad()) throw std::invalid_argument("gradient sync: parameter " + std::to_string(i) + " does not require grad");
+    if (params[i].is_sparse()) throw std::invalid_argument("gradient sync: parameter " + std::to_string(i) + " is sparse");
+  }
+  std::vector<bool> sparse(params.size(), false);
+  auto assignment = c10d::compute_bucket_assignment_by_size(params, {firstBucketBytes, bucketBytes}, sparse);
+  auto buckets = std::get<0>(assignment);
+  auto limits = std::get<1>(assignment);
+  std::reverse(buckets.begin(), buckets.end());
+  std::reverse(limits.begin(), limits.end());
+  auto holder = new ReducerHolder();
+  try {
+    holder->reducer = std::make_unique<c10d::Reducer>(params, buckets, limits, g.pg, sparse, static_cast<int64_t>(bucketBytes),
+                                                      /*find_unused_parameters=*/false, /*gradient_as_bucket_view=*/false,
+                                                      std::unordered_map<size_t, std::string>(), static_cast<int64_t>(firstBucketBytes));
+  } catch (...) {
+    delete holder;
+    throw;
+  }
+  auto external = Napi::External<ReducerHolder>::New(a.env, holder, [](Napi::Env, ReducerHolder* h) {
+    try {
+      h->reducer.reset();
+    } catch (...) {
+    }
+    delete h;
+  });
+  external.TypeTag(&kReducerTag);
+  return external;
+}
+
+// (handle): the next backward() averages the gradients across ranks as it goes.
+Napi::Value distGradSyncPrepare(Args& a) {
+  auto* h = unwrapReducer(a.at(0));
+  std::lock_guard<std::mutex> lock(groupMutex);
+  Group& g = requireGroup("gradient sync");
+  guarded(g, "gradient sync", [&] {
+    // As DDP's forward: first checks that the previous step's reduction finished (a parameter left without a
+    // gradient fails here, by name of the problem), and after the first step re-buckets once in the order
+    // backward produced the gradients (a broadcast from rank 0, so that every rank buckets alike).
+    h->reducer->rebuild_buckets();
+    h->reducer->prepare_for_backward({});
+  });
+  return a.undefined();
+}
+
+// (handle, cause): a backward that failed while the sync ran marks the group unusable, as other collectives do;
+// returns the message naming the rank.
+Napi::Value distGradSyncFailed(Args& a) {
+  std::lock_guard<std::mutex> lock(groupMutex);
+  if (!group) return Napi::String::New(a.env, a.str(1));
+  if (group->broken.empty()) group->broken = describeFailure(*group, "gradient all-reduce (overlapped with backward)", a.str(1));
+  return Napi::String::New(a.env, group->broken);
+}
+
+Napi::Value distGradSyncClose(Args& a) {
+  if (!a.at(0).IsExternal() || !a.at(0).As<Napi::External<ReducerHolder>>().CheckTypeTag(&kReducerTag))
+    throw std::invalid_argument("argument 0 is not a gradient-sync handle");
+  a.at(0).As<Napi::External<ReducerHolder>>().Data()->reducer.reset();
+  return a.undefined();
+}
+
 }  // namespace
 
 void registerDistributed(Napi::Env env, Napi::Object exports) {
@@ -553,6 +646,10 @@ void registerDistributed(Napi::Env env, Napi::Object exports) {
   def(env, exports, "distAllReduceWithGrad", distAllReduceWithGrad);
   def(env, exports, "distAllGather", distAllGather);
   def(env, exports, "distBarrier", distBarrier);
+  def(env, exports, "distGradSyncCreate", distGradSyncCreate);
+  def(env, exports, "distGradSyncPrepare", distGradSyncPrepare);
+  def(env, exports, "distGradSyncFailed", distGradSyncFailed);
+  def(env, exports, "distGradSyncClose", distGradSyncClose);
 }
 
 }  // namespace avid

@@ -240,3 +240,27 @@ export function twinsFromWorld(world: { confusablePairs?: { classes: number[] }[
   }
   return out;
 }
+
+/**
+ * Result tables (results/*.json, shown by `avid report`) comparing the diagnostics of several phases (e.g.
+ * the banks after Cross-AVID and after CMA): precision@K and twin share per agreement kind, and per bank the
+ * class separation, the memory probe and the collapse measure.
+ */
+export function diagnosticsTables(phases: { name: string; d: BankDiagnostics }[]): { title: string; columns: string[]; rows: (string | number)[][] }[] {
+  const r3 = (x: number) => Math.round(1000 * x) / 1000;
+  const k = phases[0]?.d.k;
+  return [
+    {
+      title: `CMA positives: precision@${k} against labels, and share from the anchor's confusable twin class`,
+      columns: ['memory banks', ...AGREEMENT_KINDS.flatMap((kind) => [`${kind} precision`, `${kind} twin`])],
+      rows: phases.map(({ name, d }) => [name, ...AGREEMENT_KINDS.flatMap((kind) => [r3(d.positives[kind].precision), r3(d.positives[kind].twin)])]),
+    },
+    {
+      title: 'Memory banks: mean cosine within a class / with the twin class / with other classes, linear probe (5-fold), collapse',
+      columns: ['memory banks', 'bank', 'within', 'twin', 'other', 'probe', 'probe (both banks)', 'collapse'],
+      rows: phases.flatMap(({ name, d }) =>
+        (['video', 'audio'] as const).map((m) => [name, m, r3(d.separation[m].within), r3(d.separation[m].twin), r3(d.separation[m].other), d.probe ? r3(d.probe[m]) : '-', d.probe ? r3(d.probe.both) : '-', r3(d.collapse[m])]),
+      ),
+    },
+  ];
+}

@@ -13,7 +13,7 @@ import { readLabelledVideos, evaluateAV, type AVEvaluation, type LabelledVideo }
 import { decodeEvalClips } from '../eval/av-features.js';
 import { geometryFromConfig, localizeClip } from '../eval/localize.js';
 import { formatTable } from '../eval/results.js';
-import { banksFromCheckpoint, precisionTable, collapse, anchorExample } from './cma-diagnostics.js';
+import { banksFromCheckpoint, precisionTable, collapse, anchorExample, diagnoseBanks, diagnosticsTables, appendDiagnostics, twinsFromWorld } from './cma-diagnostics.js';
 import { buildReport, extractThumbnail, linkIntoRun } from '../report/index.js';
 import { loadStats } from '../media/spectrogram.js';
 
@@ -82,6 +82,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   step(5, total, 'CMA diagnostics and sound localisation');
   const manifest = readManifest(path.join(runDir, 'cross-avid', 'manifest.jsonl'));
   await writeCmaResults(runDir, manifest.map((e) => e.path), manifest.map((e) => Number(e.label ?? -1)), crossRun.checkpoint, cmaRun.checkpoint, cma.objective.cma.positives);
+  writeCmaDiagnostics(runDir, manifest, crossRun.checkpoint, cmaRun.checkpoint, cma.objective.cma.positives, JSON.parse(readFileSync(path.join(worldDir, 'world.json'), 'utf8')), [crossRun.epoch - 1, crossRun.epoch + cma.train.epochs - 1]);
   await writeLocalization(runDir, videos.filter((v) => v.split === 'test').slice(0, 12), cmaRun.checkpoint, { ...cma.model }, geometry);
 
   step(6, total, 'report');
@@ -203,6 +204,23 @@ async function writeCmaResults(runDir: string, files: string[], labels: number[]
 }
 
 const round3 = (x: number) => Math.round(1000 * x) / 1000;
+
+/** Memory-bank diagnostics after each phase (memory probe, class separation, twin share): results and metrics. */
+function writeCmaDiagnostics(runDir: string, manifest: ReturnType<typeof readManifest>, crossCheckpoint: string, cmaCheckpoint: string, k: number, world: Parameters<typeof twinsFromWorld>[0], epochs: number[]): void {
+  const samples = manifest.map((e) => ({ label: Number(e.label ?? -1), fold: Number(e.fold ?? 1), group: String(e.group ?? e.index) }));
+  const phases = [['after Cross-AVID', crossCheckpoint], ['after CMA', cmaCheckpoint]].map(([name, checkpoint], i) => {
+    const banks = banksFromCheckpoint(checkpoint);
+    try {
+      const d = diagnoseBanks(banks, samples, { k, twinOf: twinsFromWorld(world) });
+      appendDiagnostics(runDir, epochs[i], d, name);
+      return { name, d };
+    } finally {
+      banks.video.dispose();
+      banks.audio.dispose();
+    }
+  });
+  writeJson(runDir, 'results/cma-diagnostics.json', diagnosticsTables(phases));
+}
 
 async function writeLocalization(runDir: string, videos: LabelledVideo[], checkpoint: string, spec: { name: 'av-r2plus1d-10' | 'av-r2plus1d-18' | 'av-r2plus1d-34'; width?: number }, geometry: ReturnType<typeof geometryFromConfig>): Promise<void> {
   const score: Record<string, number> = {};

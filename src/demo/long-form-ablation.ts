@@ -31,9 +31,19 @@ export interface AblationResult {
 
 const label = (s: AblationSetting) => `k=${s.k}, w=${s.w === 'video' ? 'Mₙ' : s.w}`;
 
-export async function runLongFormAblation(base: PretrainConfig, settings: AblationSetting[], outDir: string, o: { probe?: boolean } = {}): Promise<{ results: AblationResult[]; page: string; table: string }> {
+export interface AblationOptions {
+  /** Linear probes after each run (default true, when there are labels). */
+  probe?: boolean;
+  /** The labelled videos the probes train and test on (default the config's data.labels). */
+  probeLabels?: string;
+}
+
+export async function runLongFormAblation(base: PretrainConfig, settings: AblationSetting[], outDir: string, o: AblationOptions = {}): Promise<{ results: AblationResult[]; page: string; table: string }> {
   mkdirSync(outDir, { recursive: true });
   const results: AblationResult[] = [];
+  // The probe clips are the same for every setting (same geometry): decoded once.
+  let probeSet: { videos: Awaited<ReturnType<typeof readLabelledVideos>>; clips: Awaited<ReturnType<typeof decodeEvalClips>> } | null = null;
+  const probeLabels = o.probeLabels ?? base.data.labels;
   for (const setting of settings) {
     const name = `k${setting.k}-w${setting.w}`;
     const raw = JSON.parse(JSON.stringify(base)) as Record<string, any>;
@@ -48,10 +58,13 @@ export async function runLongFormAblation(base: PretrainConfig, settings: Ablati
       .filter((r) => r.kind === 'train')
       .map((r) => [r.step, r.loss] as [number, number]);
     const result: AblationResult = { setting, name, losses, finalLoss: losses.at(-1)?.[1] ?? NaN };
-    if ((o.probe ?? true) && config.data.labels) {
-      const videos = await readLabelledVideos(config.data.labels);
+    if ((o.probe ?? true) && probeLabels) {
       const geometry = geometryFromConfig(config as unknown as Record<string, unknown>, loadStats(path.join(outDir, name, 'audio-stats.json')));
-      const clips = await decodeEvalClips(videos, geometry, { clipsPerVideo: 1 });
+      if (!probeSet) {
+        const videos = await readLabelledVideos(probeLabels);
+        probeSet = { videos, clips: await decodeEvalClips(videos, geometry, { clipsPerVideo: 1 }) };
+      }
+      const { videos, clips } = probeSet;
       const { model } = loadAVModel(run.checkpoint);
       try {
         const e = await evaluateAV(model, videos, geometry, clips);

@@ -26,6 +26,7 @@ export {
   type PendingAllReduce,
   type ParameterSource,
 } from './collectives.js';
+export { OverlappedGradients, DEFAULT_FIRST_BUCKET_BYTES, type OverlappedGradientsOptions } from './overlapped-gradients.js';
 export { syncBatchNorm, type SyncBatchNormOptions } from './sync-batch-norm.js';
 export { shardIndices, type ShardOptions } from './shard.js';
 export { launch, type LaunchOptions, type LaunchResult, type RankExit } from './launcher.js';

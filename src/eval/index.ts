@@ -14,3 +14,5 @@ export { parseEscName, labelsFromEscNames, labelsFromEscDirectory, checkGroupsWi
 export { uniformClipStarts, loadUniformAudioClips } from './audio-clips.js';
 export { extractAudioFeatures } from './audio-features.js';
 export { evaluateSync, type SyncAccuracy } from './sync-evaluation.js';
+export { FinetuneClassifier, finetune, scoreTestClips, scaledMilestones, type PooledEncoder, type FinetuneBatchSource, type FinetuneOptions, type FinetuneResult, type FinetuneEpoch, type TrainBatch, type TestBatch } from './finetune.js';
+export { loadFinetuneMedia, mediaBatchSource, type FinetuneMedia, type FinetuneModality, type MediaSourceOptions } from './finetune-data.js';

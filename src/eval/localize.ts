@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as T from '../tensor/index.js';
-import type { AVModel } from '../models/index.js';
+import type { AVModel, VideoBlockName } from '../models/index.js';
 import { probeMedia } from '../media/probe.js';
 import { decodeVideoClip, decodeAudio } from '../media/decode.js';
 import { clipsToUnitTensor, normalizeVideo } from '../media/video-tensor.js';
@@ -41,6 +41,8 @@ export interface LocalizeResult {
   /** Share of frames whose heatmap peak lies in the sounding object's box (null without ground truth). */
   boxHitRate: number | null;
   hits: boolean[] | null;
+  /** Mean share of the frame the box covers: the score of a peak placed at random (null without ground truth). */
+  boxShare: number | null;
 }
 
 interface GroundTruth {
@@ -57,7 +59,18 @@ function groundTruthFor(file: string): GroundTruth | null {
   return gt.boxes && gt.fps && gt.width && gt.height ? (gt as GroundTruth) : null;
 }
 
-export async function localizeClip(model: AVModel, file: string, g: ClipGeometry, o: { startSec?: number; outDir?: string } = {}): Promise<LocalizeResult> {
+export interface LocalizeOptions {
+  startSec?: number;
+  /** Where to write the PNG frames and the MP4; nothing is written without it. */
+  outDir?: string;
+  /** The video block Grad-CAM weighs (default conv4x: 4×4 cells at 64² input, where conv5x has 2×2). */
+  layer?: VideoBlockName;
+  /** Frame side fed to the network (default the run's video.size; the network is fully convolutional). */
+  size?: number;
+}
+
+export async function localizeClip(model: AVModel, file: string, geometry: ClipGeometry, o: LocalizeOptions = {}): Promise<LocalizeResult> {
+  const g = { ...geometry, size: o.size ?? geometry.size };
   const info = await probeMedia(file, { verifyEnd: false });
   if (!info.audio) throw new Error(`${file}: no audio stream, nothing to localise`);
   const clipSeconds = g.frames / g.fps;
@@ -71,13 +84,14 @@ export async function localizeClip(model: AVModel, file: string, g: ClipGeometry
   const { heatmap, overlay } = T.tidy(() => {
     const video = normalizeVideo(clipsToUnitTensor([clip.pixels], g.frames, g.size, g.size));
     const spectrogram = audioInputFor(g, T.tensor(audio.samples, [1, audio.samples.length]));
-    const h = videoGradCam(model, video, spectrogram);
+    const h = videoGradCam(model, video, spectrogram, o.layer ?? 'conv4x');
     const frames = T.tensor(clip.pixels, [g.frames, g.size, g.size, 3]);
     return { heatmap: h, overlay: overlayHeatmap(frames, h) };
   });
   try {
     const gt = groundTruthFor(file);
     let hits: boolean[] | null = null;
+    let boxShare: number | null = null;
     if (gt) {
       const sx = g.size / gt.width;
       const sy = g.size / gt.height;
@@ -87,8 +101,9 @@ export async function localizeClip(model: AVModel, file: string, g: ClipGeometry
         return [x * sx, y * sy, w * sx, h * sy];
       });
       hits = peakInBox(heatmap, boxes);
+      boxShare = boxes.reduce((sum, [, , w, h]) => sum + (w * h) / (g.size * g.size), 0) / boxes.length;
     }
-    const result: LocalizeResult = { file, startSec, frames: [], boxHitRate: hits ? hits.filter(Boolean).length / hits.length : null, hits };
+    const result: LocalizeResult = { file, startSec, frames: [], boxHitRate: hits ? hits.filter(Boolean).length / hits.length : null, hits, boxShare };
     if (o.outDir) {
       mkdirSync(o.outDir, { recursive: true });
       const bytes = overlay.data() as Uint8Array;

@@ -2,7 +2,7 @@
 // environment variables (set by `avid launch`) and provides the gradient all-reduce, the all-gather of
 // embeddings and indices for identical memory-bank updates, and scalar means.
 import * as T from '../tensor/index.js';
-import { fromEnvironment, initProcessGroup, allReduceGradients, allGatherTensor, allReduce, broadcastParameters, destroy } from '../dist/index.js';
+import { fromEnvironment, initProcessGroup, allReduceGradients, allGatherTensor, allReduce, broadcastParameters, destroy, OverlappedGradients } from '../dist/index.js';
 import type { Module } from '../nn/index.js';
 import type { Distributed } from './trainer.js';
 
@@ -22,6 +22,7 @@ export function joinFromEnvironment(): DataParallel | null {
     rank: env.rank,
     worldSize: env.worldSize,
     allReduceGradients: (params) => allReduceGradients(params, { average: true }),
+    overlapGradients: (params) => new OverlappedGradients(params),
     allGather: (t) => allGatherTensor(t),
     allReduceMean: (value) =>
       T.tidy(() => {

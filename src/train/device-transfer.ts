@@ -8,7 +8,7 @@
 // indices they need to their own device.
 import { Tensor, tidy, type Device } from '../tensor/index.js';
 import { native } from '../tensor/native.js';
-import type { Module } from '../nn/index.js';
+import { Module } from '../nn/index.js';
 import type { Optimizer } from '../optim/index.js';
 import type { Objective } from '../ssl/objective.js';
 import type { TrainBatch } from './batch-source.js';
@@ -124,4 +124,36 @@ export function batchToDevice(batch: TrainBatch, device: Device): TrainBatch {
 /** Waits for the device's queued work (for timings); a no-op on the CPU. */
 export function synchronize(device: Device): void {
   if (isCuda(device)) native.deviceSynchronize();
+}
+
+type Outputs = Tensor | Record<string, Tensor>;
+
+/**
+ * Evaluation on a device: moves `module` there (in place) and returns it wrapped so that the named forward
+ * methods take CPU inputs and give CPU outputs (a tensor or a record of tensors), the work in between
+ * running on `device`. On the CPU the module itself is returned.
+ */
+export function evaluateOnDevice<M extends object>(module: M, device: Device, methods: string[]): M {
+  if (!isCuda(device)) return module;
+  if (!(module instanceof Module)) throw new Error('evaluateOnDevice: not a module');
+  moveModule_(module, device);
+  return withDeviceIO(module, device, methods);
+}
+
+/** `module` with the named methods' tensor inputs sent to `device` and their outputs brought back to the CPU. */
+export function withDeviceIO<M extends object>(module: M, device: Device, methods: string[]): M {
+  const wrapped = new Set<string>(methods);
+  return new Proxy(module, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver);
+      if (typeof key !== 'string' || !wrapped.has(key) || typeof value !== 'function') return value;
+      return (...args: unknown[]) =>
+        tidy(() => {
+          const inputs = args.map((a) => (a instanceof Tensor ? toDevice(a, device) : a));
+          const out = (value as (...a: unknown[]) => Outputs).apply(target, inputs);
+          if (out instanceof Tensor) return out.cpu();
+          return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, t.cpu()]));
+        });
+    },
+  });
 }

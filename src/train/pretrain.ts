@@ -78,6 +78,7 @@ export async function pretrain(config: PretrainConfig, options: PretrainOptions 
   const launched = fromEnvironment();
   const { device, precision } = deviceFromConfig(config, launched?.localRank ?? 0);
   if (device !== 'cpu' && launched && launched.worldSize > 1) process.env.AVID_DIST_BACKEND ??= 'nccl';
+  if (device !== 'cpu' || precision !== 'fp32') process.stderr.write(`training on ${device}, precision ${precision}${precision === 'fp16' ? ' (dynamic loss scaling)' : ''}\n`);
   // Under `avid launch` (or torchrun-style variables) this process is one rank of a data-parallel run.
   const dataParallel = options.distributed ? null : joinFromEnvironment();
   if (dataParallel) options = { ...options, distributed: dataParallel };
@@ -142,6 +143,7 @@ export async function pretrain(config: PretrainConfig, options: PretrainOptions 
     dataParallel?.broadcastFrom0(model);
     return await trainer.run();
   } finally {
+    trainer.close();
     dataParallel?.close();
     await source.close?.();
     objective.dispose();

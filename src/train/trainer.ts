@@ -27,6 +27,11 @@ export interface Distributed {
   allGather(t: Tensor): Tensor;
   /** Mean of a number over ranks. */
   allReduceMean(value: number): number;
+  /**
+   * Averages gradients during backward instead of after it (the exchange overlaps the computation); every
+   * parameter must then get a gradient in every step.
+   */
+  overlapGradients?(params: Tensor[]): { backward(loss: Tensor): void; close(): void };
 }
 
 export interface TrainerOptions {
@@ -51,6 +56,8 @@ export interface TrainerOptions {
   hardNegativeShare?: (epoch: number) => number;
   /** Stop after this many optimizer steps in total (tests and the resume check). */
   maxSteps?: number;
+  /** Data-parallel runs: average gradients during backward when the transport can (default true). */
+  overlapGradientSync?: boolean;
   /** Where the model, optimizer state, memory banks and batches live (default 'cpu'; see resolveDevice). */
   device?: Device;
   /** Forward pass under autocast: 'fp16' (CUDA only), 'bf16', or 'fp32' (default, no autocast). */
@@ -83,6 +90,7 @@ export class Trainer {
   readonly device: Device;
   readonly precision: Precision;
   readonly gradScaler: GradScaler | null;
+  private gradientSync: { backward(loss: Tensor): void; close(): void } | null = null;
 
   constructor(
     readonly model: AVModel,
@@ -97,6 +105,8 @@ export class Trainer {
     this.gradScaler = options.gradScaler !== undefined ? options.gradScaler : needsGradScaling(this.precision) ? new GradScaler() : null;
     // Built on the CPU, moved in place: the optimizer and the objective keep their tensors' handles.
     if (this.device !== 'cpu') moveTrainingState_(this.device, { model, optimizer, objective });
+    // After the move: the exchange's buckets are views of the parameters' gradients on their device.
+    if (options.overlapGradientSync !== false && options.distributed?.overlapGradients) this.gradientSync = options.distributed.overlapGradients(model.parameters());
     this.checkpointPath = path.join(options.runDir, 'checkpoints', 'last.safetensors');
     this.metricsPath = path.join(options.runDir, 'metrics.jsonl');
     if (this.rank === 0) mkdirSync(path.dirname(this.checkpointPath), { recursive: true });
@@ -139,11 +149,13 @@ export class Trainer {
           const lrScale = o.schedule(this.epoch + this.stepInEpoch / perEpoch);
           this.optimizer.setLrScale(lrScale);
           let result: { loss: number; terms: Record<string, number> };
-          const onDevice = batchToDevice(batch, this.device);
+          let onDevice = batch;
           try {
+            onDevice = batchToDevice(batch, this.device);
             result = this.trainStep(onDevice.video, onDevice.audio, onDevice.index, onDevice.audioNegative);
           } finally {
-            for (const t of [onDevice.video, onDevice.audio, onDevice.index, onDevice.audioNegative, onDevice.negativeIsHard]) t?.dispose();
+            // Both sets: the copies, and whatever was not moved (dispose is idempotent).
+            for (const b of [onDevice, batch]) for (const t of [b.video, b.audio, b.index, b.audioNegative, b.negativeIsHard]) t?.dispose();
           }
           losses.push(result.loss);
           this.step += 1;
@@ -217,10 +229,15 @@ export class Trainer {
             `The last good checkpoint is ${this.checkpointPath}.`,
         );
       }
-      (this.gradScaler ? this.gradScaler.scaleLoss(loss) : loss).backward();
+      const scaled = this.gradScaler ? this.gradScaler.scaleLoss(loss) : loss;
       const params = this.model.parameters();
-      // After the all-reduce every rank holds the same gradients, so loss scaling skips a step on all or none.
-      o.distributed?.allReduceGradients(params);
+      // After the exchange every rank holds the same gradients, so loss scaling skips a step on all or none.
+      if (this.gradientSync) {
+        this.gradientSync.backward(scaled);
+      } else {
+        scaled.backward();
+        o.distributed?.allReduceGradients(params);
+      }
       const optimizerStep = () => {
         if (o.clipGradNorm) clipGradNorm(params, o.clipGradNorm);
         this.optimizer.update();
@@ -232,6 +249,12 @@ export class Trainer {
       this.objective.afterStep({ video: embeddings.video.detach(), audio: embeddings.audio.detach(), index }, ctx);
       return { loss: value, terms };
     });
+  }
+
+  /** Removes the gradient-exchange hooks of a data-parallel run (the model, optimizer and objective stay the caller's). */
+  close(): void {
+    this.gradientSync?.close();
+    this.gradientSync = null;
   }
 
   saveCheckpoint(file = this.checkpointPath): void {

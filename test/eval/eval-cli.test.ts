@@ -11,6 +11,7 @@ import { saveCheckpoint } from '../../src/io/checkpoint.js';
 import { ANALYSIS_SPECTROGRAM } from '../../src/media/spectrogram.js';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { writeLabelledTones } from './tones.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const avClips = path.resolve(repoRoot, '../shared/data/av-clips');
@@ -21,17 +22,7 @@ test('avid eval svm, knn and probe end to end on generated tones (CSV labels, fe
   if (spawnSync('ffmpeg', ['-version']).status !== 0) return t.skip('ffmpeg is not installed');
   const dir = mkdtempSync(path.join(tmpdir(), 'avid-eval-cli-'));
   try {
-    const rows = ['file,label,fold,group'];
-    const frequencies = { low: 300, mid: 1200, high: 4000 };
-    for (const [name, hz] of Object.entries(frequencies)) {
-      for (let i = 0; i < 4; i++) {
-        const file = `${name}-${i}.wav`;
-        const made = spawnSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', `sine=frequency=${hz + 20 * i}:duration=1`, '-ar', '16000', '-y', path.join(dir, file)]);
-        assert.equal(made.status, 0, String(made.stderr));
-        rows.push(`${file},${name},${1 + (i % 2)},${name}${i}`);
-      }
-    }
-    writeFileSync(path.join(dir, 'labels.csv'), `${rows.join('\n')}\n`);
+    writeLabelledTones(dir, { seconds: 1, fold: (i) => 1 + (i % 2), group: (name, i) => `${name}${i}` });
     const common = ['--checkpoint', 'random', '--data', dir, '--labels', path.join(dir, 'labels.csv'), '--width', '0.25', '--clips', '2', '--clip-seconds', '0.5', '--sample-rate', '16000', '--hop-seconds', '0.01', '--cache', path.join(dir, 'cache')];
     const log = console.log;
     const printed: string[] = [];

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as T from '../../src/tensor/index.js';
@@ -14,6 +14,7 @@ import { givenSplit, kFoldSplits } from '../../src/eval/folds.js';
 import { seededRandom } from '../../src/eval/random.js';
 import { run } from '../../src/cli/commands/eval.js';
 import { loadCheckpoint, disposeContents } from '../../src/io/checkpoint.js';
+import { writeLabelledTones } from './tones.js';
 
 // Small problems: one libtorch thread avoids OpenMP contention on a shared machine.
 T.setNumThreads(1);
@@ -136,24 +137,15 @@ test('scaled milestones follow 60/100/140 of 160 epochs', () => {
   assert.deepEqual(scaledMilestones(1), []);
 });
 
+/** Takes 0-1 and 2-3 of a tone share a recording group (and so a fold); with a split, fold 2 is the test set. */
 function makeTones(dir: string, withSplit: boolean): { csv: string; files: string[] } {
-  const rows = [withSplit ? 'file,label,fold,group,split' : 'file,label,fold,group'];
-  const files: string[] = [];
-  const frequencies = { low: 300, mid: 1200, high: 4000 };
-  for (const [name, hz] of Object.entries(frequencies)) {
-    for (let i = 0; i < 4; i++) {
-      const file = `${name}-${i}.wav`;
-      const made = spawnSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', `sine=frequency=${hz + 20 * i}:duration=2.5`, '-ar', '16000', '-y', path.join(dir, file)]);
-      assert.equal(made.status, 0, String(made.stderr));
-      // Takes 0-1 and 2-3 of a tone share a recording group (and so a fold).
-      const fold = 1 + (Math.floor(i / 2) % 2);
-      rows.push(`${file},${name},${fold},${name}-rec${Math.floor(i / 2)}${withSplit ? `,${fold === 2 ? 'test' : 'train'}` : ''}`);
-      files.push(path.join(dir, file));
-    }
-  }
-  const csv = path.join(dir, 'labels.csv');
-  writeFileSync(csv, `${rows.join('\n')}\n`);
-  return { csv, files };
+  const fold = (i: number) => 1 + (Math.floor(i / 2) % 2);
+  return writeLabelledTones(dir, {
+    seconds: 2.5,
+    fold,
+    group: (name, i) => `${name}-rec${Math.floor(i / 2)}`,
+    ...(withSplit ? { split: (i: number) => (fold(i) === 2 ? ('test' as const) : ('train' as const)) } : {}),
+  });
 }
 
 test('media batches: no test file or recording reaches a training batch, in any fold or epoch', async (t) => {

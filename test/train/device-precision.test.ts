@@ -12,7 +12,7 @@ import { createModel } from '../../src/models/index.js';
 import { Adam, schedules } from '../../src/optim/index.js';
 import { AvidObjective } from '../../src/ssl/avid.js';
 import { Trainer } from '../../src/train/trainer.js';
-import { deviceInfo, resolveDevice, moveTensors_, batchToDevice, toDevice } from '../../src/train/device-transfer.js';
+import { deviceInfo, resolveDevice, moveTensors_, batchToDevice, toDevice, evaluateOnDevice, withDeviceIO } from '../../src/train/device-transfer.js';
 import { withAutocast, autocastEnabled, checkPrecision } from '../../src/train/mixed-precision.js';
 import { parseConfig } from '../../src/config/load.js';
 import { deviceFromConfig } from '../../src/train/from-config.js';
@@ -75,6 +75,31 @@ test('on the CPU, batches and tensors are not copied', () => {
   assert.equal(batchToDevice(batch, 'cpu'), batch);
   assert.equal(toDevice(batch.video, 'cpu'), batch.video);
   Object.values(batch).forEach((t) => t.dispose());
+});
+
+test('evaluation on a device: the wrapper sends inputs and returns CPU outputs, tensors or records, leaking nothing', () => {
+  T.manualSeed(2);
+  const model = createModel('av-r2plus1d-10', { width: 0.125, embeddingDim: 16 });
+  model.eval();
+  assert.equal(evaluateOnDevice(model, 'cpu', ['embedAudio']), model, 'on the CPU: the module itself');
+  // The wrapping itself, exercised with the CPU as the 'device'.
+  const wrapped = withDeviceIO(model, 'cpu', ['embedAudio']);
+  const encoder = model.audio_model as unknown as { forwardBlocks(x: T.Tensor): Record<string, T.Tensor> };
+  const wrappedEncoder = withDeviceIO(encoder, 'cpu', ['forwardBlocks']);
+  const audio = T.randn([2, 1, 20, 16]);
+  const live = T.memory().liveTensors;
+  const direct = T.noGrad(() => model.embedAudio(audio));
+  const through = T.noGrad(() => wrapped.embedAudio(audio));
+  assert.deepEqual(through.toFloat32Array(), direct.toFloat32Array());
+  const blocks = T.noGrad(() => wrappedEncoder.forwardBlocks(audio));
+  const reference = T.noGrad(() => encoder.forwardBlocks(audio));
+  assert.deepEqual(Object.keys(blocks), Object.keys(reference));
+  for (const k of Object.keys(blocks)) assert.deepEqual(blocks[k].toFloat32Array(), reference[k].toFloat32Array(), k);
+  assert.equal(wrapped.numParameters(), model.numParameters(), 'other members pass through');
+  [direct, through, ...Object.values(blocks), ...Object.values(reference)].forEach((t) => t.dispose());
+  assert.equal(T.memory().liveTensors, live);
+  audio.dispose();
+  model.dispose();
 });
 
 test('autocast regions: bfloat16 matmuls inside, float32 after, nesting restored', () => {

@@ -6,11 +6,13 @@ import { runLongFormAblation, type AblationSetting } from '../../demo/long-form-
 
 export const summary = 'long-form sampling ablation: pre-train a grid of (k, w) settings, plot losses and probes';
 
-const usage = `usage: avid ablate-long-form --config <file.yaml> [--k 1,4,8] [--w video,8] [--set key=value ...] [--no-probe]
+const usage = `usage: avid ablate-long-form --config <file.yaml> [--k 1,4,8] [--w video,8] [--set key=value ...] [--no-probe] [--probe-labels <csv>]
 
 Pre-trains the config once per (k, w): batches made of groups of k clips from the same long video within a
 window of w clips (w = video: anywhere in that video; k = 1: uniform sampling). Writes
-<runsDir>/<name>-long-form/ablation.html (loss curves and linear probes per setting) and ablation.json.`;
+<runsDir>/<name>-long-form/ablation.html (loss curves and linear probes per setting) and ablation.json.
+The probes train and test on the labelled videos of --probe-labels (default the config's data.labels), one
+clip each, decoded once for all settings.`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -21,6 +23,7 @@ export async function run(argv: string[]): Promise<number> {
       w: { type: 'string', default: 'video,8' },
       set: { type: 'string', multiple: true, default: [] },
       'no-probe': { type: 'boolean', default: false },
+      'probe-labels': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -41,7 +44,7 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   const out = path.resolve(base.runsDir, `${base.name}-long-form`);
-  const { page, table } = await runLongFormAblation(base, settings, out, { probe: !values['no-probe'] });
+  const { page, table } = await runLongFormAblation(base, settings, out, { probe: !values['no-probe'], probeLabels: values['probe-labels'] });
   console.log(`\n${table}\n\nplots: ${page}`);
   return 0;
 }

@@ -20,6 +20,7 @@ import { ClipDataset } from '../../data/dataset.js';
 import { DataLoader } from '../../data/loader.js';
 import { spectrogramConfigFor } from '../../media/audio-input.js';
 import { embedVideos, type AVEmbedder } from '../../eval/av-embeddings.js';
+import { resolveDevice, evaluateOnDevice } from '../../train/device-transfer.js';
 import { crossModalRetrieval } from '../../eval/retrieval.js';
 import { geometryFromConfig, type ClipGeometry } from '../../eval/localize.js';
 import { FinetuneClassifier, finetune, scaledMilestones, type FinetuneResult, type PooledEncoder } from '../../eval/finetune.js';
@@ -89,6 +90,8 @@ options:
   --batch-size N             clips per forward pass (default 32)
   --seed N                   seed of the random initialisation and the solvers (default 0)
   --threads N                libtorch threads (default: libtorch's)
+  --device cpu|cuda|cuda:N   where the encoder runs (svm, probe, knn, retrieval; default cpu; CUDA needs an
+                             avid build against a CUDA libtorch, see docs/cuda.md)
   --out FILE                 results JSON (required)
   -h, --help                 this help`;
 
@@ -194,6 +197,7 @@ export async function run(argv: string[]): Promise<number> {
       splits: { type: 'string', default: 'auto' },
       save: { type: 'string' },
       threads: { type: 'string' },
+      device: { type: 'string', default: 'cpu' },
       out: { type: 'string', short: 'o' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -208,7 +212,9 @@ export async function run(argv: string[]): Promise<number> {
   if (!values.data) throw new Error(`--data is required\n\n${usage}`);
   if (!values.out) throw new Error(`--out is required\n\n${usage}`);
   if (values.threads) T.setNumThreads(positiveInt(values.threads, '--threads'));
-  if (protocol === 'retrieval') return runRetrieval({ ...values, model: values.model ?? 'av-r2plus1d-10' } as RetrievalFlags);
+  const device = resolveDevice(values.device, { what: '--device' });
+  if (protocol === 'finetune' && device !== 'cpu') throw new Error('--device: finetune runs on the CPU only (svm, probe, knn and retrieval take --device cuda)');
+  if (protocol === 'retrieval') return runRetrieval({ ...values, model: values.model ?? 'av-r2plus1d-10' } as RetrievalFlags, device);
   if (protocol === 'finetune') return runFinetune(values as FinetuneFlags);
   if (!existsSync(values.data) || !statSync(values.data).isDirectory()) throw new Error(`--data ${values.data}: not a directory`);
   const width = Number(values.width);
@@ -242,7 +248,7 @@ export async function run(argv: string[]): Promise<number> {
   const inputRate = frontend.options.spectrogram.sampleRate;
   let features;
   try {
-    features = await extractAudioFeatures(encoder, files, {
+    features = await extractAudioFeatures(evaluateOnDevice(encoder, device, ['forwardBlocks']), files, {
       blocks,
       frontend,
       sampleRate: inputRate,
@@ -327,7 +333,7 @@ interface AVSettings {
   audio: { sampleRate: number; seconds: number; hopSeconds: number; windowSeconds: number; freqBins: number };
 }
 
-async function runRetrieval(flags: RetrievalFlags): Promise<number> {
+async function runRetrieval(flags: RetrievalFlags, device: T.Device = 'cpu'): Promise<number> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const seed = Number(flags.seed);
   let settings: AVSettings = {
@@ -385,7 +391,7 @@ async function runRetrieval(flags: RetrievalFlags): Promise<number> {
       log,
     });
     const started = performance.now();
-    const embeddings = await embedVideos(model as unknown as AVEmbedder, loader, (clips) => log(`retrieval: ${clips} clips embedded`));
+    const embeddings = await embedVideos(evaluateOnDevice(model, device, ['embedVideo', 'embedAudio']) as unknown as AVEmbedder, loader, (clips) => log(`retrieval: ${clips} clips embedded`));
     const skipped = loader.stats().skipped;
     const r = crossModalRetrieval(embeddings.video, embeddings.audio);
     const seconds = (performance.now() - started) / 1000;
