@@ -38,6 +38,7 @@ export class Tensor {
     const h = this._handle;
     if (h < 0) return;
     this._handle = -1;
+    this._owner = null; // a disposed tensor that is still referenced must not keep its old scope's list alive
     if (this._registered) unregister(this as unknown as Owned);
     native.dispose(h);
   }
