@@ -9,6 +9,7 @@ import { loadCheckpoint, disposeContents } from '../io/checkpoint.js';
 import { Trainer, type TrainResult, type Distributed } from './trainer.js';
 import { modelFromConfig, objectiveFromConfig, optimizerFromConfig, scheduleFromConfig, deviceFromConfig } from './from-config.js';
 import { fromEnvironment } from '../dist/environment.js';
+import { makeCurrent } from './device-transfer.js';
 import { ensureRunDir, writeJson, writeVersions } from './run-dir.js';
 import { createTrainingSource, trainingAudioStats } from './media-batch-source.js';
 import { saveStats, loadStats, type SpectrogramStats } from '../media/spectrogram.js';
@@ -77,6 +78,7 @@ export async function pretrain(config: PretrainConfig, options: PretrainOptions 
   // a plain 'cuda' means this process's GPU (LOCAL_RANK), and CUDA ranks talk over NCCL unless told otherwise.
   const launched = fromEnvironment();
   const { device, precision } = deviceFromConfig(config, launched?.localRank ?? 0);
+  makeCurrent(device);
   if (device !== 'cpu' && launched && launched.worldSize > 1) process.env.AVID_DIST_BACKEND ??= 'nccl';
   if (device !== 'cpu' || precision !== 'fp32') process.stderr.write(`training on ${device}, precision ${precision}${precision === 'fp16' ? ' (dynamic loss scaling)' : ''}\n`);
   // Under `avid launch` (or torchrun-style variables) this process is one rank of a data-parallel run.
