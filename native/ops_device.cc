@@ -56,6 +56,14 @@ void registerDevice(Napi::Env env, Napi::Object exports) {
 #endif
     return a.undefined();
   });
+  // (index): makes cuda:index this thread's current device, so that work placed on plain 'cuda' and NCCL's
+  // communicators use this process's GPU; a no-op without CUDA.
+  def(env, exports, "deviceSetCurrent", [](Args& a) {
+#ifdef AVID_WITH_CUDA
+    if (at::hasCUDA()) c10::cuda::set_device(static_cast<c10::DeviceIndex>(a.i64(0)));
+#endif
+    return a.undefined();
+  });
   // (target, source): target's data becomes source's (any device or dtype); target keeps its identity,
   // requires_grad and autograd metadata.
   def(env, exports, "setData", [](Args& a) {

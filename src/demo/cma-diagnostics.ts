@@ -81,6 +81,8 @@ export const AGREEMENT_KINDS: readonly AgreementKind[] = ['agreement', 'union', 
 /** Where the positives of one agreement kind fall: the anchor's class, its confusable twin, or elsewhere. */
 export interface PositiveBreakdown {
   precision: number;
+  /** Standard error of the precision over anchors (std of per-anchor precision / √anchors). */
+  stdErr: number;
   /** Share of positives in the anchor's twin class (0 when no twins are given). */
   twin: number;
   /** Share of positives in any other class. */
@@ -99,24 +101,30 @@ export function positiveBreakdown(positives: T.Tensor, labels: number[], twinOf:
   let same = 0;
   let twin = 0;
   let scored = 0;
+  const perAnchor: number[] = [];
   const perClass = new Map<number, { hits: number; total: number }>();
   for (let i = 0; i < positives.size(0); i++) {
     if (!(labels[i] >= 0)) continue;
     const c = perClass.get(labels[i]) ?? { hits: 0, total: 0 };
+    let anchorHits = 0;
     for (let j = 0; j < k; j++) {
       const l = labels[ids[i * k + j]];
       if (l === labels[i]) {
         same++;
         c.hits++;
+        anchorHits++;
       } else if (twinOf[labels[i]] !== undefined && l === twinOf[labels[i]]) twin++;
     }
     c.total += k;
     scored += k;
+    perAnchor.push(anchorHits / k);
     perClass.set(labels[i], c);
   }
   const out: Record<string, number> = {};
   for (const [label, c] of [...perClass].sort((a, b) => a[0] - b[0])) out[String(label)] = c.hits / c.total;
-  return { precision: same / scored, twin: twin / scored, other: (scored - same - twin) / scored, perClass: out };
+  const mean = same / scored;
+  const variance = perAnchor.reduce((a, x) => a + (x - mean) ** 2, 0) / Math.max(perAnchor.length - 1, 1);
+  return { precision: mean, stdErr: Math.sqrt(variance / perAnchor.length), twin: twin / scored, other: (scored - same - twin) / scored, perClass: out };
 }
 
 /** Mean cosine between rows of one bank: within a class, with the twin class, with the other classes. */
@@ -213,6 +221,7 @@ export function diagnosticsMetric(epoch: number, d: BankDiagnostics, phase: stri
   const record: EpochMetric = { kind: 'epoch', epoch, cmaDiagnostics: phase, cmaK: d.k, cmaLabelled: d.n };
   for (const kind of AGREEMENT_KINDS) {
     record[`precision_${kind}`] = r(d.positives[kind].precision);
+    record[`precisionStdErr_${kind}`] = r(d.positives[kind].stdErr);
     record[`twinShare_${kind}`] = r(d.positives[kind].twin);
   }
   if (d.probe) {

@@ -23,6 +23,9 @@ export function syncBatchNorm(x: Tensor, o: SyncBatchNormOptions): Tensor {
   const momentum = o.momentum ?? 0.1;
   const eps = o.eps ?? 1e-5;
   return tidy(() => {
+    // Under autocast the convolutions hand over float16/bfloat16 activations. The statistics (E[x²] − E[x]²,
+    // a cancellation) and the output are computed in float32, as batch norm itself runs under autocast.
+    if (x.dtype === 'float16' || x.dtype === 'bfloat16') x = x.float();
     const channels = x.size(1);
     const dims = [0, ...Array.from({ length: x.ndim - 2 }, (_, i) => i + 2)];
     const statShape = [1, channels, ...Array<number>(x.ndim - 2).fill(1)];

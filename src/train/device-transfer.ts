@@ -60,6 +60,16 @@ export function isCuda(device: Device): boolean {
   return device !== 'cpu';
 }
 
+/**
+ * Makes a CUDA device this process's current one (as torch.cuda.set_device), so that NCCL and anything placed
+ * on a plain 'cuda' use it; nothing happens for the CPU.
+ */
+export function makeCurrent(device: Device): void {
+  if (!isCuda(device)) return;
+  const index = Number(device.split(':')[1] ?? 0);
+  if (typeof native.deviceSetCurrent === 'function') native.deviceSetCurrent(index);
+}
+
 function isFloating(t: Tensor): boolean {
   return t.dtype === 'float32' || t.dtype === 'float64' || t.dtype === 'float16' || t.dtype === 'bfloat16';
 }

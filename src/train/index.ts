@@ -2,6 +2,9 @@ export { Trainer, NonFiniteLossError, type TrainerOptions, type TrainResult, typ
 export { pretrain, loadTrainingManifest, type PretrainOptions } from './pretrain.js';
 export { MediaBatchSource, createTrainingSource } from './media-batch-source.js';
 export type { BatchSource, TrainBatch } from './batch-source.js';
-export { modelFromConfig, objectiveFromConfig, optimizerFromConfig, scheduleFromConfig } from './from-config.js';
+export { modelFromConfig, objectiveFromConfig, optimizerFromConfig, scheduleFromConfig, deviceFromConfig } from './from-config.js';
 export { joinFromEnvironment, type DataParallel } from './data-parallel.js';
 export { Progress } from './progress.js';
+export { deviceInfo, resolveDevice, isCuda, makeCurrent, synchronize, moveTensors_, moveModule_, moveTrainingState_, toDevice, batchToDevice, evaluateOnDevice, withDeviceIO, type DeviceInfo } from './device-transfer.js';
+export { withAutocast, checkPrecision, needsGradScaling, autocastEnabled, PRECISIONS, type Precision } from './mixed-precision.js';
+export { GradScaler, type GradScalerOptions, type GradScalerState } from './grad-scaler.js';

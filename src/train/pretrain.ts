@@ -9,6 +9,8 @@ import { loadCheckpoint, disposeContents } from '../io/checkpoint.js';
 import { Trainer, type TrainResult, type Distributed } from './trainer.js';
 import { modelFromConfig, objectiveFromConfig, optimizerFromConfig, scheduleFromConfig, deviceFromConfig } from './from-config.js';
 import { fromEnvironment } from '../dist/environment.js';
+import { availableBackends } from '../dist/process-group.js';
+import { makeCurrent } from './device-transfer.js';
 import { ensureRunDir, writeJson, writeVersions } from './run-dir.js';
 import { createTrainingSource, trainingAudioStats } from './media-batch-source.js';
 import { saveStats, loadStats, type SpectrogramStats } from '../media/spectrogram.js';
@@ -74,10 +76,13 @@ export async function loadTrainingManifest(config: PretrainConfig, runDir: strin
 export async function pretrain(config: PretrainConfig, options: PretrainOptions = {}): Promise<TrainResult> {
   const runDir = options.resumeDir ?? path.resolve(config.runsDir, config.name);
   // The device first: asking for CUDA on a CPU-only build fails before any other work. Under `avid launch`
-  // a plain 'cuda' means this process's GPU (LOCAL_RANK), and CUDA ranks talk over NCCL unless told otherwise.
+  // a plain 'cuda' means this process's GPU (LOCAL_RANK), and CUDA ranks talk over NCCL (when built in)
+  // unless AVID_DIST_BACKEND says otherwise.
   const launched = fromEnvironment();
   const { device, precision } = deviceFromConfig(config, launched?.localRank ?? 0);
-  if (device !== 'cpu' && launched && launched.worldSize > 1) process.env.AVID_DIST_BACKEND ??= 'nccl';
+  makeCurrent(device);
+  // NCCL when this build has it (nccl.h at build time); Gloo also exchanges CUDA tensors, more slowly.
+  if (device !== 'cpu' && launched && launched.worldSize > 1 && availableBackends().includes('nccl')) process.env.AVID_DIST_BACKEND ??= 'nccl';
   if (device !== 'cpu' || precision !== 'fp32') process.stderr.write(`training on ${device}, precision ${precision}${precision === 'fp16' ? ' (dynamic loss scaling)' : ''}\n`);
   // Under `avid launch` (or torchrun-style variables) this process is one rank of a data-parallel run.
   const dataParallel = options.distributed ? null : joinFromEnvironment();

@@ -54,6 +54,8 @@ test('syncBatchNorm on 2 ranks matches batch norm of the full batch in one proce
     assertClose(got.biasGrad, reference.biasGrad, `rank ${r.rank} bias gradient`);
     assertClose(got.runningMean, reference.runningMean, `rank ${r.rank} running mean`);
     assertClose(got.runningVar, reference.runningVar, `rank ${r.rank} running variance`);
+    assert.equal(got.lowDtype, 'float32', 'bfloat16 input: float32 statistics and output');
+    assertClose(got.low, reference.y[r.rank], `rank ${r.rank} output from bfloat16 input`, 2e-2);
     assert.equal(got.leaked, 0);
   }
 });

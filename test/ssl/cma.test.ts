@@ -121,6 +121,8 @@ test('positive breakdown by hand: own class, twin class, other classes, per clas
   const b = positiveBreakdown(positives, [0, 0, 1, 1, 2, -1], { 0: 1, 1: 0 });
   // anchor0: 1 same, 1 twin; anchor1: 1 same, 1 other; anchor2: 1 twin, 1 same; anchor3: 1 same, 1 other; anchor4: 2 other.
   assert.equal(b.precision, 4 / 10);
+  // Per-anchor precisions 0.5 0.5 0.5 0.5 0: sample std 0.2236, over √5 anchors.
+  assert.ok(Math.abs(b.stdErr - Math.sqrt(0.05) / Math.sqrt(5)) < 1e-12, String(b.stdErr));
   assert.equal(b.twin, 2 / 10);
   assert.ok(Math.abs(b.other - 4 / 10) < 1e-12);
   assert.deepEqual(b.perClass, { '0': 0.5, '1': 0.5, '2': 0 });

@@ -73,7 +73,7 @@ export async function run(argv: string[]): Promise<number> {
     const d = diagnoseBanks(banks, samples, { k, twinOf, probe: !values['no-probe'] });
     const f = (x: number) => x.toFixed(3);
     console.log(`${checkpoint}: ${d.n} labelled instances, K = ${k}, chance ${f(chance(samples))}`);
-    console.log(formatTable(['positives by', `precision@${k}`, 'twin class', 'other classes', 'per class'], AGREEMENT_KINDS.map((kind) => [kind, f(d.positives[kind].precision), f(d.positives[kind].twin), f(d.positives[kind].other), Object.values(d.positives[kind].perClass).map((x) => x.toFixed(2)).join(' ')])));
+    console.log(formatTable(['positives by', `precision@${k}`, 'twin class', 'other classes', 'per class'], AGREEMENT_KINDS.map((kind) => [kind, `${f(d.positives[kind].precision)} ± ${f(d.positives[kind].stdErr)}`, f(d.positives[kind].twin), f(d.positives[kind].other), Object.values(d.positives[kind].perClass).map((x) => x.toFixed(2)).join(' ')])));
     console.log(formatTable(['bank', 'within class', 'twin class', 'other classes', 'collapse', 'memory probe'], (['video', 'audio'] as const).map((m) => [m, f(d.separation[m].within), f(d.separation[m].twin), f(d.separation[m].other), f(d.collapse[m]), d.probe ? f(d.probe[m]) : '-'])));
     if (d.probe) console.log(`memory probe, both banks concatenated: ${f(d.probe.both)}`);
     if (runDir && !values['no-append']) {

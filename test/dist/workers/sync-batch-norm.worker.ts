@@ -16,7 +16,11 @@ const result = T.tidy(() => {
   const y = dist.syncBatchNorm(x, { weight: c.weight, bias: c.bias, runningMean, runningVar, training: true, momentum: 0.1, eps: 1e-5 });
   y.mul(rows(c.r, rank * share, (rank + 1) * share)).sum().div(share).backward();
   dist.allReduceGradients([c.weight, c.bias]);
+  // Mixed precision: bfloat16 activations are normalised with float32 statistics, giving float32.
+  const low = dist.syncBatchNorm(rows(c.x, rank * share, (rank + 1) * share).to('bfloat16'), { weight: c.weight.float(), bias: c.bias.float(), training: true, momentum: 0.1, eps: 1e-5 });
   return {
+    lowDtype: low.dtype,
+    low: toList(low),
     y: toList(y),
     xGrad: toList(x.grad!),
     weightGrad: toList(c.weight.grad!),
