@@ -209,7 +209,10 @@ for (const how of ['exit', 'SIGINT', 'SIGTERM'] as const) {
       if (how !== 'exit') child.kill(how);
       const code = await new Promise((resolve) => child.once('close', (c, s) => resolve(c ?? s)));
       assert.equal(code, how === 'exit' ? 0 : how, 'the default signal behaviour is kept');
-      await new Promise((r) => setTimeout(r, 100));
+      // The children are killed when the parent goes; on a loaded machine the kernel may take a moment to
+      // finish them, so poll for up to 1 s instead of looking once after 100 ms.
+      const deadline = Date.now() + 1000;
+      while (pids.some(isRunning) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       for (const pid of pids) assert.equal(isRunning(pid), false, `ffmpeg ${pid} still running`);
     } finally {
       cleanup();
