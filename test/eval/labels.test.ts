@@ -73,3 +73,10 @@ test('ESC-10 directory: 400 clips, 10 classes, 5 folds of 80', (t) => {
   for (let fold = 1; fold <= 5; fold++) assert.equal(set.entries.filter((e) => e.fold === fold).length, 80);
   for (let label = 0; label < 10; label++) assert.equal(set.entries.filter((e) => e.label === label).length, 40);
 });
+
+test('a split column gives each file its given train/test split; other values are an error naming the line', () => {
+  const set = parseLabelsCsv('file,label,fold,group,class_name,split\na.mp4,1,1,g1,one,train\nb.mp4,2,2,g2,two,test\n', 'l.csv');
+  assert.deepEqual(set.entries.map((e) => e.split), ['train', 'test']);
+  assert.equal(parseLabelsCsv('file,label,fold\na.wav,1,1\n', 'l.csv').entries[0].split, undefined);
+  assert.throws(() => parseLabelsCsv('file,label,fold,split\na.wav,1,1,val\n', 'l.csv'), /l\.csv:2: 'split' must be 'train' or 'test', got 'val'/);
+});
