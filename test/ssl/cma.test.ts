@@ -1,23 +1,36 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as T from '../../src/tensor/index.js';
-import { minePositives, positivePrecision, type AgreementKind } from '../../src/ssl/cma-mining.js';
+import { minePositives, positivePrecision, type AgreementKind, type ScoreNormalisation } from '../../src/ssl/cma-mining.js';
 import { sampleOutside } from '../../src/ssl/negatives.js';
 import { CmaObjective } from '../../src/ssl/cma.js';
 import { diagnoseBanks, diagnosticsMetric, positiveBreakdown } from '../../src/demo/cma-diagnostics.js';
 import { MetricRecordSchema } from '../../src/report/index.js';
 
-function bruteForce(v: number[][], a: number[][], k: number, kind: AgreementKind): number[][] {
+/** Every pair's score by hand: each modality's row normalised over the other instances, then combined. */
+function bruteScores(v: number[][], a: number[][], kind: AgreementKind, normalisation: ScoreNormalisation = 'none'): number[][] {
   const dot = (x: number[], y: number[]) => x.reduce((s, xi, i) => s + xi * y[i], 0);
+  const n = v.length;
+  const normalise = (row: number[], i: number): number[] => {
+    const others = row.filter((_, j) => j !== i);
+    if (normalisation === 'zscore') {
+      const mean = others.reduce((s, x) => s + x, 0) / others.length;
+      const std = Math.sqrt(others.reduce((s, x) => s + (x - mean) ** 2, 0) / others.length);
+      return row.map((x) => (x - mean) / std);
+    }
+    // Rank percentile among the others: how many of them score lower, over N − 2.
+    if (normalisation === 'rank') return row.map((x) => others.filter((y) => y < x).length / (n - 2));
+    return row;
+  };
   return v.map((_, i) => {
-    const scores = v.map((_, j) => {
-      const sv = dot(v[i], v[j]);
-      const sa = dot(a[i], a[j]);
-      const s = kind === 'agreement' ? Math.min(sv, sa) : kind === 'union' ? Math.max(sv, sa) : kind === 'video' ? sv : sa;
-      return { j, s: j === i ? -Infinity : s };
-    });
-    return scores.sort((x, y) => y.s - x.s).slice(0, k).map((x) => x.j);
+    const sv = normalise(v.map((_, j) => dot(v[i], v[j])), i);
+    const sa = normalise(a.map((_, j) => dot(a[i], a[j])), i);
+    return sv.map((x, j) => (j === i ? -Infinity : kind === 'agreement' ? Math.min(x, sa[j]) : kind === 'union' ? Math.max(x, sa[j]) : kind === 'video' ? x : sa[j]));
   });
+}
+
+function bruteForce(v: number[][], a: number[][], k: number, kind: AgreementKind, normalisation: ScoreNormalisation = 'none'): number[][] {
+  return bruteScores(v, a, kind, normalisation).map((row) => row.map((s, j) => ({ j, s })).sort((x, y) => y.s - x.s).slice(0, k).map((x) => x.j));
 }
 
 const rows = (t: T.Tensor) => {
@@ -37,6 +50,70 @@ test('blocked mining equals a brute-force computation for every agreement kind',
     expected.forEach((row, i) => assert.deepEqual(flat.slice(i * 5, i * 5 + 5), row, `${kind} row ${i}`));
     mined.dispose();
   }
+});
+
+test('blocked normalised mining (z-scores, rank percentiles) equals a brute-force computation', () => {
+  T.manualSeed(6);
+  const v = T.functional.normalize(T.randn([41, 5]).to('float64'));
+  const a = T.functional.normalize(T.randn([41, 7]).to('float64').mul(0.3).add(0.2));
+  const before = T.memory().liveTensors;
+  for (const normalisation of ['zscore', 'rank'] as const) {
+    for (const kind of ['agreement', 'union', 'video', 'audio'] as const) {
+      const mined = minePositives(v, a, { k: 6, kind, blockSize: 9, normalisation });
+      const flat = mined.toArray();
+      mined.dispose();
+      const scores = bruteScores(rows(v), rows(a), kind, normalisation);
+      const expected = bruteForce(rows(v), rows(a), 6, kind, normalisation);
+      expected.forEach((row, i) => {
+        const got = flat.slice(i * 6, i * 6 + 6);
+        assert.ok(!got.includes(i), `${normalisation} ${kind} row ${i} mined the anchor itself`);
+        // Rank percentiles tie (min of two ranks): compare the scores picked, which ties cannot change.
+        if (normalisation === 'rank') assert.deepEqual(got.map((j) => scores[i][j]), row.map((j) => scores[i][j]), `${normalisation} ${kind} row ${i}`);
+        else assert.deepEqual(got, row, `${normalisation} ${kind} row ${i}`);
+      });
+    }
+  }
+  assert.equal(T.memory().liveTensors, before);
+  // The rank table must not just be any tie-consistent choice: on these banks it differs from raw min.
+  const raw = minePositives(v, a, { k: 6, kind: 'agreement' });
+  const ranked = minePositives(v, a, { k: 6, kind: 'agreement', normalisation: 'rank' });
+  assert.notDeepEqual(raw.toArray(), ranked.toArray());
+  raw.dispose();
+  ranked.dispose();
+  v.dispose();
+  a.dispose();
+});
+
+test('banks on different similarity scales: raw min follows the lower bank alone, normalised agreement needs both', () => {
+  // Four classes in twin pairs: video tells {0,1} from {2,3} (look-alikes), audio {0,2} from {1,3}. The video
+  // bank is collapsed (every row near one direction: cosines 0.9-1), the audio bank spread (cosines 0-1), so
+  // min(v·v, a·a) is nearly always the audio cosine and agreement mines like audio alone.
+  const perClass = 12;
+  const labels = Array.from({ length: 4 * perClass }, (_, i) => i % 4);
+  const g = new T.Generator(11);
+  const bank = (group: (l: number) => number, common: number, noise: number) =>
+    T.tidy(() => {
+      const codes = labels.map((l) => Array.from({ length: 8 }, (_, d) => (d === group(l) ? 1 : 0) + (d === 7 ? common : 0)));
+      return T.functional.normalize(T.tensor(Float32Array.from(codes.flat()), [labels.length, 8]).add(T.randn([labels.length, 8], { generator: g }).mul(noise)), 2, 1);
+    });
+  const video = bank((l) => (l < 2 ? 0 : 1), 3, 0.15);
+  const audio = bank((l) => (l % 2 === 0 ? 2 : 3), 0, 0.3);
+  const precision = (kind: AgreementKind, normalisation?: ScoreNormalisation) => {
+    const mined = minePositives(video, audio, { k: 6, kind, normalisation, blockSize: 16 });
+    const p = positivePrecision(mined, labels);
+    mined.dispose();
+    return p;
+  };
+  const raw = precision('agreement');
+  const audioOnly = precision('audio');
+  assert.ok(raw < 0.7 && Math.abs(raw - audioOnly) < 0.1, `raw agreement ${raw}, audio only ${audioOnly}`);
+  assert.ok(precision('video') < 0.7, `video ${precision('video')}`);
+  for (const normalisation of ['zscore', 'rank'] as const) {
+    const p = precision('agreement', normalisation);
+    assert.ok(p > 0.9, `${normalisation} agreement ${p} (raw ${raw})`);
+  }
+  video.dispose();
+  audio.dispose();
 });
 
 test('negatives drawn outside the positives never overlap them nor the anchor, and cover the rest uniformly', () => {
