@@ -4,7 +4,7 @@
 // probe of the memory representations (video, audio, both), the collapse measure (mean inner product of
 // random pairs), and example anchors with their agreed positives and the look-alikes agreement rejected.
 import * as T from '../tensor/index.js';
-import { minePositives, positivePrecision, type AgreementKind } from '../ssl/cma-mining.js';
+import { minePositives, positivePrecision, type AgreementKind, type ScoreNormalisation } from '../ssl/cma-mining.js';
 import { meanRandomPairSimilarity } from '../ssl/memory-bank.js';
 import { loadCheckpoint, disposeContents } from '../io/checkpoint.js';
 import { linearProbeFolds } from '../eval/linear-probe.js';
@@ -31,10 +31,10 @@ export function banksFromCheckpoint(file: string): Banks {
   return { video, audio };
 }
 
-export function precisionTable(banks: Banks, labels: number[], k: number): Record<AgreementKind, number> {
+export function precisionTable(banks: Banks, labels: number[], k: number, normalisation: ScoreNormalisation = 'none'): Record<AgreementKind, number> {
   const out = {} as Record<AgreementKind, number>;
   for (const kind of ['agreement', 'union', 'video', 'audio'] as const) {
-    const positives = minePositives(banks.video, banks.audio, { k, kind });
+    const positives = minePositives(banks.video, banks.audio, { k, kind, normalisation });
     out[kind] = positivePrecision(positives, labels);
     positives.dispose();
   }
@@ -77,6 +77,10 @@ export function anchorExample(banks: Banks, anchor: number, k: number): AnchorEx
 
 
 export const AGREEMENT_KINDS: readonly AgreementKind[] = ['agreement', 'union', 'video', 'audio'];
+/** The kinds that combine two modalities, the only ones a score normalisation changes. */
+export const COMBINED_KINDS = ['agreement', 'union'] as const;
+/** The normalisations beside raw cosines ('none'), which `positives` always holds. */
+export type Normalised = Exclude<ScoreNormalisation, 'none'>;
 
 /** Where the positives of one agreement kind fall: the anchor's class, its confusable twin, or elsewhere. */
 export interface PositiveBreakdown {
@@ -186,29 +190,39 @@ export interface BankDiagnostics {
   k: number;
   /** Labelled instances scored. */
   n: number;
+  /** Raw cosines (the paper's min / max). */
   positives: Record<AgreementKind, PositiveBreakdown>;
+  /** Agreement and union with each modality's similarities normalised per anchor row first, when asked for. */
+  normalised: Partial<Record<Normalised, Record<(typeof COMBINED_KINDS)[number], PositiveBreakdown>>>;
   separation: { video: ClassSeparation; audio: ClassSeparation };
   probe: { video: number; audio: number; both: number } | null;
   collapse: { video: number; audio: number };
 }
 
 /** Every diagnostic of a pair of memory banks against the instances' labels. */
-export function diagnoseBanks(banks: Banks, samples: BankSample[], o: { k: number; twinOf?: Record<number, number>; probe?: boolean }): BankDiagnostics {
+export function diagnoseBanks(banks: Banks, samples: BankSample[], o: { k: number; twinOf?: Record<number, number>; probe?: boolean; normalisations?: ScoreNormalisation[] }): BankDiagnostics {
   const labels = samples.map((s) => s.label);
-  const positives = {} as Record<AgreementKind, PositiveBreakdown>;
-  for (const kind of AGREEMENT_KINDS) {
-    const mined = minePositives(banks.video, banks.audio, { k: o.k, kind });
+  const breakdown = (kind: AgreementKind, normalisation: ScoreNormalisation) => {
+    const mined = minePositives(banks.video, banks.audio, { k: o.k, kind, normalisation });
     try {
-      positives[kind] = positiveBreakdown(mined, labels, o.twinOf);
+      return positiveBreakdown(mined, labels, o.twinOf);
     } finally {
       mined.dispose();
     }
+  };
+  const positives = {} as Record<AgreementKind, PositiveBreakdown>;
+  for (const kind of AGREEMENT_KINDS) positives[kind] = breakdown(kind, 'none');
+  const normalised: BankDiagnostics['normalised'] = {};
+  for (const how of new Set(o.normalisations ?? [])) {
+    if (how === 'none') continue;
+    normalised[how] = { agreement: breakdown('agreement', how), union: breakdown('union', how) };
   }
   const folds = new Set(samples.filter((s) => s.label >= 0).map((s) => s.fold));
   return {
     k: o.k,
     n: labels.filter((l) => l >= 0).length,
     positives,
+    normalised,
     separation: { video: classSeparation(banks.video, labels, o.twinOf), audio: classSeparation(banks.audio, labels, o.twinOf) },
     probe: o.probe === false || folds.size < 2 ? null : memoryProbe(banks, samples),
     collapse: collapse(banks),
@@ -223,6 +237,13 @@ export function diagnosticsMetric(epoch: number, d: BankDiagnostics, phase: stri
     record[`precision_${kind}`] = r(d.positives[kind].precision);
     record[`precisionStdErr_${kind}`] = r(d.positives[kind].stdErr);
     record[`twinShare_${kind}`] = r(d.positives[kind].twin);
+  }
+  for (const [how, byKind] of Object.entries(d.normalised)) {
+    for (const kind of COMBINED_KINDS) {
+      record[`precision_${kind}_${how}`] = r(byKind[kind].precision);
+      record[`precisionStdErr_${kind}_${how}`] = r(byKind[kind].stdErr);
+      record[`twinShare_${kind}_${how}`] = r(byKind[kind].twin);
+    }
   }
   if (d.probe) {
     record.memoryProbe_video = r(d.probe.video);

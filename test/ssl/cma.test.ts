@@ -173,7 +173,7 @@ test('diagnostics: agreement rejects the twins each modality confuses, and the m
   const { banks, labels } = twinBanks(20, 3);
   const before = T.memory().liveTensors;
   const samples = labels.map((label, i) => ({ label, fold: (i % 5) + 1, group: `g${i}` }));
-  const d = diagnoseBanks(banks, samples, { k: 4, twinOf: { 0: 1, 1: 0, 2: 3, 3: 2 } });
+  const d = diagnoseBanks(banks, samples, { k: 4, twinOf: { 0: 1, 1: 0, 2: 3, 3: 2 }, normalisations: ['none', 'zscore'] });
   assert.equal(T.memory().liveTensors, before);
   assert.equal(d.n, 80);
   // Video-only expansion draws from the look-alike twin (the given twin), audio-only from the sound-alike one.
@@ -188,6 +188,11 @@ test('diagnostics: agreement rejects the twins each modality confuses, and the m
   assert.equal(MetricRecordSchema.safeParse(record).success, true);
   assert.equal(record.precision_agreement, Math.round(1e4 * d.positives.agreement.precision) / 1e4);
   assert.equal(record.memoryProbe_both, Math.round(1e4 * p.both) / 1e4);
+  // Only the asked-for normalisation, beside the raw kinds; on banks of one scale it agrees about as well as raw min.
+  assert.deepEqual(Object.keys(d.normalised), ['zscore']);
+  assert.ok(d.normalised.zscore!.agreement.precision > 0.85, `zscore agreement ${d.normalised.zscore!.agreement.precision}`);
+  assert.equal(record.precision_agreement_zscore, Math.round(1e4 * d.normalised.zscore!.agreement.precision) / 1e4);
+  assert.equal(record.precision_union_zscore, Math.round(1e4 * d.normalised.zscore!.union.precision) / 1e4);
   banks.video.dispose();
   banks.audio.dispose();
 });

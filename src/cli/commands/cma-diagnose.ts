@@ -7,17 +7,21 @@ import path from 'node:path';
 import * as T from '../../tensor/index.js';
 import { readManifest } from '../../data/manifest.js';
 import { formatTable } from '../../eval/results.js';
-import { banksFromCheckpoint, diagnoseBanks, appendDiagnostics, twinsFromWorld, AGREEMENT_KINDS, type BankSample } from '../../demo/cma-diagnostics.js';
+import { banksFromCheckpoint, diagnoseBanks, appendDiagnostics, twinsFromWorld, AGREEMENT_KINDS, COMBINED_KINDS, type BankSample, type PositiveBreakdown } from '../../demo/cma-diagnostics.js';
+import type { ScoreNormalisation } from '../../ssl/cma-mining.js';
 
 export const summary = 'CMA diagnostics of a run\'s memory banks: precision@K per agreement kind, class separation, memory probe, collapse';
 
-const usage = `usage: avid cma-diagnose <run dir> [--k 8] [--phase <name>] [--no-probe] [--no-append]
-       avid cma-diagnose --checkpoint <file> --manifest <manifest.jsonl> [--world <world.json>] [--k 8]
+const usage = `usage: avid cma-diagnose <run dir> [--k 8] [--normalise zscore,rank] [--phase <name>] [--no-probe] [--no-append] [--threads N]
+       avid cma-diagnose --checkpoint <file> --manifest <manifest.jsonl> [--world <world.json>] [--k 8] [--normalise ...]
 
 For the memory banks of an AVID or CMA checkpoint (a run's checkpoints/last.safetensors), against the labels
 of the manifest the run trained on (row i of the banks is manifest entry i):
   - precision@K of the top-K positives mined by agreement (min), union (max), video-only and audio-only
     similarity, and the share of positives from the anchor's confusable twin class (synthetic world);
+  - with --normalise (a comma list of zscore, rank, none), agreement and union again with each modality's
+    similarities normalised per anchor row before the min / max: z-scores over the row, or rank percentiles
+    (raw min is ruled by the bank whose cosines run lower; this puts both on one scale);
   - class separation of each bank: mean cosine within a class, with the twin class, with other classes;
   - a linear probe of the memory representations (video, audio, both), 5-fold over the manifest's folds;
   - the collapse measure (mean inner product of random pairs) of each bank.
@@ -38,6 +42,7 @@ export async function run(argv: string[]): Promise<number> {
       'no-probe': { type: 'boolean', default: false },
       'no-append': { type: 'boolean', default: false },
       threads: { type: 'string' },
+      normalise: { type: 'string', default: 'none' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -63,6 +68,8 @@ export async function run(argv: string[]): Promise<number> {
   if (!manifest || !manifest.endsWith('.jsonl') || !existsSync(manifest)) throw new Error(`cma-diagnose: manifest not found (need a .jsonl manifest): ${manifest}`);
   const k = Number(values.k);
   if (!Number.isInteger(k) || k < 1) throw new Error(`cma-diagnose: --k must be a positive integer, got ${values.k}`);
+  const normalisations = values.normalise!.split(',').map((x) => x.trim());
+  for (const how of normalisations) if (!['none', 'zscore', 'rank'].includes(how)) throw new Error(`cma-diagnose: --normalise takes none, zscore or rank (comma-separated), got '${how}'`);
   const samples: BankSample[] = readManifest(manifest).map((e) => ({ label: e.label === undefined ? -1 : Number(e.label), fold: Number(e.fold ?? 1), group: String(e.group ?? e.index) }));
   if (samples.some((s) => !Number.isInteger(s.label))) throw new Error(`cma-diagnose: ${manifest} has labels that are not class ids`);
   const twinOf = world && existsSync(world) ? twinsFromWorld(JSON.parse(readFileSync(world, 'utf8'))) : {};
@@ -70,10 +77,12 @@ export async function run(argv: string[]): Promise<number> {
   const banks = banksFromCheckpoint(checkpoint);
   try {
     if (banks.video.size(0) !== samples.length) throw new Error(`cma-diagnose: the banks have ${banks.video.size(0)} rows but ${manifest} has ${samples.length} entries`);
-    const d = diagnoseBanks(banks, samples, { k, twinOf, probe: !values['no-probe'] });
+    const d = diagnoseBanks(banks, samples, { k, twinOf, probe: !values['no-probe'], normalisations: normalisations as ScoreNormalisation[] });
     const f = (x: number) => x.toFixed(3);
     console.log(`${checkpoint}: ${d.n} labelled instances, K = ${k}, chance ${f(chance(samples))}`);
-    console.log(formatTable(['positives by', `precision@${k}`, 'twin class', 'other classes', 'per class'], AGREEMENT_KINDS.map((kind) => [kind, `${f(d.positives[kind].precision)} ± ${f(d.positives[kind].stdErr)}`, f(d.positives[kind].twin), f(d.positives[kind].other), Object.values(d.positives[kind].perClass).map((x) => x.toFixed(2)).join(' ')])));
+    const row = (name: string, p: PositiveBreakdown) => [name, `${f(p.precision)} ± ${f(p.stdErr)}`, f(p.twin), f(p.other), Object.values(p.perClass).map((x) => x.toFixed(2)).join(' ')];
+    const normalisedRows = Object.entries(d.normalised).flatMap(([how, byKind]) => COMBINED_KINDS.map((kind) => row(`${kind} (${how})`, byKind[kind])));
+    console.log(formatTable(['positives by', `precision@${k}`, 'twin class', 'other classes', 'per class'], [...AGREEMENT_KINDS.map((kind) => row(kind, d.positives[kind])), ...normalisedRows]));
     console.log(formatTable(['bank', 'within class', 'twin class', 'other classes', 'collapse', 'memory probe'], (['video', 'audio'] as const).map((m) => [m, f(d.separation[m].within), f(d.separation[m].twin), f(d.separation[m].other), f(d.collapse[m]), d.probe ? f(d.probe[m]) : '-'])));
     if (d.probe) console.log(`memory probe, both banks concatenated: ${f(d.probe.both)}`);
     if (runDir && !values['no-append']) {
