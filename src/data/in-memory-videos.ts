@@ -71,13 +71,19 @@ export function cutClip(
     if (view.flip) frames = frames.flip([3]);
     return frames.round().clamp(0, 255).to('uint8').permute([0, 2, 3, 1]).contiguous().data() as Uint8Array;
   });
+  const { samples, paddedSamples } = cutAudio(v.audio, sampleRate, audioStart, seconds);
+  return { pixels, samples, paddedFrames, paddedSamples };
+}
+
+/** `seconds` of a decoded waveform from `start` (either may run past its ends: zero-padded there). */
+export function cutAudio(wave: Float32Array, sampleRate: number, start: number, seconds: number): { samples: Float32Array; paddedSamples: number } {
   const length = Math.round(seconds * sampleRate);
-  const first = Math.round(audioStart * sampleRate);
+  const first = Math.round(start * sampleRate);
   const samples = new Float32Array(length);
   const from = Math.max(0, first);
-  const to = Math.min(v.audio.length, first + length);
-  samples.set(v.audio.subarray(from, to), Math.max(0, -first));
-  return { pixels, samples, paddedFrames, paddedSamples: length - Math.max(0, to - from) };
+  const to = Math.min(wave.length, first + length);
+  if (to > from) samples.set(wave.subarray(from, to), from - first);
+  return { samples, paddedSamples: length - Math.max(0, to - from) };
 }
 
 export function decodeAllVideos(entries: readonly ManifestEntry[], o: InMemoryOptions): Promise<DecodedVideo[]> {

@@ -7,7 +7,7 @@ import * as T from '../tensor/index.js';
 import { buildManifest, type ManifestEntry } from '../data/manifest.js';
 import { ClipDataset, NO_AUGMENT, type AugmentConfig, type ClipDatasetOptions, type Sample } from '../data/dataset.js';
 import { DataLoader, type Batch } from '../data/loader.js';
-import { decodeAllVideos, InMemoryClipDataset } from '../data/in-memory-videos.js';
+import { decodeAllVideos, InMemoryClipDataset, cutAudio } from '../data/in-memory-videos.js';
 import { decodeAudio } from '../media/decode.js';
 import { spectrogramConfigFor } from '../media/audio-input.js';
 import type { ClipGeometry } from './localize.js';
@@ -37,15 +37,8 @@ class InMemoryAudioDataset extends ClipDataset {
 
   override async get(i: number, epoch: number): Promise<Sample> {
     const plan = this.plan(i, epoch);
-    const wave = this.waves[plan.index];
-    const rate = this.options.sampleRate;
-    const length = Math.round(plan.timing.audioDurationSec * rate);
-    const first = Math.round(plan.timing.audioStartSec * rate);
-    const from = Math.max(0, first);
-    const to = Math.min(wave.length, first + length);
-    const audio = new Float32Array(length);
-    if (to > from) audio.set(wave.subarray(from, to), from - first);
-    return { ...plan, video: null, audio, paddedFrames: 0, paddedSamples: length - Math.max(0, to - from), fromCache: true };
+    const { samples, paddedSamples } = cutAudio(this.waves[plan.index], this.options.sampleRate, plan.timing.audioStartSec, plan.timing.audioDurationSec);
+    return { ...plan, video: null, audio: samples, paddedFrames: 0, paddedSamples, fromCache: true };
   }
 }
 

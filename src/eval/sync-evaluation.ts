@@ -14,7 +14,7 @@ import * as T from '../tensor/index.js';
 import type { AVModel } from '../models/index.js';
 import { probeMedia } from '../media/probe.js';
 import { clipsToUnitTensor, normalizeVideo } from '../media/video-tensor.js';
-import { decodeAllVideos, cutClip } from '../data/in-memory-videos.js';
+import { decodeAllVideos, cutClip, cutAudio } from '../data/in-memory-videos.js';
 import type { ManifestEntry } from '../data/manifest.js';
 import { Rng, hash32 } from '../data/rng.js';
 import { stackWaveforms } from '../media/audio-input.js';
@@ -146,13 +146,7 @@ async function cutPairs(videos: SyncVideo[], pairs: SyncPair[], g: ClipGeometry,
   }
   const decoded = await decodeAllVideos(entries, { fps: g.fps, shortSide: 2 * g.size, sampleRate: g.sampleRate, workers });
   const out: PairClips = { pixels: [], inSync: [], hard: [], easy: [] };
-  const length = Math.round(g.audioSeconds * g.sampleRate);
-  const audio = (vi: number, start: number) => {
-    const first = Math.round(start * g.sampleRate);
-    const samples = new Float32Array(length);
-    samples.set(decoded[vi].audio.subarray(first, first + length));
-    return samples;
-  };
+  const audio = (vi: number, start: number) => cutAudio(decoded[vi].audio, g.sampleRate, start, g.audioSeconds).samples;
   for (const p of pairs) {
     const clip = cutClip(decoded[p.video], g.fps, g.sampleRate, p.start, g.frames, g.size, g.size, p.start, g.audioSeconds);
     out.pixels.push(clip.pixels);

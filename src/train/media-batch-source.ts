@@ -8,7 +8,7 @@ import * as T from '../tensor/index.js';
 import type { PretrainConfig } from '../config/schema.js';
 import type { ManifestEntry } from '../data/manifest.js';
 import { ClipDataset, PRETRAINING_AUGMENT, NO_AUGMENT, type AugmentConfig, type ClipDatasetOptions } from '../data/dataset.js';
-import { InMemoryClipDataset, decodeAllVideos, decodedVideo } from '../data/in-memory-videos.js';
+import { InMemoryClipDataset, decodeAllVideos, decodedVideo, cutAudio } from '../data/in-memory-videos.js';
 import { DataLoader, type Batch } from '../data/loader.js';
 import { ShuffleSampler, type Sampler } from '../data/sampler.js';
 import { LongFormSampler } from '../data/long-form-sampler.js';
@@ -209,11 +209,7 @@ export class MediaBatchSource implements BatchSource {
     const c = this.config;
     const inMemory = decodedVideo(file, c.video.fps, c.audio.sampleRate);
     if (!inMemory) return (await decodeAudio(file, { startSec, durationSec: c.audio.seconds, sampleRate: c.audio.sampleRate })).samples;
-    const length = Math.round(c.audio.seconds * c.audio.sampleRate);
-    const first = Math.round(startSec * c.audio.sampleRate);
-    const samples = new Float32Array(length);
-    samples.set(inMemory.audio.subarray(first, first + length));
-    return samples;
+    return cutAudio(inMemory.audio, c.audio.sampleRate, startSec, c.audio.seconds).samples;
   }
 }
 
