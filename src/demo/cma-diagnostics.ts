@@ -131,6 +131,52 @@ export function positiveBreakdown(positives: T.Tensor, labels: number[], twinOf:
   return { precision: mean, stdErr: Math.sqrt(variance / perAnchor.length), twin: twin / scored, other: (scored - same - twin) / scored, perClass: out };
 }
 
+/**
+ * How much the two banks say the same thing. Agreement can only choose other positives than within-modal
+ * expansion where the banks disagree: `overlap` is the mean share of an anchor's video-only top-K that is
+ * also in its audio-only top-K (1: agreement mines what either bank alone would), and `correlation` the mean
+ * over anchors of the Pearson correlation between vᵢ·vⱼ and aᵢ·aⱼ over j ≠ i.
+ */
+export interface BankAgreement {
+  overlap: number;
+  correlation: number;
+}
+
+export function topKOverlap(a: T.Tensor, b: T.Tensor): number {
+  const [n, k] = a.shape;
+  if (b.size(0) !== n || b.size(1) !== k) throw new Error(`topKOverlap: positive sets of shape [${a.shape}] and [${b.shape}] differ`);
+  const x = a.toArray();
+  const y = b.toArray();
+  let shared = 0;
+  for (let i = 0; i < n; i++) {
+    const row = new Set(Array.from({ length: k }, (_, j) => Number(y[i * k + j])));
+    for (let j = 0; j < k; j++) if (row.has(Number(x[i * k + j]))) shared++;
+  }
+  return shared / (n * k);
+}
+
+export function similarityCorrelation(banks: Banks): number {
+  const n = banks.video.size(0);
+  const v = T.tidy(() => banks.video.matmul(banks.video.T).toFloat32Array());
+  const a = T.tidy(() => banks.audio.matmul(banks.audio.T).toFloat32Array());
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    let sv = 0, sa = 0, svv = 0, saa = 0, sva = 0;
+    for (let j = 0; j < n; j++) {
+      if (j === i) continue;
+      const p = v[i * n + j];
+      const q = a[i * n + j];
+      sv += p; sa += q; svv += p * p; saa += q * q; sva += p * q;
+    }
+    const m = n - 1;
+    const cov = sva / m - (sv / m) * (sa / m);
+    const varV = svv / m - (sv / m) ** 2;
+    const varA = saa / m - (sa / m) ** 2;
+    total += varV > 0 && varA > 0 ? cov / Math.sqrt(varV * varA) : 0;
+  }
+  return total / n;
+}
+
 /** Mean cosine between rows of one bank: within a class, with the twin class, with the other classes. */
 export interface ClassSeparation {
   within: number;
@@ -195,6 +241,7 @@ export interface BankDiagnostics {
   /** Agreement and union with each modality's similarities normalised per anchor row first, when asked for. */
   normalised: Partial<Record<Normalised, Record<(typeof COMBINED_KINDS)[number], PositiveBreakdown>>>;
   separation: { video: ClassSeparation; audio: ClassSeparation };
+  agreement: BankAgreement;
   probe: { video: number; audio: number; both: number } | null;
   collapse: { video: number; audio: number };
 }
@@ -202,8 +249,9 @@ export interface BankDiagnostics {
 /** Every diagnostic of a pair of memory banks against the instances' labels. */
 export function diagnoseBanks(banks: Banks, samples: BankSample[], o: { k: number; twinOf?: Record<number, number>; probe?: boolean; normalisations?: ScoreNormalisation[] }): BankDiagnostics {
   const labels = samples.map((s) => s.label);
+  const mine = (kind: AgreementKind, normalisation: ScoreNormalisation) => minePositives(banks.video, banks.audio, { k: o.k, kind, normalisation });
   const breakdown = (kind: AgreementKind, normalisation: ScoreNormalisation) => {
-    const mined = minePositives(banks.video, banks.audio, { k: o.k, kind, normalisation });
+    const mined = mine(kind, normalisation);
     try {
       return positiveBreakdown(mined, labels, o.twinOf);
     } finally {
@@ -212,6 +260,15 @@ export function diagnoseBanks(banks: Banks, samples: BankSample[], o: { k: numbe
   };
   const positives = {} as Record<AgreementKind, PositiveBreakdown>;
   for (const kind of AGREEMENT_KINDS) positives[kind] = breakdown(kind, 'none');
+  const videoOnly = mine('video', 'none');
+  const audioOnly = mine('audio', 'none');
+  let overlap: number;
+  try {
+    overlap = topKOverlap(videoOnly, audioOnly);
+  } finally {
+    videoOnly.dispose();
+    audioOnly.dispose();
+  }
   const normalised: BankDiagnostics['normalised'] = {};
   for (const how of new Set(o.normalisations ?? [])) {
     if (how === 'none') continue;
@@ -224,6 +281,7 @@ export function diagnoseBanks(banks: Banks, samples: BankSample[], o: { k: numbe
     positives,
     normalised,
     separation: { video: classSeparation(banks.video, labels, o.twinOf), audio: classSeparation(banks.audio, labels, o.twinOf) },
+    agreement: { overlap, correlation: similarityCorrelation(banks) },
     probe: o.probe === false || folds.size < 2 ? null : memoryProbe(banks, samples),
     collapse: collapse(banks),
   };
@@ -250,6 +308,8 @@ export function diagnosticsMetric(epoch: number, d: BankDiagnostics, phase: stri
     record.memoryProbe_audio = r(d.probe.audio);
     record.memoryProbe_both = r(d.probe.both);
   }
+  record.bankOverlap = r(d.agreement.overlap);
+  record.bankSimilarityCorrelation = r(d.agreement.correlation);
   record.collapse_video = r(d.collapse.video);
   record.collapse_audio = r(d.collapse.audio);
   return record;

@@ -4,7 +4,7 @@ import * as T from '../../src/tensor/index.js';
 import { minePositives, positivePrecision, type AgreementKind, type ScoreNormalisation } from '../../src/ssl/cma-mining.js';
 import { sampleOutside } from '../../src/ssl/negatives.js';
 import { CmaObjective } from '../../src/ssl/cma.js';
-import { diagnoseBanks, diagnosticsMetric, positiveBreakdown } from '../../src/demo/cma-diagnostics.js';
+import { diagnoseBanks, diagnosticsMetric, positiveBreakdown, topKOverlap, similarityCorrelation } from '../../src/demo/cma-diagnostics.js';
 import { MetricRecordSchema } from '../../src/report/index.js';
 
 /** Every pair's score by hand: each modality's row normalised over the other instances, then combined. */
@@ -209,4 +209,23 @@ test('positive breakdown by hand: own class, twin class, other classes, per clas
   assert.ok(Math.abs(b.other - 4 / 10) < 1e-12);
   assert.deepEqual(b.perClass, { '0': 0.5, '1': 0.5, '2': 0 });
   positives.dispose();
+});
+
+test('bank agreement: top-K overlap and similarity correlation tell identical banks from independent ones', () => {
+  const a = T.tensor(BigInt64Array.from([1n, 2n, 0n, 3n, 0n, 1n]), [3, 2]);
+  const b = T.tensor(BigInt64Array.from([2n, 5n, 4n, 5n, 1n, 0n]), [3, 2]);
+  assert.equal(topKOverlap(a, b), 3 / 6);
+  assert.throws(() => topKOverlap(a, b.narrow(0, 0, 2)), /topKOverlap: positive sets of shape \[3,2\] and \[2,2\]/);
+  a.dispose();
+  b.dispose();
+  const g = new T.Generator(5);
+  const unit = () => T.tidy(() => T.functional.normalize(T.randn([40, 16], { generator: g }), 2, 1));
+  const x = unit();
+  const y = unit();
+  const same = similarityCorrelation({ video: x, audio: x });
+  const independent = similarityCorrelation({ video: x, audio: y });
+  assert.ok(Math.abs(same - 1) < 1e-4, `identical banks correlate ${same}`);
+  assert.ok(Math.abs(independent) < 0.15, `independent banks correlate ${independent}`);
+  x.dispose();
+  y.dispose();
 });

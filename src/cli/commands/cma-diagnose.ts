@@ -24,7 +24,9 @@ of the manifest the run trained on (row i of the banks is manifest entry i):
     (raw min is ruled by the bank whose cosines run lower; this puts both on one scale);
   - class separation of each bank: mean cosine within a class, with the twin class, with other classes;
   - a linear probe of the memory representations (video, audio, both), 5-fold over the manifest's folds;
-  - the collapse measure (mean inner product of random pairs) of each bank.
+  - the collapse measure (mean inner product of random pairs) of each bank;
+  - how much the banks say the same thing: the share of an anchor's video-only top-K also in its audio-only
+    top-K, and the mean correlation of vᵢ·vⱼ with aᵢ·aⱼ (agreement can only differ where the banks disagree).
 With a run directory the record is appended to <run dir>/metrics.jsonl (an 'epoch' record with
 cmaDiagnostics=<phase>), so that 'avid report' tabulates it. Twins come from the world.json beside the
 run's labels CSV (data.labels in config.json), or --world.`;
@@ -85,6 +87,7 @@ export async function run(argv: string[]): Promise<number> {
     console.log(formatTable(['positives by', `precision@${k}`, 'twin class', 'other classes', 'per class'], [...AGREEMENT_KINDS.map((kind) => row(kind, d.positives[kind])), ...normalisedRows]));
     console.log(formatTable(['bank', 'within class', 'twin class', 'other classes', 'collapse', 'memory probe'], (['video', 'audio'] as const).map((m) => [m, f(d.separation[m].within), f(d.separation[m].twin), f(d.separation[m].other), f(d.collapse[m]), d.probe ? f(d.probe[m]) : '-'])));
     if (d.probe) console.log(`memory probe, both banks concatenated: ${f(d.probe.both)}`);
+    console.log(`banks agree: video-only and audio-only top-${k} share ${f(d.agreement.overlap)} of their positives; similarity correlation ${f(d.agreement.correlation)}`);
     if (runDir && !values['no-append']) {
       appendDiagnostics(runDir, epoch, d, values.phase ?? path.basename(path.resolve(runDir)));
       console.log(`appended to ${path.join(runDir, 'metrics.jsonl')}`);
