@@ -2,6 +2,7 @@
 // video a clip was cut from (or the recording it came from), so that folds and samplers can keep them together.
 // Further columns (the synthetic world adds class_name and split) are allowed and ignored here.
 import { readFileSync } from 'node:fs';
+import { splitCsvLine } from '../io/csv.js';
 
 export interface LabelRow {
   file: string;
@@ -12,29 +13,6 @@ export interface LabelRow {
   split?: string;
   /** A readable class name when the CSV has a class_name column. */
   labelName?: string;
-}
-
-/** Splits one CSV line, honouring double quotes ("a,b" and "" for a quote). */
-function splitCsvLine(line: string): string[] {
-  const fields: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      fields.push(field);
-      field = '';
-    } else field += c;
-  }
-  fields.push(field);
-  return fields.map((f) => f.trim());
 }
 
 /** Parses labels CSV text; `source` names the file in error messages. */
@@ -49,6 +27,7 @@ export function parseLabelsCsv(text: string, source = 'labels.csv'): LabelRow[] 
     const lineNo = i + 1;
     if (raw.trim() === '' || raw.trimStart().startsWith('#')) return;
     const fields = splitCsvLine(raw);
+    if (!fields) throw new Error(`${source}:${lineNo}: unterminated quote: ${raw}`);
     if (rows.length === 0 && seen.size === 0 && fields[0].toLowerCase() === 'file') {
       columns = Object.fromEntries(fields.map((name, k) => [name.toLowerCase(), k]));
       if (columns.label === undefined) throw new Error(`${source}:${lineNo}: the header has no 'label' column`);

@@ -2,6 +2,7 @@
 // and which recording group it comes from (clips cut from one recording must never straddle train and test).
 // Two sources: a CSV (`file,label,fold[,group]`) or the ESC file-naming scheme.
 import { readFileSync, readdirSync } from 'node:fs';
+import { splitCsvLine } from '../io/csv.js';
 
 export interface LabelledFile {
   /** The file as named by the source (a CSV path as written, or the ESC file name). */
@@ -22,37 +23,6 @@ export interface LabelSet {
   entries: LabelledFile[];
   /** classNames[label] is the name of class `label`. */
   classNames: string[];
-}
-
-/** Splits one CSV line into fields (RFC 4180 quoting: "a,b" and "" for a literal quote). */
-function splitCsvLine(line: string): string[] | null {
-  const fields: string[] = [];
-  let field = '';
-  let i = 0;
-  let quoted = false;
-  while (i < line.length) {
-    const c = line[i];
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') {
-        field += '"';
-        i += 2;
-        continue;
-      }
-      if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"' && field.length === 0) {
-      quoted = true;
-    } else if (c === ',') {
-      fields.push(field);
-      field = '';
-    } else {
-      field += c;
-    }
-    i++;
-  }
-  if (quoted) return null; // unterminated quote
-  fields.push(field);
-  return fields.map((f) => f.trim());
 }
 
 const INTEGER = /^[+-]?\d+$/;
