@@ -342,8 +342,8 @@ export function diagnosticsTables(phases: { name: string; d: BankDiagnostics }[]
   return [
     {
       title: `CMA positives: precision@${k} against labels, and share from the anchor's confusable twin class`,
-      columns: ['memory banks', ...AGREEMENT_KINDS.flatMap((kind) => [`${kind} precision`, `${kind} twin`])],
-      rows: phases.map(({ name, d }) => [name, ...AGREEMENT_KINDS.flatMap((kind) => [r3(d.positives[kind].precision), r3(d.positives[kind].twin)])]),
+      columns: ['memory banks', ...AGREEMENT_KINDS.flatMap((kind) => [`${kind} precision`, `${kind} twin`]), `video/audio top-${k} overlap`, 'similarity correlation'],
+      rows: phases.map(({ name, d }) => [name, ...AGREEMENT_KINDS.flatMap((kind) => [r3(d.positives[kind].precision), r3(d.positives[kind].twin)]), r3(d.agreement.overlap), r3(d.agreement.correlation)]),
     },
     {
       title: 'Memory banks: mean cosine within a class / with the twin class / with other classes, linear probe (5-fold), collapse',
