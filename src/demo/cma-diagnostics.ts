@@ -258,16 +258,19 @@ export function diagnoseBanks(banks: Banks, samples: BankSample[], o: { k: numbe
       mined.dispose();
     }
   };
+  // Raw kinds are mined once each; the video-only and audio-only sets are kept for their overlap.
   const positives = {} as Record<AgreementKind, PositiveBreakdown>;
-  for (const kind of AGREEMENT_KINDS) positives[kind] = breakdown(kind, 'none');
-  const videoOnly = mine('video', 'none');
-  const audioOnly = mine('audio', 'none');
+  const raw = new Map<AgreementKind, T.Tensor>();
   let overlap: number;
   try {
-    overlap = topKOverlap(videoOnly, audioOnly);
+    for (const kind of AGREEMENT_KINDS) {
+      const mined = mine(kind, 'none');
+      raw.set(kind, mined);
+      positives[kind] = positiveBreakdown(mined, labels, o.twinOf);
+    }
+    overlap = topKOverlap(raw.get('video')!, raw.get('audio')!);
   } finally {
-    videoOnly.dispose();
-    audioOnly.dispose();
+    for (const mined of raw.values()) mined.dispose();
   }
   const normalised: BankDiagnostics['normalised'] = {};
   for (const how of new Set(o.normalisations ?? [])) {

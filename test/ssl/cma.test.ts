@@ -212,10 +212,11 @@ test('positive breakdown by hand: own class, twin class, other classes, per clas
 });
 
 test('bank agreement: top-K overlap and similarity correlation tell identical banks from independent ones', () => {
+  const before = T.memory().liveTensors;
   const a = T.tensor(BigInt64Array.from([1n, 2n, 0n, 3n, 0n, 1n]), [3, 2]);
   const b = T.tensor(BigInt64Array.from([2n, 5n, 4n, 5n, 1n, 0n]), [3, 2]);
   assert.equal(topKOverlap(a, b), 3 / 6);
-  assert.throws(() => topKOverlap(a, b.narrow(0, 0, 2)), /topKOverlap: positive sets of shape \[3,2\] and \[2,2\]/);
+  assert.throws(() => T.tidy(() => topKOverlap(a, b.narrow(0, 0, 2))), /topKOverlap: positive sets of shape \[3,2\] and \[2,2\]/);
   a.dispose();
   b.dispose();
   const g = new T.Generator(5);
@@ -228,4 +229,5 @@ test('bank agreement: top-K overlap and similarity correlation tell identical ba
   assert.ok(Math.abs(independent) < 0.15, `independent banks correlate ${independent}`);
   x.dispose();
   y.dispose();
+  assert.equal(T.memory().liveTensors, before);
 });
