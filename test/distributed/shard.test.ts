@@ -1,7 +1,7 @@
 // Sharding an epoch between ranks: equal counts on every rank, disjoint shares, the whole order covered.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { shardIndices } from '../../src/dist/index.js';
+import { shardIndices } from '../../src/distributed/index.js';
 
 const order = [9, 4, 7, 1, 0, 3, 8, 2, 6, 5];
 

@@ -1,7 +1,7 @@
 // One rank of the collectives test: exercises allReduce (bucketed, several dtypes), broadcast, allGather
 // (equal and ragged) and barrier, and prints what it got.
 import * as T from '../../../src/tensor/index.js';
-import * as dist from '../../../src/dist/index.js';
+import * as dist from '../../../src/distributed/index.js';
 
 const [rank, worldSize, port] = process.argv.slice(2).map(Number);
 const liveBefore = T.memory().liveTensors;

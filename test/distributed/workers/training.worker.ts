@@ -2,7 +2,7 @@
 // gradient on its share of the batch, gradients averaged, SGD steps; prints the first step's gradients and
 // the final parameters.
 import * as T from '../../../src/tensor/index.js';
-import * as dist from '../../../src/dist/index.js';
+import * as dist from '../../../src/distributed/index.js';
 import { BATCH, STEPS, backwardOnRows, gradients, makeBatch, makeParams, sgdStep } from './linear-model.js';
 
 const [rank, worldSize, port] = process.argv.slice(2).map(Number);

@@ -1,7 +1,7 @@
 // One rank of the overlapped-exchange test: the linear model's steps with gradients averaged inside backward
 // (c10d Reducer hooks), against allReduceGradients after backward on a second copy of the parameters.
 import * as T from '../../../src/tensor/index.js';
-import * as dist from '../../../src/dist/index.js';
+import * as dist from '../../../src/distributed/index.js';
 import { BATCH, STEPS, gradients, makeBatch, makeParams, sgdStep } from './linear-model.js';
 
 const [rank, worldSize, port] = process.argv.slice(2).map(Number);

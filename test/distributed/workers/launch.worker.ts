@@ -1,7 +1,7 @@
 // Run by `avid launch --script`: joins the group from the environment launch set, all-reduces its rank,
 // reports what it saw; with `fail-rank R`, rank R exits with code 3 while the others wait in a barrier.
 import * as T from '../../../src/tensor/index.js';
-import * as dist from '../../../src/dist/index.js';
+import * as dist from '../../../src/distributed/index.js';
 
 const env = dist.fromEnvironment();
 if (!env) throw new Error('launch.worker: WORLD_SIZE is not set');

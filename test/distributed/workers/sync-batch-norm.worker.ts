@@ -1,7 +1,7 @@
 // One rank of the synchronised batch-norm test: normalises its half of the batch with global statistics,
 // back-propagates its share of the loss, averages the parameter gradients, and prints everything.
 import * as T from '../../../src/tensor/index.js';
-import * as dist from '../../../src/dist/index.js';
+import * as dist from '../../../src/distributed/index.js';
 import { N, makeCase, rows, toList } from './batch-norm-case.js';
 
 const [rank, worldSize, port] = process.argv.slice(2).map(Number);

@@ -1,7 +1,7 @@
 // One rank of the split-mining test: the same memory banks on every rank (seeded), each rank mines its share
 // of the rows and all-gathers; prints the table and the single-process table mined here for comparison.
 import * as T from '../../../src/tensor/index.js';
-import * as dist from '../../../src/dist/index.js';
+import * as dist from '../../../src/distributed/index.js';
 import { minePositives, type AgreementKind } from '../../../src/ssl/cma-mining.js';
 
 const [rank, worldSize, port, n, k, blockSize] = process.argv.slice(2).map(Number);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { availableParallelism } from 'node:os';
-import { availableBackends } from '../../src/dist/index.js';
+import { availableBackends } from '../../src/distributed/index.js';
 import { freePort, repoRoot, workersDir } from './helpers.js';
 import { run as launchCommand } from '../../src/cli/commands/launch.js';
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { freePort, resultOf, startRanks } from './helpers.js';
 
 const TIMEOUT_MS = 5000;
-import { availableBackends } from '../../src/dist/index.js';
+import { availableBackends } from '../../src/distributed/index.js';
 
 const skip = availableBackends().includes('gloo') ? false : 'the addon was built without Gloo (install libgloo-dev and rebuild)';
 

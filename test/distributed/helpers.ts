@@ -1,14 +1,14 @@
 // Spawning small multi-process jobs for the distributed tests: a free loopback port per test, N node
 // processes running one worker script, and a hard deadline so that a bug can never hang the suite.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { freePort } from '../../src/dist/free-port.js';
+import { freePort } from '../../src/distributed/free-port.js';
 
 export { freePort };
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const workersDir = path.join(repoRoot, 'test/dist/workers');
+export const workersDir = path.join(repoRoot, 'test/distributed/workers');
 
 export interface RankResult {
   rank: number;

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as T from '../../src/tensor/index.js';
-import * as dist from '../../src/dist/index.js';
+import * as dist from '../../src/distributed/index.js';
 import { freePort } from './helpers.js';
 
 const skip = dist.availableBackends().includes('gloo') ? false : 'the addon was built without Gloo (install libgloo-dev and rebuild)';

@@ -1,7 +1,7 @@
 // One rank of the failure test: all-reduces in a loop until something goes wrong, then reports the error
 // and exits non-zero, as a training process would.
 import * as T from '../../../src/tensor/index.js';
-import * as dist from '../../../src/dist/index.js';
+import * as dist from '../../../src/distributed/index.js';
 
 const [rank, worldSize, port, timeoutMs] = process.argv.slice(2).map(Number);
 dist.initProcessGroup({ rank, worldSize, masterAddr: '127.0.0.1', masterPort: port, timeoutMs });

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as T from '../../src/tensor/index.js';
-import * as dist from '../../src/dist/index.js';
+import * as dist from '../../src/distributed/index.js';
 import { freePort, resultOf, startRanks } from './helpers.js';
 import { N, makeCase, rows, toList } from './workers/batch-norm-case.js';
 

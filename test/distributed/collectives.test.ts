@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freePort, resultOf, startRanks } from './helpers.js';
-import { availableBackends } from '../../src/dist/index.js';
+import { availableBackends } from '../../src/distributed/index.js';
 
 const skip = availableBackends().includes('gloo') ? false : 'the addon was built without Gloo (install libgloo-dev and rebuild)';
 

@@ -2,7 +2,7 @@
 // with an error naming its rank and the operation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { availableBackends } from '../../src/dist/index.js';
+import { availableBackends } from '../../src/distributed/index.js';
 import { freePort, startRanks } from './helpers.js';
 
 const skip = availableBackends().includes('gloo') ? false : 'the addon was built without Gloo (install libgloo-dev and rebuild)';

@@ -1,7 +1,7 @@
 // One rank of the overlapped-exchange failure test: backward passes with the gradient exchange inside them,
 // in a loop, until something goes wrong; then reports the error and exits non-zero, as training would.
 import * as T from '../../../src/tensor/index.js';
-import * as dist from '../../../src/dist/index.js';
+import * as dist from '../../../src/distributed/index.js';
 import { makeBatch, makeParams } from './linear-model.js';
 
 const [rank, worldSize, port, timeoutMs] = process.argv.slice(2).map(Number);

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as T from '../../src/tensor/index.js';
-import { availableBackends } from '../../src/dist/index.js';
+import { availableBackends } from '../../src/distributed/index.js';
 import { freePort, resultOf, startRanks } from './helpers.js';
 import { BATCH, STEPS, backwardOnRows, gradients, makeBatch, makeParams, sgdStep } from './workers/linear-model.js';
 
