@@ -6,7 +6,6 @@
 import * as T from '../tensor/index.js';
 import { minePositives, positivePrecision, type AgreementKind, type ScoreNormalisation } from '../ssl/cma-mining.js';
 import { meanRandomPairSimilarity } from '../ssl/memory-bank.js';
-import { loadCheckpoint, disposeContents } from '../io/checkpoint.js';
 import { linearProbeFolds } from '../eval/linear-probe.js';
 import type { ProtocolSample } from '../eval/svm-protocol.js';
 import { appendMetric, type EpochMetric } from '../report/index.js';
@@ -14,21 +13,6 @@ import { appendMetric, type EpochMetric } from '../report/index.js';
 export interface Banks {
   video: T.Tensor;
   audio: T.Tensor;
-}
-
-/** The memory banks stored in a checkpoint (caller disposes). */
-export function banksFromCheckpoint(file: string): Banks {
-  const contents = loadCheckpoint(file);
-  const video = contents.groups.objective?.get('memory.video');
-  const audio = contents.groups.objective?.get('memory.audio');
-  if (!video || !audio) {
-    disposeContents(contents);
-    throw new Error(`${file} holds no memory banks (not an AVID/CMA checkpoint)`);
-  }
-  contents.groups.objective!.delete('memory.video');
-  contents.groups.objective!.delete('memory.audio');
-  disposeContents(contents);
-  return { video, audio };
 }
 
 export function precisionTable(banks: Banks, labels: number[], k: number, normalisation: ScoreNormalisation = 'none'): Record<AgreementKind, number> {

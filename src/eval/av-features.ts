@@ -10,7 +10,7 @@ import { extractBlockFeatures, PROBE_VIDEO_POOLING, type BlockEncoder, type Bloc
 import { uniformClipStarts } from './audio-clips.js';
 import { decodedVideo, cutClip } from '../data/in-memory-videos.js';
 import type { FeatureMatrix } from './svm.js';
-import { audioInputFor, type ClipGeometry } from './localize.js';
+import { audioInputFor, type ClipGeometry } from './clip-geometry.js';
 import { stackWaveforms } from '../media/audio-input.js';
 
 export interface AVVideo {

@@ -7,7 +7,8 @@ import path from 'node:path';
 import * as T from '../../tensor/index.js';
 import { readManifest } from '../../data/manifest.js';
 import { formatTable } from '../../eval/results.js';
-import { banksFromCheckpoint, diagnoseBanks, appendDiagnostics, twinsFromWorld, AGREEMENT_KINDS, COMBINED_KINDS, type BankSample, type PositiveBreakdown } from '../../demo/cma-diagnostics.js';
+import { readMemoryBanks, readRunArtifact } from '../../train/run-artifact.js';
+import { diagnoseBanks, appendDiagnostics, twinsFromWorld, AGREEMENT_KINDS, COMBINED_KINDS, type BankSample, type PositiveBreakdown } from '../../demo/cma-diagnostics.js';
 import type { ScoreNormalisation } from '../../ssl/cma-mining.js';
 
 export const summary = 'CMA diagnostics of a run\'s memory banks: precision@K per agreement kind, class separation, memory probe, collapse';
@@ -53,20 +54,17 @@ export async function run(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   if (values.threads) T.setNumThreads(Number(values.threads));
-  const runDir = positionals[0];
-  let checkpoint = values.checkpoint;
-  let manifest = values.manifest;
-  let world = values.world;
-  let epoch = 0;
-  if (runDir) {
-    checkpoint ??= path.join(runDir, 'checkpoints', 'last.safetensors');
-    const config = JSON.parse(readFileSync(path.join(runDir, 'config.json'), 'utf8'));
-    const data = existsSync(path.join(runDir, 'data.json')) ? JSON.parse(readFileSync(path.join(runDir, 'data.json'), 'utf8')) : {};
-    manifest ??= data.manifest ?? config.data?.source;
-    if (!world && config.data?.labels) world = path.join(path.dirname(config.data.labels), 'world.json');
-    epoch = Math.max(0, (config.train?.epochs ?? 1) - 1);
-  }
-  if (!checkpoint || !existsSync(checkpoint)) throw new Error(`cma-diagnose: checkpoint not found: ${checkpoint}`);
+  if (positionals[0] && values.checkpoint) throw new Error('cma-diagnose: give a run directory or --checkpoint, not both');
+  // The run (or checkpoint) says where its manifest, labels and world are; --manifest/--world override.
+  const input = positionals[0] ?? values.checkpoint!;
+  const artifact = readRunArtifact(input, { withModel: false });
+  const checkpoint = artifact.checkpoint!;
+  const runDir = artifact.runDir;
+  const data = runDir && existsSync(path.join(runDir, 'data.json')) ? (JSON.parse(readFileSync(path.join(runDir, 'data.json'), 'utf8')) as { manifest?: string }) : {};
+  const manifest = values.manifest ?? data.manifest ?? artifact.config.data.source;
+  const labels = artifact.config.data.labels;
+  const world = values.world ?? (labels ? path.join(path.dirname(labels), 'world.json') : undefined);
+  const epoch = Math.max(0, artifact.config.train.epochs - 1);
   if (!manifest || !manifest.endsWith('.jsonl') || !existsSync(manifest)) throw new Error(`cma-diagnose: manifest not found (need a .jsonl manifest): ${manifest}`);
   const k = Number(values.k);
   if (!Number.isInteger(k) || k < 1) throw new Error(`cma-diagnose: --k must be a positive integer, got ${values.k}`);
@@ -76,7 +74,7 @@ export async function run(argv: string[]): Promise<number> {
   if (samples.some((s) => !Number.isInteger(s.label))) throw new Error(`cma-diagnose: ${manifest} has labels that are not class ids`);
   const twinOf = world && existsSync(world) ? twinsFromWorld(JSON.parse(readFileSync(world, 'utf8'))) : {};
 
-  const banks = banksFromCheckpoint(checkpoint);
+  const banks = readMemoryBanks(checkpoint);
   try {
     if (banks.video.size(0) !== samples.length) throw new Error(`cma-diagnose: the banks have ${banks.video.size(0)} rows but ${manifest} has ${samples.length} entries`);
     const d = diagnoseBanks(banks, samples, { k, twinOf, probe: !values['no-probe'], normalisations: normalisations as ScoreNormalisation[] });

@@ -1,9 +1,9 @@
 // avid eval-av --checkpoint <file|random:<file>> --labels <csv> [--clips 2]
 import { parseArgs } from 'node:util';
-import { loadAVModel } from '../../models/index.js';
+import { readRunArtifact, avModelOf, disposeArtifact } from '../../train/run-artifact.js';
 import { readLabelledVideos, evaluateAV } from '../../eval/av-evaluation.js';
 import { decodeEvalClips } from '../../eval/av-features.js';
-import { geometryFromConfig } from '../../eval/localize.js';
+import { clipGeometry } from '../../eval/clip-geometry.js';
 import { formatTable, writeResultsJson } from '../../eval/results.js';
 
 export const summary = 'evaluate an audio-visual model on labelled videos: per-block linear probes and retrieval';
@@ -31,10 +31,11 @@ export async function run(argv: string[]): Promise<number> {
     console.log(usage);
     return values.help ? 0 : 2;
   }
-  const { model, config, audioStats } = loadAVModel(values.checkpoint, undefined, Number(values.seed));
+  const artifact = readRunArtifact(values.checkpoint, { seed: Number(values.seed) });
   try {
+    const model = avModelOf(artifact, 'eval-av');
     const videos = await readLabelledVideos(values.labels);
-    const geometry = geometryFromConfig(config, audioStats);
+    const geometry = clipGeometry(artifact.config, artifact.audioStats);
     const clips = await decodeEvalClips(videos, geometry, { clipsPerVideo: Number(values.clips) });
     const e = await evaluateAV(model, videos, geometry, clips);
     const pct = (x: number) => (100 * x).toFixed(1);
@@ -43,7 +44,7 @@ export async function run(argv: string[]): Promise<number> {
     console.log(`retrieval on ${e.retrieval.n} test videos: v→a R@1 ${pct(e.retrieval.v2a.recall[1])}% R@5 ${pct(e.retrieval.v2a.recall[5])}% median rank ${e.retrieval.v2a.medianRank}; a→v R@1 ${pct(e.retrieval.a2v.recall[1])}% R@5 ${pct(e.retrieval.a2v.recall[5])}%`);
     if (values.out) writeResultsJson(values.out, { checkpoint: values.checkpoint, probe: e.probe, retrieval: e.retrieval });
   } finally {
-    model.dispose();
+    disposeArtifact(artifact);
   }
   return 0;
 }

@@ -1,9 +1,10 @@
 // avid eval-sync --checkpoint <file|random|random:<file>|oracle> --labels <csv> [--split test]
 import { parseArgs } from 'node:util';
-import { loadAVModel } from '../../models/index.js';
+import { readRunArtifact, avModelOf, disposeArtifact } from '../../train/run-artifact.js';
+import { PretrainConfig } from '../../config/schema.js';
 import { readLabelledVideos } from '../../eval/av-evaluation.js';
 import { evaluateSync, evaluateSyncOracle, groundTruthEvents, type SyncAccuracy, type SyncRate } from '../../eval/sync-evaluation.js';
-import { geometryFromConfig } from '../../eval/localize.js';
+import { clipGeometry } from '../../eval/clip-geometry.js';
 
 export const summary = 'audio-visual synchronisation accuracy on easy and hard held-out pairs (AVTS)';
 
@@ -33,8 +34,8 @@ export async function run(argv: string[]): Promise<number> {
       seed: { type: 'string', default: '0' },
       all: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
-      model: { type: 'string', default: 'av-r2plus1d-10' },
-      width: { type: 'string', default: '1' },
+      model: { type: 'string' },
+      width: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -54,19 +55,16 @@ export async function run(argv: string[]): Promise<number> {
   const oracle = /^oracle(:|$)/.exec(values.checkpoint);
   if (oracle) {
     const file = values.checkpoint.slice('oracle:'.length);
-    let config: Record<string, any> | undefined = { video: { frames: 8, fps: 8, size: 64 }, audio: { seconds: 1 } };
-    if (file) {
-      const loaded = loadAVModel(`random:${file}`);
-      loaded.model.dispose();
-      config = loaded.config;
-    }
-    r = await evaluateSyncOracle(videos, geometryFromConfig(config), options);
+    // The oracle has no weights: only a clip geometry, of <file> or a small default one.
+    const config = file ? readRunArtifact(`random:${file}`, { withModel: false }).config : PretrainConfig.parse({ data: { source: 'oracle' }, video: { frames: 8, fps: 8, size: 64 }, audio: { seconds: 1 } });
+    r = await evaluateSyncOracle(videos, clipGeometry(config), options);
   } else {
-    const { model, config, audioStats } = loadAVModel(values.checkpoint, { name: values.model as 'av-r2plus1d-10', width: Number(values.width) });
+    const random = { model: values.model, width: values.width === undefined ? undefined : Number(values.width) };
+    const artifact = readRunArtifact(values.checkpoint, { seed: Number(values.seed), random });
     try {
-      r = await evaluateSync(model, videos, geometryFromConfig(config, audioStats), options);
+      r = await evaluateSync(avModelOf(artifact, 'eval-sync'), videos, clipGeometry(artifact.config, artifact.audioStats), options);
     } finally {
-      model.dispose();
+      disposeArtifact(artifact);
     }
   }
   if (values.json) {

@@ -3,11 +3,11 @@ import { parseArgs } from 'node:util';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import * as T from '../../tensor/index.js';
-import { createModel, loadAVModel, MODEL_NAMES, type ModelName } from '../../models/index.js';
-import { loadCheckpoint, disposeContents, loadModelState, saveCheckpoint } from '../../io/checkpoint.js';
-import type { SpectrogramStats } from '../../media/spectrogram.js';
+import { MODEL_NAMES } from '../../models/index.js';
+import { readRunArtifact, takeEncoder, avModelOf, artifactIdentity, disposeArtifact, type RandomArchitecture } from '../../train/run-artifact.js';
+import { saveCheckpoint } from '../../io/checkpoint.js';
 import { readLabelsCsv, labelsFromEscDirectory, type LabelSet } from '../../eval/labels.js';
-import { SVM_AUDIO_POOLING, type BlockEncoder, type BlockPooling } from '../../eval/features.js';
+import { SVM_AUDIO_POOLING, type BlockPooling } from '../../eval/features.js';
 import { createAudioFrontend } from '../../eval/audio-frontend.js';
 import { extractAudioFeatures } from '../../eval/audio-features.js';
 import { runSvmProtocol } from '../../eval/svm-protocol.js';
@@ -22,16 +22,16 @@ import { spectrogramConfigFor } from '../../media/audio-input.js';
 import { embedVideos, type AVEmbedder } from '../../eval/av-embeddings.js';
 import { resolveDevice, evaluateOnDevice } from '../../train/device-transfer.js';
 import { crossModalRetrieval } from '../../eval/retrieval.js';
-import { geometryFromConfig, type ClipGeometry } from '../../eval/localize.js';
+import { clipGeometry, type ClipGeometry } from '../../eval/clip-geometry.js';
 import { FinetuneClassifier, finetune, scaledMilestones, type FinetuneResult, type PooledEncoder } from '../../eval/finetune.js';
 import { loadFinetuneMedia, mediaBatchSource, type FinetuneModality } from '../../eval/finetune-data.js';
 import { kFoldSplits, givenSplit, assertNoGroupLeak, type FoldSplit } from '../../eval/folds.js';
 
 export const summary = 'evaluate encoders: SVM sound protocol, linear probe, k-NN, cross-modal retrieval, fine-tuning';
 
-const usage = `usage: avid eval <svm|probe|knn> --checkpoint <file|random> --data <dir> [options]
-       avid eval retrieval --checkpoint <file|random> --data <manifest.jsonl|dir> [options]
-       avid eval finetune --checkpoint <file|random|random:<file>> --data <dir> [--labels csv] --modality audio|video [options]
+const usage = `usage: avid eval <svm|probe|knn> --checkpoint <run|file|random> --data <dir> [options]
+       avid eval retrieval --checkpoint <run|file|random> --data <manifest.jsonl|dir> [options]
+       avid eval finetune --checkpoint <run|file|random|random:<file>> --data <dir> [--labels csv] --modality audio|video [options]
 
 Evaluates the audio encoder of a checkpoint (or a randomly initialised one) on a labelled sound dataset
 with the papers' protocols, cross-validated over the dataset's folds:
@@ -46,8 +46,8 @@ Features are cached (safetensors) in --cache, keyed by model, weights, data and 
          manifest or a directory of audio-visual files): each video's K aligned evaluation clips are embedded
          by the AV model and averaged; the i-th video's audio is its match. The model settings (frames, size,
          spectrogram) come from the checkpoint's config; with random weights from --model/--width/--frames/--size.
-  finetune  the whole encoder (the --modality branch of an AV checkpoint, or a bare encoder with --model
-         audio-conv2d|r2plus1d-*) with dropout and a new linear layer on its max-pooled conv5x features, trained
+  finetune  the whole encoder (the --modality branch of an AV checkpoint, a bare encoder's state dict, or
+         with 'random' --model audio-conv2d|r2plus1d-*) with dropout and a new linear layer on its max-pooled conv5x features, trained
          end to end: Adam (--lr, default the papers' 1e-4), lr × 0.3 at 60/100/140 of 160 epochs scaled to
          --epochs; batch-norm in training mode while training, evaluation mode at test; one random clip per
          training sample and epoch; test: clip@1 and video@1 over --clips uniformly spaced clips. Per fold
@@ -57,25 +57,27 @@ Features are cached (safetensors) in --cache, keyed by model, weights, data and 
          Each fold's fine-tuned model is saved as <out>.fold<k>.safetensors (or in --save DIR).
 
 options:
-  --checkpoint FILE|random   weights (an avid checkpoint or a state dict; AV checkpoints: audio_model.*)
+  --checkpoint RUN|FILE|random|random:<RUN|FILE>
+                             a run directory, a checkpoint, a plain state dict (AV, or one encoder), or a
+                             seeded random network; the architecture and clip geometry come from it
   --data DIR                 the audio files
   --labels FILE              labels CSV (default: ESC names in --data)
-  --model NAME               audio-conv2d (default) or an av-* model (its audio encoder; retrieval: the AV model,
-                             default av-r2plus1d-10); ${MODEL_NAMES.join(', ')}
-  --width W                  channel multiplier of the encoder (default 1)
+  --model NAME               'random' only: ${MODEL_NAMES.join(', ')} (default audio-conv2d for
+                             svm/probe/knn, av-r2plus1d-10 for retrieval and finetune)
+  --width W                  'random' only: channel multiplier of the encoder (default 1)
   --blocks LIST              blocks to evaluate, comma-separated (default conv5x); conv2x..conv5x, pool
   --clips K                  clips per sample (default 10)
-  --clip-seconds S           seconds per clip (default 2)
-  --sample-rate HZ           (default 24000)
-  --hop-seconds S            spectrogram hop: 0.02 (100 frames / 2 s, default) or 0.01
+  --clip-seconds S           seconds per clip (default: the checkpoint's audio.seconds; 2 for random)
+  --sample-rate HZ           (default: the checkpoint's audio.sampleRate; 24000 for random)
+  --hop-seconds S            spectrogram hop (default: the checkpoint's audio.hopSeconds): 0.02 (100 frames / 2 s) or 0.01
                              (a checkpoint's spectrogram statistics bring their own rate, hop and bins; without
                              them, e.g. random weights, each clip's spectrogram is standardised on its own)
   --c-grid LIST              SVM C candidates (default 0.001,0.01,0.1,1,10,100)
   --tolerance T              SVM stopping tolerance on the projected gradient (default 0.01)
   --max-iterations N         SVM pass cap (default 1000; unconverged SVMs are counted in the results)
   --k N                      k-NN neighbours (default 20)
-  --frames N, --size N       retrieval / fine-tuning with random weights: clip frames (default 8) and frame
-                             size (default 112)
+  --frames N, --size N       'random' only (retrieval, fine-tuning): clip frames (default 8) and frame size
+                             (default 112)
   --modality audio|video     fine-tuning: which encoder (default audio)
   --epochs N                 fine-tuning epochs (default 20; the papers' 160 for UCF 8f)
   --lr X                     fine-tuning Adam learning rate (default 1e-4)
@@ -107,48 +109,6 @@ function positiveInt(text: string, what: string): number {
   return v;
 }
 
-/**
- * The audio encoder named by --model, with --checkpoint's weights or a seeded random initialisation, and the
- * checkpoint's spectrogram statistics when it carries them (pre-training's input normalisation).
- */
-function loadAudioEncoder(
-  modelName: string,
-  width: number,
-  checkpoint: string,
-  seed: number,
-): { encoder: BlockEncoder & { dispose(): void }; identity: unknown; audioStats: SpectrogramStats | null } {
-  if (!(MODEL_NAMES as string[]).includes(modelName)) throw new Error(`--model must be one of ${MODEL_NAMES.join(', ')}; got '${modelName}'`);
-  T.manualSeed(seed);
-  const model = createModel(modelName as ModelName, { width });
-  const encoder = (modelName.startsWith('av-') ? (model as unknown as { audio_model: BlockEncoder }).audio_model : model) as BlockEncoder & {
-    loadStateDict(s: Map<string, T.Tensor>, o?: { strict?: boolean }): unknown;
-    dispose(): void;
-  };
-  if (modelName.startsWith('av-')) {
-    // Only the audio encoder is used; free the rest.
-    for (const [key, t] of (model as unknown as { stateDict(): Map<string, T.Tensor> }).stateDict()) if (!key.startsWith('audio_model.')) t.dispose();
-  }
-  if (checkpoint === 'random') return { encoder, identity: { model: modelName, width, weights: 'random', seed }, audioStats: null };
-  if (!existsSync(checkpoint)) throw new Error(`--checkpoint ${checkpoint}: no such file (or pass 'random')`);
-  const contents = loadCheckpoint(checkpoint);
-  try {
-    const state = contents.groups.model ?? new Map<string, T.Tensor>();
-    const prefixed = [...state.keys()].some((k) => k.startsWith('audio_model.'));
-    const audioState = new Map<string, T.Tensor>();
-    for (const [k, t] of state) {
-      if (!prefixed) audioState.set(k, t);
-      else if (k.startsWith('audio_model.')) audioState.set(k.slice('audio_model.'.length), t);
-    }
-    if (audioState.size === 0) throw new Error(`--checkpoint ${checkpoint}: no audio encoder weights (expected audio_model.* or a bare audio state dict)`);
-    encoder.loadStateDict(audioState, { strict: true });
-  } finally {
-    disposeContents(contents);
-  }
-  const audioStats = (contents.scalars.audioStats as SpectrogramStats | undefined) ?? null;
-  const stat = statSync(checkpoint);
-  return { encoder, identity: { model: modelName, width, checkpoint: path.resolve(checkpoint), size: stat.size, mtimeMs: stat.mtimeMs }, audioStats };
-}
-
 /** Mean of each sample's clip rows: one embedding per sample (for k-NN). */
 function meanPerSample(m: FeatureMatrix, sampleOfClip: Int32Array, samples: number): FeatureMatrix {
   const out = new Float32Array(samples * m.cols);
@@ -171,12 +131,12 @@ export async function run(argv: string[]): Promise<number> {
       data: { type: 'string' },
       labels: { type: 'string' },
       model: { type: 'string' },
-      width: { type: 'string', default: '1' },
+      width: { type: 'string' },
       blocks: { type: 'string', default: 'conv5x' },
       clips: { type: 'string', default: '10' },
-      'clip-seconds': { type: 'string', default: '2' },
-      'sample-rate': { type: 'string', default: '24000' },
-      'hop-seconds': { type: 'string', default: '0.02' },
+      'clip-seconds': { type: 'string' },
+      'sample-rate': { type: 'string' },
+      'hop-seconds': { type: 'string' },
       'c-grid': { type: 'string', default: '0.001,0.01,0.1,1,10,100' },
       tolerance: { type: 'string', default: '0.01' },
       'max-iterations': { type: 'string', default: '1000' },
@@ -186,8 +146,8 @@ export async function run(argv: string[]): Promise<number> {
       'no-cache': { type: 'boolean', default: false },
       'batch-size': { type: 'string', default: '32' },
       seed: { type: 'string', default: '0' },
-      frames: { type: 'string', default: '8' },
-      size: { type: 'string', default: '112' },
+      frames: { type: 'string' },
+      size: { type: 'string' },
       modality: { type: 'string', default: 'audio' },
       epochs: { type: 'string', default: '20' },
       lr: { type: 'string', default: '1e-4' },
@@ -214,18 +174,12 @@ export async function run(argv: string[]): Promise<number> {
   if (values.threads) T.setNumThreads(positiveInt(values.threads, '--threads'));
   const device = resolveDevice(values.device, { what: '--device' });
   if (protocol === 'finetune' && device !== 'cpu') throw new Error('--device: finetune runs on the CPU only (svm, probe, knn and retrieval take --device cuda)');
-  if (protocol === 'retrieval') return runRetrieval({ ...values, model: values.model ?? 'av-r2plus1d-10' } as RetrievalFlags, device);
+  if (protocol === 'retrieval') return runRetrieval(values as RetrievalFlags, device);
   if (protocol === 'finetune') return runFinetune(values as FinetuneFlags);
   if (!existsSync(values.data) || !statSync(values.data).isDirectory()) throw new Error(`--data ${values.data}: not a directory`);
-  const width = Number(values.width);
-  if (!(width > 0)) throw new Error(`--width must be a positive number; got '${values.width}'`);
   const seed = Number(values.seed);
   if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer; got '${values.seed}'`);
   const clipsPerSample = positiveInt(values.clips, '--clips');
-  const clipSeconds = Number(values['clip-seconds']);
-  if (!(clipSeconds > 0)) throw new Error(`--clip-seconds must be positive; got '${values['clip-seconds']}'`);
-  const sampleRate = positiveInt(values['sample-rate'], '--sample-rate');
-  const hopSec = Number(values['hop-seconds']);
   const blockNames = values.blocks.split(',').map((b) => b.trim());
   const blocks: Record<string, BlockPooling> = {};
   for (const b of blockNames) {
@@ -242,8 +196,17 @@ export async function run(argv: string[]): Promise<number> {
   const numClasses = labels.classNames.length;
   log(`${protocol}: ${files.length} samples, ${numClasses} classes, folds ${[...new Set(labels.entries.map((e) => e.fold))].sort((a, b) => a - b).join(', ')}`);
 
-  const { encoder, identity, audioStats } = loadAudioEncoder(values.model ?? 'audio-conv2d', width, values.checkpoint, seed);
-  const frontend = createAudioFrontend({ sampleRate, hopSec, stats: audioStats });
+  // The architecture and the audio window come from the checkpoint (flags only for 'random', whose default
+  // here is a bare audio encoder); the protocol's clip length and spectrogram may still be set.
+  const artifact = readRunArtifact(values.checkpoint, { seed, random: randomArchitecture(values, 'audio-conv2d') });
+  const identity = artifactIdentity(artifact);
+  const { audioStats, config } = artifact;
+  const encoder = takeEncoder(artifact, 'audio');
+  const clipSeconds = values['clip-seconds'] === undefined ? config.audio.seconds : Number(values['clip-seconds']);
+  if (!(clipSeconds > 0)) throw new Error(`--clip-seconds must be positive; got '${values['clip-seconds']}'`);
+  const sampleRate = values['sample-rate'] === undefined ? config.audio.sampleRate : positiveInt(values['sample-rate'], '--sample-rate');
+  const hopSec = values['hop-seconds'] === undefined ? config.audio.hopSeconds : Number(values['hop-seconds']);
+  const frontend = createAudioFrontend({ sampleRate, hopSec, windowSec: config.audio.windowSeconds, freqBins: config.audio.freqBins, stats: audioStats });
   if (audioStats) log(`spectrogram: the checkpoint's statistics and config (${JSON.stringify(audioStats.config)})`);
   const inputRate = frontend.options.spectrogram.sampleRate;
   let features;
@@ -317,55 +280,40 @@ interface RetrievalFlags {
   checkpoint: string;
   data: string;
   out: string;
-  model: string;
-  width: string;
-  frames: string;
-  size: string;
+  model?: string;
+  width?: string;
+  frames?: string;
+  size?: string;
   clips: string;
   seed: string;
   'batch-size': string;
 }
 
-/** The model and input settings of a checkpoint's training config (or the flags, for random weights). */
-interface AVSettings {
-  model: { name: ModelName; width: number; audioWidth?: number; embeddingDim: number };
-  video: { frames: number; fps: number; size: number };
-  audio: { sampleRate: number; seconds: number; hopSeconds: number; windowSeconds: number; freqBins: number };
+/** The architecture flags of a 'random' checkpoint (undefined when not given: other inputs bring their own). */
+function randomArchitecture(flags: { checkpoint?: string; model?: string; width?: string; frames?: string; size?: string }, defaultModel: string): RandomArchitecture {
+  const number = (text: string | undefined, what: string) => {
+    if (text === undefined) return undefined;
+    const v = Number(text);
+    if (!(v > 0)) throw new Error(`${what} must be a positive number; got '${text}'`);
+    return v;
+  };
+  const given = { model: flags.model, width: number(flags.width, '--width'), frames: number(flags.frames, '--frames'), size: number(flags.size, '--size') };
+  if (flags.checkpoint !== 'random') {
+    const set = Object.entries(given).filter(([, v]) => v !== undefined).map(([k]) => `--${k}`);
+    if (set.length) throw new Error(`${set.join(', ')}: only for --checkpoint random; ${flags.checkpoint} brings its own architecture and clip geometry`);
+    return {};
+  }
+  return { ...given, model: given.model ?? defaultModel };
 }
 
 async function runRetrieval(flags: RetrievalFlags, device: T.Device = 'cpu'): Promise<number> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const seed = Number(flags.seed);
-  let settings: AVSettings = {
-    model: { name: flags.model as ModelName, width: Number(flags.width), embeddingDim: 128 },
-    video: { frames: positiveInt(flags.frames, '--frames'), fps: 16, size: positiveInt(flags.size, '--size') },
-    audio: { sampleRate: 24000, seconds: 2, hopSeconds: 0.02, windowSeconds: 0.02, freqBins: 129 },
-  };
-  let audioStats: SpectrogramStats | null = null;
-  let state: Map<string, T.Tensor> | null = null;
-  if (flags.checkpoint !== 'random') {
-    if (!existsSync(flags.checkpoint)) throw new Error(`--checkpoint ${flags.checkpoint}: no such file (or pass 'random')`);
-    const contents = loadCheckpoint(flags.checkpoint);
-    for (const [prefix, group] of Object.entries(contents.groups)) if (prefix !== 'model') group.forEach((t) => t.dispose());
-    state = contents.groups.model ?? null;
-    if (!state) throw new Error(`--checkpoint ${flags.checkpoint}: no model weights`);
-    const config = contents.scalars.config as Partial<AVSettings> | undefined;
-    if (config?.model && config.video && config.audio) settings = { model: config.model, video: config.video, audio: config.audio };
-    else log(`retrieval: ${flags.checkpoint} carries no training config; using --model/--width/--frames/--size`);
-    audioStats = (contents.scalars.audioStats as SpectrogramStats | undefined) ?? null;
-  }
-  if (!settings.model.name.startsWith('av-')) throw new Error(`retrieval needs an audio-visual model (av-*); got '${settings.model.name}'`);
-  if (!(MODEL_NAMES as string[]).includes(settings.model.name)) throw new Error(`--model must be one of ${MODEL_NAMES.join(', ')}; got '${settings.model.name}'`);
-  T.manualSeed(seed);
-  const model = createModel(settings.model.name, settings.model);
+  const artifact = readRunArtifact(flags.checkpoint, { seed, random: randomArchitecture(flags, 'av-r2plus1d-10') });
+  const { config, audioStats } = artifact;
+  const settings = { model: config.model, video: config.video, audio: config.audio };
   try {
-    if (state) {
-      try {
-        model.loadStateDict(state, { strict: true });
-      } finally {
-        state.forEach((t) => t.dispose());
-      }
-    }
+    const model = avModelOf(artifact, 'retrieval');
     let entries: ManifestEntry[];
     if (existsSync(flags.data) && statSync(flags.data).isDirectory()) {
       const manifest = await buildManifest([flags.data], { mode: 'audio-visual', clipSeconds: settings.audio.seconds, verifyEnd: false });
@@ -410,7 +358,7 @@ async function runRetrieval(flags: RetrievalFlags, device: T.Device = 'cpu'): Pr
     console.log(`\n${embeddings.indices.length} videos (chance R@1 ${percent(1 / embeddings.indices.length)}%); results: ${flags.out}`);
     return 0;
   } finally {
-    model.dispose();
+    disposeArtifact(artifact);
   }
 }
 
@@ -420,9 +368,9 @@ interface FinetuneFlags {
   labels?: string;
   out: string;
   model?: string;
-  width: string;
-  frames: string;
-  size: string;
+  width?: string;
+  frames?: string;
+  size?: string;
   modality: string;
   epochs: string;
   lr: string;
@@ -438,45 +386,21 @@ interface FinetuneFlags {
 }
 
 /**
- * The encoder to fine-tune: the `modality` branch of an audio-visual checkpoint ('random' / 'random:<file>'
- * for a seeded random initialisation), or a bare encoder named by --model; and the clip geometry (frames,
- * size, spectrogram, statistics) of the checkpoint's config, else of the flags.
+ * The encoder to fine-tune: the `modality` branch of an audio-visual run or checkpoint, a bare encoder's
+ * state dict, or a seeded random one ('random' with --model/--width/--frames/--size, 'random:<file>' of
+ * <file>'s architecture); and the clip geometry (frames, size, spectrogram, statistics) of its config.
  */
 function loadFinetuneEncoder(flags: FinetuneFlags, modality: FinetuneModality, seed: number): { encoder: PooledEncoder; geometry: ClipGeometry; identity: unknown } {
-  const width = Number(flags.width);
-  if (!(width > 0)) throw new Error(`--width must be a positive number; got '${flags.width}'`);
-  const fallbackVideo = { video: { frames: positiveInt(flags.frames, '--frames'), size: positiveInt(flags.size, '--size') } };
-  const name = flags.model;
-  if (name !== undefined && !(MODEL_NAMES as string[]).includes(name)) throw new Error(`--model must be one of ${MODEL_NAMES.join(', ')}; got '${name}'`);
-  if (name === undefined || name.startsWith('av-')) {
-    const spec = { name: (name ?? 'av-r2plus1d-10') as 'av-r2plus1d-10', width };
-    const { model, spec: used, config, audioStats } = loadAVModel(flags.checkpoint, spec, seed);
-    const branch = `${modality}_model.`;
-    // Only the fine-tuned branch lives on; the other encoder and the projection heads are freed.
-    for (const [key, t] of model.stateDict()) if (!key.startsWith(branch)) t.dispose();
-    const encoder = modality === 'audio' ? model.audio_model : model.video_model;
-    return { encoder, geometry: geometryFromConfig(config ?? fallbackVideo, audioStats), identity: { checkpoint: flags.checkpoint, model: used, seed } };
+  const artifact = readRunArtifact(flags.checkpoint, { seed, random: randomArchitecture(flags, 'av-r2plus1d-10') });
+  const identity = artifactIdentity(artifact);
+  const geometry = clipGeometry(artifact.config, artifact.audioStats);
+  let encoder: PooledEncoder;
+  try {
+    encoder = modality === 'audio' ? takeEncoder(artifact, 'audio') : takeEncoder(artifact, 'video');
+  } catch (error) {
+    throw new Error(`--modality ${modality}: ${(error as Error).message}`);
   }
-  const expected = name === 'audio-conv2d' ? 'audio' : 'video';
-  if (expected !== modality) throw new Error(`--model ${name} is a ${expected} encoder but --modality is ${modality}`);
-  T.manualSeed(seed);
-  const encoder = createModel(name as ModelName, { width }) as unknown as PooledEncoder;
-  if (flags.checkpoint !== 'random') {
-    if (!existsSync(flags.checkpoint)) throw new Error(`--checkpoint ${flags.checkpoint}: no such file (or pass 'random')`);
-    const state = loadModelState(flags.checkpoint);
-    const branch = `${modality}_model.`;
-    const prefixed = [...state.keys()].some((k) => k.startsWith(branch));
-    const own = new Map([...state].filter(([k]) => !prefixed || k.startsWith(branch)).map(([k, t]) => [prefixed ? k.slice(branch.length) : k, t]));
-    try {
-      encoder.loadStateDict(own, { strict: true });
-    } catch (error) {
-      encoder.dispose();
-      throw new Error(`--checkpoint ${flags.checkpoint}: ${(error as Error).message}`);
-    } finally {
-      state.forEach((t) => t.dispose());
-    }
-  }
-  return { encoder, geometry: geometryFromConfig(fallbackVideo, null), identity: { checkpoint: flags.checkpoint, model: name, width, seed } };
+  return { encoder, geometry, identity };
 }
 
 async function runFinetune(flags: FinetuneFlags): Promise<number> {

@@ -1,8 +1,10 @@
 // avid localize --checkpoint <file|random|random:<file>> <video...> [--out dir]
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import { loadAVModel, VIDEO_BLOCKS, type VideoBlockName } from '../../models/index.js';
-import { localizeClip, geometryFromConfig, decodeLocalizationClip, localizationSize, type LocalizationClip } from '../../eval/localize.js';
+import { VIDEO_BLOCKS, type VideoBlockName } from '../../models/index.js';
+import { readRunArtifact, avModelOf, disposeArtifact } from '../../train/run-artifact.js';
+import { clipGeometry } from '../../eval/clip-geometry.js';
+import { localizeClip, decodeLocalizationClip, localizationSize, type LocalizationClip } from '../../eval/localize.js';
 
 export const summary = 'sound localisation: Grad-CAM heatmaps of the audio-visual score over video frames';
 
@@ -31,8 +33,8 @@ export async function run(argv: string[]): Promise<number> {
       size: { type: 'string' },
       'no-render': { type: 'boolean', default: false },
       seeds: { type: 'string', default: '0' },
-      model: { type: 'string', default: 'av-r2plus1d-10' },
-      width: { type: 'string', default: '1' },
+      model: { type: 'string' },
+      width: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -46,8 +48,16 @@ export async function run(argv: string[]): Promise<number> {
   if (size !== undefined && !(Number.isInteger(size) && size >= 16)) throw new Error(`--size: expected an integer of at least 16 pixels, got '${values.size}'`);
   const seeds = parseSeeds(values.seeds!);
   if (seeds.length > 1 && !values.checkpoint.startsWith('random')) throw new Error(`--seeds: only a 'random' checkpoint has an initialisation seed to vary`);
-  const models = seeds.map((seed) => loadAVModel(values.checkpoint!, { name: values.model as 'av-r2plus1d-10', width: Number(values.width) }, seed));
-  const geometry = geometryFromConfig(models[0].config, models[0].audioStats);
+  const random = { model: values.model, width: values.width === undefined ? undefined : Number(values.width) };
+  const artifacts = [];
+  try {
+    for (const seed of seeds) artifacts.push(readRunArtifact(values.checkpoint, { seed, random }));
+  } catch (error) {
+    artifacts.forEach(disposeArtifact);
+    throw error;
+  }
+  const models = artifacts.map((a) => ({ model: avModelOf(a, 'localize') }));
+  const geometry = clipGeometry(artifacts[0].config, artifacts[0].audioStats);
   const hitRates: number[][] = seeds.map(() => []);
   const boxShares: number[] = [];
   try {
@@ -66,7 +76,7 @@ export async function run(argv: string[]): Promise<number> {
       }
     }
   } finally {
-    for (const { model } of models) model.dispose();
+    artifacts.forEach(disposeArtifact);
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   if (hitRates[0].length > 1 || seeds.length > 1) {
