@@ -330,3 +330,13 @@ export function readMemoryBanks(input: string): { video: T.Tensor; audio: T.Tens
   }
   return { video, audio };
 }
+
+/**
+ * The run an input belongs to, without reading any weights: a run directory, or a checkpoint in a run's
+ * checkpoints/; null for any other file, 'random' and 'random:<...>' (a baseline is not that run's result).
+ */
+export function runDirOf(input: string): string | null {
+  if (input === 'random' || input.startsWith('random:') || input.startsWith('oracle')) return null;
+  if (isRunDir(input)) return path.resolve(input);
+  return existsSync(input) ? runDirOfCheckpoint(input) : null;
+}

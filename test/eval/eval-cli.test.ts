@@ -15,6 +15,7 @@ import { writeLabelledTones } from './tones.js';
 import { parseConfig } from '../../src/config/load.js';
 import { pretrain } from '../../src/train/pretrain.js';
 import { RandomSource } from '../helpers/random-source.js';
+import { buildReport } from '../../src/report/index.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const avClips = path.resolve(repoRoot, '../shared/data/av-clips');
@@ -38,6 +39,9 @@ test('avid eval svm, knn and probe end to end on generated tones (CSV labels, fe
       assert.equal(await run(['probe', ...common, '--out', path.join(dir, 'probe.json')]), 0);
       await assert.rejects(run(['svm', '--checkpoint', 'random', '--data', dir, '--out', 'x.json']), /does not follow the ESC naming scheme/);
       await assert.rejects(run(['nope', ...common, '--out', 'x.json']), /the protocol must be svm, probe, knn, retrieval or finetune/);
+      await assert.rejects(run(['svm', ...common]), /--out is required: random is not a run directory/);
+      await assert.rejects(run(['svm', ...common, '--widht', '1', '--out', 'x.json']), /unknown flag --widht \(did you mean --width\?\)/);
+      await assert.rejects(run(['svm', ...common, '--clips', 'two', '--out', 'x.json']), /--clips must be a positive integer; got 'two'/);
     } finally {
       console.log = log;
       process.stderr.write = stderr;
@@ -145,6 +149,14 @@ test("avid eval svm on a run avid trained: the architecture (widths) comes from 
       assert.equal(r.encoder.checkpoint, trained.checkpoint);
       assert.equal(r.settings.clipSeconds, 0.5, "the run's audio window");
       assert.equal(r.settings.sampleRate, 16000, "the run's sample rate");
+      // Without --out the results land in the run, as a table the report shows.
+      assert.equal(await run(['knn', '--checkpoint', trained.checkpoint, '--data', dir, '--labels', path.join(dir, 'labels.csv'), '--clips', '2', '--no-cache', '--k', '1']), 0);
+      const tables = JSON.parse(readFileSync(path.join(dir, 'narrow', 'results', 'knn.json'), 'utf8'));
+      assert.equal(tables[0].columns[0], 'block');
+      assert.deepEqual(tables[0].rows.at(-1).slice(0, 2), ['conv5x', 'mean']);
+      assert.equal(JSON.parse(readFileSync(path.join(dir, 'narrow', 'results', 'details', 'knn.json'), 'utf8')).protocol, 'knn');
+      const report = await buildReport(path.join(dir, 'narrow'));
+      assert.match(readFileSync(report, 'utf8'), /k-NN sound classification/);
     } finally {
       process.stderr.write = stderr;
       console.log = log;
