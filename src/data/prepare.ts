@@ -98,6 +98,7 @@ export interface PreparePlan {
   height: number;
   fps: number | null;
   hasAudio: boolean;
+  durationSec: number;
   label?: string;
   fold?: number;
   group?: string;
@@ -144,6 +145,11 @@ export function prepareArguments(plan: PreparePlan, target: string, settings: Pr
   return args;
 }
 
+/** A generous limit (10 minutes, or 20 s per second of video): only a stuck ffmpeg reaches it. */
+function timeLimitMs(plan: PreparePlan): number {
+  return Math.max(600, 20 * plan.durationSec) * 1000;
+}
+
 function isInside(child: string, parent: string): boolean {
   const relative = path.relative(parent, child);
   return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
@@ -181,12 +187,30 @@ function checkSettings(outDir: string, settings: PrepareSettings): void {
   writeFileAtomic(path.join(outDir, PREPARE_SETTINGS_FILE), JSON.stringify(settings, null, 2) + '\n');
 }
 
-/** Output names: the input's relative path with an .mp4 extension; two inputs that would collide keep their full names. */
-function outputNames(relatives: string[]): string[] {
-  const stemmed = relatives.map((r) => r.replace(/\.[^./]*$/, '') + '.mp4');
-  const counts = new Map<string, number>();
-  for (const s of stemmed) counts.set(s, (counts.get(s) ?? 0) + 1);
-  return relatives.map((r, i) => (counts.get(stemmed[i])! > 1 && !r.toLowerCase().endsWith('.mp4') ? `${r}.mp4` : stemmed[i]));
+/**
+ * Output names (relative to the output folder): the input's relative path with an .mp4 extension. Where two inputs would collide (a.avi and
+ * a.mp4, or two a.mp4 of a manifest from different folders), the later one keeps its full name, then gets a
+ * counter: a name is never shared, or the second file would be "already prepared" by the first.
+ */
+export function preparedNames(relatives: string[]): string[] {
+  const used = new Set<string>();
+  const names = new Array<string>(relatives.length);
+  const isMp4 = (r: string) => r.toLowerCase().endsWith('.mp4');
+  // MP4 inputs first, so that they keep their own names.
+  const order = [...relatives.keys()].sort((a, b) => Number(isMp4(relatives[b])) - Number(isMp4(relatives[a])) || a - b);
+  for (const i of order) {
+    const r = relatives[i];
+    const stem = r.replace(/\.[^./]*$/, '');
+    const candidates = [`${stem}.mp4`, `${r}.mp4`];
+    for (let k = 2; names[i] === undefined; k++) {
+      const name = candidates.shift() ?? `${stem}-${k}.mp4`;
+      if (!used.has(name.toLowerCase())) {
+        used.add(name.toLowerCase());
+        names[i] = name;
+      }
+    }
+  }
+  return names;
 }
 
 async function mapConcurrent<T>(items: T[], concurrency: number, task: (item: T) => Promise<void>): Promise<void> {
@@ -278,7 +302,7 @@ export async function prepareCollection(input: string, options: PrepareOptions):
     else withVideo.push(s);
   }
   const relatives = withVideo.map((s) => (isInside(s.path, base) ? path.relative(base, s.path) : path.basename(s.path)).split(path.sep).join('/'));
-  const names = outputNames(relatives);
+  const names = preparedNames(relatives);
   const plans: PreparePlan[] = withVideo.map((s, i) => ({
     source: s.path,
     output: path.join(outDir, ...names[i].split('/')),
@@ -286,6 +310,7 @@ export async function prepareCollection(input: string, options: PrepareOptions):
     height: s.height!,
     fps: s.fps,
     hasAudio: s.audioSampleRate !== null,
+    durationSec: s.durationSec,
     ...(s.label !== undefined ? { label: s.label } : {}),
     ...(s.fold !== undefined ? { fold: s.fold } : {}),
     ...(s.group !== undefined ? { group: s.group } : {}),
@@ -310,7 +335,7 @@ export async function prepareCollection(input: string, options: PrepareOptions):
       const temporary = plan.output + TEMPORARY_SUFFIX;
       let result;
       try {
-        result = await runProcess(ffmpeg, prepareArguments(plan, temporary, settings, threads), { signal: options.signal });
+        result = await runProcess(ffmpeg, prepareArguments(plan, temporary, settings, threads), { signal: options.signal, timeoutMs: timeLimitMs(plan) });
       } catch (error) {
         rmSync(temporary, { force: true });
         throw error;
@@ -322,7 +347,9 @@ export async function prepareCollection(input: string, options: PrepareOptions):
         status = 'transcoded';
       } else {
         rmSync(temporary, { force: true });
-        const why = lastErrorLine(result.stderr) || (result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`);
+        const why = result.timedOut
+          ? `no result after ${Math.round(timeLimitMs(plan) / 1000)} s`
+          : lastErrorLine(result.stderr) || (result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`);
         rejects.push({ path: plan.source, reason: 'unreadable', detail: `ffmpeg could not transcode it: ${why}` });
         failed.push(plan.source);
         status = 'failed';
@@ -332,22 +359,23 @@ export async function prepareCollection(input: string, options: PrepareOptions):
   });
 
   // The manifest of the copy, from the copies themselves (their real sizes and durations).
-  const probed: { plan: PreparePlan; result: ReturnType<typeof classifyMedia> }[] = [];
+  const probed: { order: number; plan: PreparePlan; result: ReturnType<typeof classifyMedia> }[] = [];
+  const orderOf = new Map(plans.map((p, i) => [p, i]));
   const ready = plans.filter((p) => finished.has(p));
   const videoOnly: string[] = [];
   await mapConcurrent(ready, workers, async (plan) => {
     try {
       const info = await probeMedia(plan.output, { verifyEnd: false, signal: options.signal });
       if (!info.audio) videoOnly.push(plan.output);
-      probed.push({ plan, result: classifyMedia(info, mode, clipSeconds) });
+      probed.push({ order: orderOf.get(plan)!, plan, result: classifyMedia(info, mode, clipSeconds) });
     } catch (error) {
       if (!(error instanceof MediaProbeError)) throw error;
       // A copy that does not probe is damaged: remove it, so that the next run writes it again.
       rmSync(plan.output, { force: true });
-      probed.push({ plan, result: { reject: { path: plan.source, reason: error.reason, detail: `prepared copy ${plan.output} was damaged and has been removed (${error.detail}); run prepare again` } } });
+      probed.push({ order: orderOf.get(plan)!, plan, result: { reject: { path: plan.source, reason: error.reason, detail: `prepared copy ${plan.output} was damaged and has been removed (${error.detail}); run prepare again` } } });
     }
   });
-  probed.sort((a, b) => plans.indexOf(a.plan) - plans.indexOf(b.plan));
+  probed.sort((a, b) => a.order - b.order);
   const entries: ManifestEntry[] = [];
   for (const { plan, result } of probed) {
     if ('reject' in result) {

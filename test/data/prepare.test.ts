@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { prepareCollection, preparedSize, PREPARE_SETTINGS_FILE, type PrepareResult } from '../../src/data/prepare.js';
+import { prepareCollection, preparedSize, preparedNames, PREPARE_SETTINGS_FILE, type PrepareResult } from '../../src/data/prepare.js';
 import { readManifest, readRejects } from '../../src/data/manifest.js';
 import { readLabelsCsv } from '../../src/data/labels.js';
 import { parseConfig } from '../../src/config/index.js';
@@ -55,6 +55,13 @@ test('preparedSize: short side brought down to the target, aspect kept, even siz
   assert.deepEqual(preparedSize(854, 480, 128), { width: 228, height: 128 });
   assert.deepEqual(preparedSize(320, 240, 256), { width: 320, height: 240 }, 'short side 240 < 256: kept');
   assert.deepEqual(preparedSize(97, 73, 128), { width: 96, height: 72 }, 'odd sizes made even by cropping one pixel, not by scaling up');
+});
+
+test('preparedNames: .mp4 names kept, collisions resolved without sharing a name', () => {
+  assert.deepEqual(preparedNames(['a.avi', 'a.mp4', 'b.mkv', 'sub/c.webm']), ['a.avi.mp4', 'a.mp4', 'b.mp4', 'sub/c.mp4']);
+  // Two files of a manifest from different folders, both reduced to their base name.
+  assert.deepEqual(preparedNames(['x.mp4', 'x.mp4', 'x.MP4']), ['x.mp4', 'x-2.mp4', 'x-3.mp4']);
+  assert.deepEqual(preparedNames(['y.avi', 'y.mov']), ['y.mp4', 'y.mov.mp4']);
 });
 
 test('short side 128 (portrait too), small videos not upscaled', { skip: skipWithoutAvClips }, () => {
