@@ -201,14 +201,11 @@ export function preparedNames(relatives: string[]): string[] {
   for (const i of order) {
     const r = relatives[i];
     const stem = r.replace(/\.[^./]*$/, '');
-    const candidates = [`${stem}.mp4`, `${r}.mp4`];
-    for (let k = 2; names[i] === undefined; k++) {
-      const name = candidates.shift() ?? `${stem}-${k}.mp4`;
-      if (!used.has(name.toLowerCase())) {
-        used.add(name.toLowerCase());
-        names[i] = name;
-      }
-    }
+    const candidates = isMp4(r) ? [`${stem}.mp4`] : [`${stem}.mp4`, `${r}.mp4`];
+    let name = candidates.find((c) => !used.has(c.toLowerCase()));
+    for (let k = 2; name === undefined; k++) if (!used.has(`${stem}-${k}.mp4`.toLowerCase())) name = `${stem}-${k}.mp4`;
+    used.add(name.toLowerCase());
+    names[i] = name;
   }
   return names;
 }
