@@ -10,7 +10,9 @@ import { parseFlags, positiveInt, nameList } from '../flags.js';
 import { resultsDestination } from '../results-destination.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { readMemoryBanks, readRunArtifact } from '../../train/run-artifact.js';
-import { diagnosticsTables, diagnoseBanks, appendDiagnostics, twinsFromWorld, AGREEMENT_KINDS, COMBINED_KINDS, type BankSample, type PositiveBreakdown } from '../../demo/cma-diagnostics.js';
+import { diagnosticsTables, diagnoseBanks, type BankSample } from '../../eval/cma-diagnostics.js';
+import { twinsFromWorld, AGREEMENT_KINDS, COMBINED_KINDS, type PositiveBreakdown } from '../../ssl/cma-measures.js';
+import { appendDiagnostics } from '../../report/cma-diagnostics-metric.js';
 import type { ScoreNormalisation } from '../../ssl/cma-mining.js';
 
 export const summary = 'CMA diagnostics of a run\'s memory banks: precision@K per agreement kind, class separation, memory probe, collapse';
