@@ -3,7 +3,7 @@
 // Options: --n 3200 --d 2048 --classes 10 --C 0.01 --tolerance 0.1 --max-iterations 1000 --seed 0
 import { parseArgs } from 'node:util';
 import { matrix, trainOneVsRest, oneVsRestScores, argmaxRows, fitStandardizer, applyStandardizer } from '../src/eval/svm.js';
-import { seededRandom } from '../src/eval/random.js';
+import { seededRandom } from '../src/data/rng.js';
 
 const { values } = parseArgs({
   options: {
