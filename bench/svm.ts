@@ -16,7 +16,7 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { matrix, trainOneVsRest, oneVsRestScores, argmaxRows, fitStandardizer, applyStandardizer, type SvmLoss } from '../src/eval/svm.js';
-import { seededRandom } from '../src/eval/random.js';
+import { seededRandom } from '../src/data/rng.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({

@@ -31,14 +31,15 @@ export function resultsDestination(input: string, out: string | undefined): Resu
 
 /**
  * Writes an evaluation: with --out, its details JSON there; into a run, a table the report shows
- * (results/<name>.json) and the details (results/details/<name>.json). Returns the files written.
+ * (results/<name>.json; a number that is not finite, e.g. a rate over no pairs, is an empty cell) and the
+ * details (results/details/<name>.json). Returns the files written.
  */
 export function writeEvaluationResults(d: ResultsDestination, r: { name: string; title: string; details: unknown; table: { headers: string[]; rows: Cell[][] } }): string[] {
   if (d.out) {
     writeResultsJson(d.out, r.details);
     return [d.out];
   }
-  const tables = [{ title: r.title, columns: r.table.headers, rows: r.table.rows.map((row) => row.map((c) => (c === undefined ? null : c))) }];
+  const tables = [{ title: r.title, columns: r.table.headers, rows: r.table.rows.map((row) => row.map((c) => (c === undefined || (typeof c === 'number' && !Number.isFinite(c)) ? null : c))) }];
   const checked = ResultTablesSchema.safeParse(tables);
   if (!checked.success) throw new Error(`results/${r.name}.json: ${describeZodError(checked.error)}`);
   const table = path.join(d.runDir!, 'results', `${r.name}.json`);

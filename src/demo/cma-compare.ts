@@ -14,7 +14,9 @@ import { readLabelledVideos, evaluateAV } from '../eval/av-evaluation.js';
 import { decodeEvalClips } from '../eval/av-features.js';
 import { clipGeometry } from '../eval/clip-geometry.js';
 import { formatTable } from '../eval/results.js';
-import { diagnoseBanks, appendDiagnostics, twinsFromWorld, type BankDiagnostics } from './cma-diagnostics.js';
+import { diagnoseBanks, type BankDiagnostics } from '../eval/cma-diagnostics.js';
+import { twinsFromWorld } from '../ssl/cma-measures.js';
+import { appendDiagnostics } from '../report/cma-diagnostics-metric.js';
 
 export interface CompareOptions {
   /** The Cross-AVID checkpoint both branches start from. */

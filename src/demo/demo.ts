@@ -14,7 +14,9 @@ import { decodeEvalClips } from '../eval/av-features.js';
 import { localizeClip, decodeLocalizationClip } from '../eval/localize.js';
 import { clipGeometry, type ClipGeometry } from '../eval/clip-geometry.js';
 import { formatTable } from '../eval/results.js';
-import { precisionTable, collapse, anchorExample, diagnoseBanks, diagnosticsTables, appendDiagnostics, twinsFromWorld } from './cma-diagnostics.js';
+import { precisionTable, collapse, anchorExample, twinsFromWorld } from '../ssl/cma-measures.js';
+import { diagnoseBanks, diagnosticsTables } from '../eval/cma-diagnostics.js';
+import { appendDiagnostics } from '../report/cma-diagnostics-metric.js';
 import { buildReport, extractThumbnail, linkIntoRun } from '../report/index.js';
 
 export interface DemoOptions {

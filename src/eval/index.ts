@@ -17,3 +17,4 @@ export { extractAudioFeatures } from './audio-features.js';
 export { evaluateSync, evaluateSyncOracle, syncPairs, samePattern, syncRate, groundTruthEvents, type SyncAccuracy, type SyncRate, type SyncPair, type SyncVideo, type SyncEvaluationOptions } from './sync-evaluation.js';
 export { FinetuneClassifier, finetune, scoreTestClips, scaledMilestones, type PooledEncoder, type FinetuneBatchSource, type FinetuneOptions, type FinetuneResult, type FinetuneEpoch, type TrainBatch, type TestBatch } from './finetune.js';
 export { loadFinetuneMedia, mediaBatchSource, type FinetuneMedia, type FinetuneModality, type MediaSourceOptions } from './finetune-data.js';
+export { diagnoseBanks, diagnosticsTables, memoryProbe, type BankDiagnostics, type BankSample } from './cma-diagnostics.js';

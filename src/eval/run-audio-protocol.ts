@@ -7,7 +7,7 @@ import path from 'node:path';
 import type * as T from '../tensor/index.js';
 import { readRunArtifact, takeEncoder, artifactIdentity, type RandomArchitecture } from '../train/run-artifact.js';
 import { evaluateOnDevice } from '../train/device-transfer.js';
-import { readLabelsCsv, labelsFromEscDirectory, type LabelSet } from './labels.js';
+import { readLabelSet, labelsFromEscDirectory, type LabelSet } from './labels.js';
 import { SVM_AUDIO_POOLING, type BlockPooling } from './features.js';
 import { createAudioFrontend } from './audio-frontend.js';
 import { extractAudioFeatures } from './audio-features.js';
@@ -70,7 +70,7 @@ export async function runAudioProtocol(protocol: AudioProtocol, o: AudioProtocol
     if (!SVM_AUDIO_POOLING[b]) throw new Error(`--blocks: unknown block '${b}' (allowed: ${Object.keys(SVM_AUDIO_POOLING).join(', ')})`);
     blocks[b] = SVM_AUDIO_POOLING[b];
   }
-  const labels: LabelSet = o.labels ? readLabelsCsv(o.labels) : labelsFromEscDirectory(o.data);
+  const labels: LabelSet = o.labels ? readLabelSet(o.labels) : labelsFromEscDirectory(o.data);
   const files = labels.entries.map((e) => path.resolve(o.data, e.file));
   const missing = files.filter((f) => !existsSync(f));
   if (missing.length > 0) throw new Error(`${missing.length} labelled file(s) not found under ${o.data}, e.g. ${missing.slice(0, 3).join(', ')}`);

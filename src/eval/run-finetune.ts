@@ -7,7 +7,7 @@ import path from 'node:path';
 import * as T from '../tensor/index.js';
 import { saveCheckpoint } from '../io/checkpoint.js';
 import { readRunArtifact, takeEncoder, artifactIdentity, type RandomArchitecture } from '../train/run-artifact.js';
-import { readLabelsCsv, labelsFromEscDirectory, type LabelSet } from './labels.js';
+import { readLabelSet, labelsFromEscDirectory, type LabelSet } from './labels.js';
 import { clipGeometry, type ClipGeometry } from './clip-geometry.js';
 import { FinetuneClassifier, finetune, scaledMilestones, type FinetuneResult, type PooledEncoder } from './finetune.js';
 import { loadFinetuneMedia, mediaBatchSource, type FinetuneModality } from './finetune-data.js';
@@ -56,7 +56,7 @@ function loadFinetuneEncoder(o: FinetuneRunOptions, modality: FinetuneModality, 
 export async function runFinetune(o: FinetuneRunOptions): Promise<{ result: Record<string, unknown>; table: { headers: string[]; rows: Cell[][] } }> {
   const { log, seed, modality, epochs, lr, weightDecay, dropout, testClips, trainClips, batchSize } = o;
   if (!existsSync(o.data) || !statSync(o.data).isDirectory()) throw new Error(`--data ${o.data}: not a directory`);
-  const labels: LabelSet = o.labels ? readLabelsCsv(o.labels) : labelsFromEscDirectory(o.data);
+  const labels: LabelSet = o.labels ? readLabelSet(o.labels) : labelsFromEscDirectory(o.data);
   const files = labels.entries.map((e) => path.resolve(o.data, e.file));
   const missing = files.filter((f) => !existsSync(f));
   if (missing.length > 0) throw new Error(`${missing.length} labelled file(s) not found under ${o.data}, e.g. ${missing.slice(0, 3).join(', ')}`);

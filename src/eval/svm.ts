@@ -12,7 +12,7 @@
 // shrinks variables stuck at a bound, and stops when the projected gradient's spread (max − min) falls
 // below `tolerance` on ALL variables (shrunk ones are re-checked before stopping).
 
-import { seededRandom } from './random.js';
+import { seededRandom } from '../data/rng.js';
 import { rowKernels, type RowKernels } from './svm-kernels.js';
 
 export type SvmLoss = 'hinge' | 'squared-hinge';

@@ -35,7 +35,7 @@ export const FILLED_BY: Record<string, string> = {
   'results/cma.json': 'avid demo (CMA positives with thumbnails)',
   'results/embedding.json': 'avid demo',
   'results/embeddings.json': 'avid demo',
-  'results/localization.json': 'avid demo',
+  'results/localization.json': 'avid localize --checkpoint <run dir> <videos with ground truth>',
   'results/summary.json': 'avid demo',
 };
 

@@ -12,7 +12,7 @@ import { loadFinetuneMedia, mediaBatchSource } from '../../src/eval/finetune-dat
 import { clipGeometry } from '../../src/eval/clip-geometry.js';
 import { PretrainConfig } from '../../src/config/schema.js';
 import { givenSplit, kFoldSplits } from '../../src/eval/folds.js';
-import { seededRandom } from '../../src/eval/random.js';
+import { seededRandom } from '../../src/data/rng.js';
 import { run } from '../../src/cli/commands/eval.js';
 import { loadCheckpoint, disposeContents } from '../../src/io/checkpoint.js';
 import { writeLabelledTones } from './tones.js';

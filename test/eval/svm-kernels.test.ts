@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rowKernels } from '../../src/eval/svm-kernels.js';
 import { matrix, trainOneVsRest, oneVsRestScores } from '../../src/eval/svm.js';
-import { seededRandom } from '../../src/eval/random.js';
+import { seededRandom } from '../../src/data/rng.js';
 
 test('float32 rows run in WebAssembly SIMD, float64 rows in TypeScript', () => {
   assert.equal(rowKernels(new Float32Array(16), 2, 8).kind, 'wasm-simd');
