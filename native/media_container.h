@@ -42,6 +42,9 @@ class OpenContainer {
   AVCodecContext* audio = nullptr;
   std::string path;
   InterruptState interrupt;
+  // Read to the end of the file. Some demuxers (AVI) then deliver nothing after a seek back, so such a
+  // container is closed rather than reused.
+  bool reachedEnd = false;
 
   // Opens the decoder of the video or audio stream if needed; false with `error` set when it cannot.
   bool openDecoder(bool forVideo, std::string& error);

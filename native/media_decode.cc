@@ -606,6 +606,7 @@ PassEnd decodeGroup(OpenContainer& c, const std::vector<ClipRequest>& clips, con
     av_packet_unref(packet.get());
   }
   if (atEnd) {
+    c.reachedEnd = true;
     if (videoPending()) decodePacket(c.video, nullptr, frame.get(), videoStats, onVideo);
     if (audioPending()) decodePacket(c.audio, nullptr, frame.get(), audioStats, onAudio);
     // ffmpeg ends the video at the last frame's time plus its duration (rounded through microseconds).
@@ -700,9 +701,9 @@ std::vector<ClipResult> decodeClips(const std::string& path, const std::vector<C
     }
     const auto perGroup = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double, std::milli>(control.timeoutMsPerClip * group.size()));
     container->interrupt = InterruptState{&control, std::chrono::steady_clock::now() + perGroup, false};
-    PassEnd end = decodeGroup(*container, clips, group, results, containerUsed);
+    PassEnd end = container->reachedEnd ? PassEnd::SeekFailed : decodeGroup(*container, clips, group, results, containerUsed);
     if (end == PassEnd::SeekFailed) {
-      // This container was read past the clip and cannot seek back: start over from a freshly opened file.
+      // This container was read to its end, or cannot seek back: start over from a freshly opened file.
       container = OpenContainer::open(path, error);
       bool ok = container != nullptr;
       for (size_t i : runnable) {
@@ -730,7 +731,7 @@ std::vector<ClipResult> decodeClips(const std::string& path, const std::vector<C
     if (end == PassEnd::SeekFailed) failAll(group, "unreadable", "cannot seek");
     first = next;
   }
-  if (reusable) checkInContainer(std::move(container));
+  if (reusable && !container->reachedEnd) checkInContainer(std::move(container));
   return results;
 }
 
