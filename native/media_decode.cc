@@ -255,12 +255,17 @@ class VideoWindow {
     av_image_fill_max_pixsteps(steps, nullptr, desc);
     const uint8_t* planes[4] = {nullptr, nullptr, nullptr, nullptr};
     int strides[4] = {0, 0, 0, 0};
+    const bool palette = desc->flags & AV_PIX_FMT_FLAG_PAL;
     for (int p = 0; p < 4 && src->data[p]; p++) {
-      const bool chroma = (p == 1 || p == 2) && !(desc->flags & AV_PIX_FMT_FLAG_PAL);
+      strides[p] = src->linesize[p];
+      if (palette && p > 0) {
+        planes[p] = src->data[p];  // the palette itself, not an image plane
+        continue;
+      }
+      const bool chroma = p == 1 || p == 2;
       const int py = chroma ? (y >> desc->log2_chroma_h) : y;
       const int px = chroma ? ((x * steps[p]) >> desc->log2_chroma_w) : x * steps[p];
       planes[p] = src->data[p] + static_cast<ptrdiff_t>(py) * src->linesize[p] + px;
-      strides[p] = src->linesize[p];
     }
     if (!sws_ || swsWidth_ != w || swsHeight_ != h || swsFormat_ != src->format) {
       sws_freeContext(sws_);
