@@ -26,6 +26,12 @@ export interface NativeClipResult {
 }
 
 const defaultTimeoutMs = 60_000;
+let inFlight = 0;
+
+/** Decodes running on native threads now (tests use it to show that closing a loader stops them all). */
+export function decodesInFlight(): number {
+  return inFlight;
+}
 
 /** Decodes `clips` of one file on a native thread; resolves with one result per clip (failures as values). */
 export async function decodeNative(path: string, clips: NativeClip[], options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<NativeClipResult[]> {
@@ -34,11 +40,13 @@ export async function decodeNative(path: string, clips: NativeClip[], options: {
   const cancel = new Int32Array(new SharedArrayBuffer(4));
   const onAbort = () => Atomics.store(cancel, 0, 1);
   signal?.addEventListener('abort', onAbort, { once: true });
+  inFlight++;
   try {
     const results: NativeClipResult[] = await native.mediaDecode(path, clips, options.timeoutMs ?? defaultTimeoutMs, cancel);
     if (signal?.aborted || results.some((r) => r.reason === 'aborted')) throw new AbortError();
     return results;
   } finally {
+    inFlight--;
     signal?.removeEventListener('abort', onAbort);
   }
 }
