@@ -45,6 +45,8 @@ class OpenContainer {
   // Read to the end of the file. Some demuxers (AVI) then deliver nothing after a seek back, so such a
   // container is closed rather than reused.
   bool reachedEnd = false;
+  // Read from since it was opened: a failed seek then leaves it at an unknown position.
+  bool used = false;
 
   // Opens the decoder of the video or audio stream if needed; false with `error` set when it cannot.
   bool openDecoder(bool forVideo, std::string& error);

@@ -526,7 +526,7 @@ double clipEnd(const ClipRequest& c) {
 enum class PassEnd { Finished, Cancelled, TimedOut, SeekFailed };
 
 // Decodes the clips `group` (indices into clips) in one forward pass from the keyframe before the first.
-PassEnd decodeGroup(OpenContainer& c, const std::vector<ClipRequest>& clips, const std::vector<size_t>& group, std::vector<ClipResult>& results, bool& containerUsed) {
+PassEnd decodeGroup(OpenContainer& c, const std::vector<ClipRequest>& clips, const std::vector<size_t>& group, std::vector<ClipResult>& results) {
   AVFormatContext* format = c.format;
   const double seekSec = clipStart(clips[group.front()]);
   // The seek of `ffmpeg -ss`: on all streams (the default stream picks the keyframe), to the time asked, or
@@ -541,8 +541,9 @@ PassEnd decodeGroup(OpenContainer& c, const std::vector<ClipRequest>& clips, con
     }
   }
   for (unsigned i = 0; i < format->nb_streams; i++) format->streams[i]->discard = AVDISCARD_DEFAULT;
-  if (avformat_seek_file(format, -1, INT64_MIN, seekTs, seekTs, 0) < 0 && containerUsed) return PassEnd::SeekFailed;
-  containerUsed = true;
+  // A file that cannot seek is read from its start, as the ffmpeg program does, if nothing was read yet.
+  if (avformat_seek_file(format, -1, INT64_MIN, seekTs, seekTs, 0) < 0 && c.used) return PassEnd::SeekFailed;
+  c.used = true;
 
   std::vector<std::unique_ptr<VideoWindow>> videos;
   std::vector<std::unique_ptr<AudioWindow>> audios;
@@ -694,7 +695,6 @@ std::vector<ClipResult> decodeClips(const std::string& path, const std::vector<C
   }
   std::stable_sort(runnable.begin(), runnable.end(), [&](size_t a, size_t b) { return clipStart(clips[a]) < clipStart(clips[b]); });
 
-  bool containerUsed = false;
   bool reusable = true;
   for (size_t first = 0; first < runnable.size();) {
     std::vector<size_t> group{runnable[first]};
@@ -706,7 +706,7 @@ std::vector<ClipResult> decodeClips(const std::string& path, const std::vector<C
     }
     const auto perGroup = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double, std::milli>(control.timeoutMsPerClip * group.size()));
     container->interrupt = InterruptState{&control, std::chrono::steady_clock::now() + perGroup, false};
-    PassEnd end = container->reachedEnd ? PassEnd::SeekFailed : decodeGroup(*container, clips, group, results, containerUsed);
+    PassEnd end = container->reachedEnd ? PassEnd::SeekFailed : decodeGroup(*container, clips, group, results);
     if (end == PassEnd::SeekFailed) {
       // This container was read to its end, or cannot seek back: start over from a freshly opened file.
       container = OpenContainer::open(path, error);
@@ -718,14 +718,14 @@ std::vector<ClipResult> decodeClips(const std::string& path, const std::vector<C
         failAll(std::vector<size_t>(runnable.begin() + first, runnable.end()), "unreadable", error.empty() ? "cannot seek" : error);
         return results;
       }
-      containerUsed = false;
       container->interrupt = InterruptState{&control, std::chrono::steady_clock::now() + perGroup, false};
-      end = decodeGroup(*container, clips, group, results, containerUsed);
+      end = decodeGroup(*container, clips, group, results);
     }
     if (end == PassEnd::Cancelled || end == PassEnd::TimedOut) {
       reusable = false;  // an interrupted read may leave the demuxer in an error state
       if (end == PassEnd::TimedOut) {
-        const std::string detail = "after " + std::to_string(control.timeoutMsPerClip / 1000) + " s per clip";
+        char detail[64];
+        std::snprintf(detail, sizeof detail, "after %g s per clip", control.timeoutMsPerClip / 1000);
         failAll(group, "decode timed out", detail);
         first = next;
         continue;  // later groups get their own time
