@@ -203,7 +203,13 @@ Napi::Value mediaDecode(const Napi::CallbackInfo& info) {
     }
     DecodeJob* raw = job.release();
     pool().submit([raw] {
-      raw->results = media::decodeClips(raw->path, raw->clips, raw->control);
+      try {
+        raw->results = media::decodeClips(raw->path, raw->clips, raw->control);
+      } catch (const std::exception& e) {
+        // Out of memory and the like: an error value for every clip, never an exception on a bare thread
+        // (which would end the process).
+        raw->results.assign(raw->clips.size(), media::ClipResult{"unreadable", e.what(), 0, 0});
+      }
       EnvJobs* owner = raw->env;
       Napi::ThreadSafeFunction done = raw->done;
       // Resolve on the JavaScript thread; if the environment is gone, the job is simply freed.
