@@ -15,3 +15,5 @@ export * as config from './config/index.js';
 // `eval` is a reserved name for a binding, not for an export: re-export the namespace under it.
 import * as evaluation from './eval/index.js';
 export { evaluation, evaluation as eval };
+// What the tool writes, loaded for a script: avid.load(run | checkpoint) → a model with its preprocessing.
+export { load, type LoadedAVModel, type FileEmbeddings, type EmbedFileOptions } from './eval/load.js';

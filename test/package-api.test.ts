@@ -6,6 +6,7 @@ test('the package entry exposes the documented API and the README example runs',
   for (const name of ['nn', 'optim', 'io', 'models', 'media', 'data', 'ssl', 'train', 'eval', 'report', 'distributed', 'config', 'synth']) {
     assert.equal(typeof (avid as Record<string, unknown>)[name], 'object', name);
   }
+  assert.equal(typeof avid.load, 'function', 'avid.load');
   const model = avid.models.createModel('av-r2plus1d-10', { width: 0.125 });
   model.eval();
   const { video, audio } = avid.noGrad(() => model.forward(avid.randn([1, 3, 4, 32, 32]), avid.randn([1, 1, 40, 33])));

@@ -8,23 +8,28 @@ import { closest } from '../config/suggest.js';
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /**
- * parseArgs over `argv`, with an unknown flag reported as `unknown flag --widht (did you mean --width?)`
- * and a flag that needs a value reported as such.
+ * node's parseArgs with errors that help: an unknown flag is reported as `unknown flag --widht (did you mean
+ * --width?)`. Takes parseArgs' own config, so every command parses through here.
  */
-export function parseFlags<O extends Options>(argv: string[], options: O, o: { positionals?: boolean } = {}) {
+export function parseCommandLine<C extends ParseArgsConfig>(config: C): ReturnType<typeof parseArgs<C>> {
   try {
-    return parseArgs({ args: argv, options, allowPositionals: o.positionals ?? false, strict: true });
+    return parseArgs(config);
   } catch (error) {
     const e = error as Error & { code?: string };
     const unknown = /Unknown option '(-{1,2}[^']+)'/.exec(e.message);
     if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown) {
       const flag = unknown[1];
-      const guess = closest(flag.replace(/^-+/, '').split('=')[0], Object.keys(options));
+      const guess = closest(flag.replace(/^-+/, '').split('=')[0], Object.keys(config.options ?? {}));
       throw new Error(`unknown flag ${flag}${guess ? ` (did you mean --${guess}?)` : ''}; --help lists the flags`);
     }
     if (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new Error(`${e.message.replace(/\. .*$/, '')}: this command takes flags only`);
     throw new Error(e.message);
   }
+}
+
+/** parseCommandLine over `argv` with these options (strict; positionals only when asked for). */
+export function parseFlags<O extends Options>(argv: string[], options: O, o: { positionals?: boolean } = {}) {
+  return parseCommandLine({ args: argv, options, allowPositionals: o.positionals ?? false, strict: true });
 }
 
 function numberOf(text: string, flag: string, what: string, ok: (v: number) => boolean): number {

@@ -1,8 +1,8 @@
 // avid ablate-long-form --config <yaml> [--k 1,4,8] [--w video,4] [--set ...]
-import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { loadConfig } from '../../config/load.js';
 import { runLongFormAblation, type AblationSetting } from '../../demo/long-form-ablation.js';
+import { parseCommandLine } from '../flags.js';
 
 export const summary = 'long-form sampling ablation: pre-train a grid of (k, w) settings, plot losses and probes';
 
@@ -15,7 +15,7 @@ The probes train and test on the labelled videos of --probe-labels (default the 
 clip each, decoded once for all settings.`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandLine({
     args: argv,
     options: {
       config: { type: 'string' },

@@ -1,9 +1,9 @@
 // avid cma-compare: CMA against Cross-AVID after the same number of updates, from one Cross-AVID checkpoint.
-import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as T from '../../tensor/index.js';
 import { compareEqualUpdates } from '../../demo/cma-compare.js';
+import { parseCommandLine } from '../flags.js';
 
 export const summary = 'CMA vs Cross-AVID after the same number of updates: two branches from one Cross-AVID checkpoint, probed alike';
 
@@ -18,7 +18,7 @@ diagnosed like 'avid cma-diagnose' (appended to its metrics). Runs land in <out>
 whose run already finished is not trained again. Writes <out>/equal-updates.json and <out>/equal-updates.txt.`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandLine({
     args: argv,
     options: {
       init: { type: 'string' },

@@ -1,6 +1,6 @@
 // avid demo [--out runs/demo] [--quick]
-import { parseArgs } from 'node:util';
 import { runDemo } from '../../demo/demo.js';
+import { parseCommandLine } from '../flags.js';
 
 export const summary = 'the whole system on a synthetic world: generate, pre-train (Cross-AVID → CMA), evaluate, report';
 
@@ -12,7 +12,7 @@ sound localisation), writes <out>/report.html and prints a results table. About 
 --quick is a few minutes (fewer videos and epochs) for a first look.`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandLine({
     args: argv,
     options: {
       out: { type: 'string', default: 'runs/demo' },

@@ -1,9 +1,9 @@
 // `avid launch --nproc N [--nnodes M --node-rank R --master ADDR:PORT] -- <avid command and args>`:
 // data-parallel training over N processes per machine (torchrun's environment variables).
-import { parseArgs } from 'node:util';
 import { freePort } from '../../distributed/free-port.js';
 import { availableParallelism } from 'node:os';
 import { launch } from '../../distributed/launcher.js';
+import { parseCommandLine } from '../flags.js';
 
 export const summary = 'run an avid command as N data-parallel processes (torchrun-style, c10d Gloo/NCCL)';
 
@@ -48,7 +48,7 @@ export async function run(argv: string[]): Promise<number> {
   const separator = argv.indexOf('--');
   const own = separator >= 0 ? argv.slice(0, separator) : argv;
   const command = separator >= 0 ? argv.slice(separator + 1) : [];
-  const { values } = parseArgs({
+  const { values } = parseCommandLine({
     args: own,
     options: {
       nproc: { type: 'string' },

@@ -1,5 +1,4 @@
 // `avid manifest <dir|files...> --out manifest.jsonl`: probe media files, write the manifest and its rejects.
-import { parseArgs } from 'node:util';
 import {
   buildManifest,
   writeManifest,
@@ -11,6 +10,7 @@ import {
 } from '../../data/manifest.js';
 import { computeSpectrogramStats } from '../../media/spectrogram-stats.js';
 import { saveStats, ANALYSIS_SPECTROGRAM, COMPARISON_SPECTROGRAM } from '../../media/spectrogram.js';
+import { parseCommandLine } from '../flags.js';
 
 export const summary = 'probe media files into a manifest (JSONL) and a rejects file with reasons';
 
@@ -36,7 +36,7 @@ options:
   -h, --help            this help`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandLine({
     args: argv,
     allowPositionals: true,
     options: {

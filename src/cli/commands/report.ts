@@ -1,6 +1,6 @@
 // `avid report <run dir>`: (re)builds <run dir>/report.html from whatever the run has written so far.
-import { parseArgs } from 'node:util';
 import { formatHighlights, writeReport } from '../../report/index.js';
+import { parseCommandLine } from '../flags.js';
 
 export const summary = 'build <run dir>/report.html: one self-contained page with the run\'s plots and results';
 
@@ -19,7 +19,7 @@ options:
 export async function run(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
+    parsed = parseCommandLine({
       args: argv,
       allowPositionals: true,
       options: {

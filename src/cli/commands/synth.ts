@@ -1,6 +1,6 @@
 // `avid synth`: writes the synthetic audio-visual world (videos with known labels, events and boxes).
-import { parseArgs } from 'node:util';
 import { generateWorld, WORLD_DEFAULTS } from '../../data/synth/index.js';
+import { parseCommandLine } from '../flags.js';
 
 export const summary = 'write a synthetic audio-visual dataset with ground truth (H.264 + AAC .mp4 files)';
 
@@ -34,7 +34,7 @@ function numberOption(name: string, value: string | undefined): number | undefin
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandLine({
     args: argv,
     options: {
       out: { type: 'string' },
