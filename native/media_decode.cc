@@ -523,6 +523,9 @@ double clipEnd(const ClipRequest& c) {
   return e;
 }
 
+// Half a second: far more than any frame duration or timestamp rounding.
+constexpr int64_t kPreRollMarginUs = AV_TIME_BASE / 2;
+
 enum class PassEnd { Finished, Cancelled, TimedOut, SeekFailed };
 
 // Decodes the clips `group` (indices into clips) in one forward pass from the keyframe before the first.
@@ -572,6 +575,15 @@ PassEnd decodeGroup(OpenContainer& c, const std::vector<ClipRequest>& clips, con
   auto audioPending = [&] { return std::any_of(audios.begin(), audios.end(), [](auto& w) { return !w->done(); }); };
 
   const AVStream* videoStream = c.videoIndex >= 0 ? format->streams[c.videoIndex] : nullptr;
+  // Pre-roll: the frames between the keyframe and the first clip are decoded only to rebuild the reference
+  // pictures; frames that nothing refers to (most B-frames) are skipped there (AVDISCARD_NONREF), which saves
+  // a large share of the decoding of a random clip in a long-GOP file. Frames before a clip's start are dropped
+  // anyway (the trim of `-ss`), and the reference frames are decoded in full, so the kept frames are unchanged.
+  // The margin keeps every frame near the start decoded whatever the timestamps' rounding.
+  int64_t preRollEndUs = INT64_MAX;
+  for (size_t i : group) {
+    if (clips[i].wantVideo) preRollEndUs = std::min(preRollEndUs, timelineZero(format, clips[i].video.startSec) - kPreRollMarginUs);
+  }
   int64_t lastVideoPts = AV_NOPTS_VALUE;
   int64_t lastVideoDuration = 0;
   uint64_t serial = 0;
@@ -607,7 +619,11 @@ PassEnd decodeGroup(OpenContainer& c, const std::vector<ClipRequest>& clips, con
       atEnd = true;
       break;
     }
-    if (packet->stream_index == c.videoIndex && videoPending()) decodePacket(c.video, packet.get(), frame.get(), videoStats, onVideo);
+    if (packet->stream_index == c.videoIndex && videoPending()) {
+      const bool preRoll = packet->pts != AV_NOPTS_VALUE && av_rescale_q(packet->pts, videoStream->time_base, AV_TIME_BASE_Q) < preRollEndUs;
+      c.video->skip_frame = preRoll ? AVDISCARD_NONREF : AVDISCARD_DEFAULT;
+      decodePacket(c.video, packet.get(), frame.get(), videoStats, onVideo);
+    }
     else if (packet->stream_index == c.audioIndex && audioPending()) decodePacket(c.audio, packet.get(), frame.get(), audioStats, onAudio);
     av_packet_unref(packet.get());
   }
