@@ -17,6 +17,7 @@
         "native/ops_creation.cc",
         "native/ops_shape.cc",
         "native/ops_pointwise.cc",
+        "native/ops_image.cc",
         "native/ops_reduce.cc",
         "native/ops_nn.cc",
         "native/ops_autograd.cc",

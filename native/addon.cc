@@ -26,6 +26,7 @@ static Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerCreation(env, exports);
   registerShape(env, exports);
   registerPointwise(env, exports);
+  registerImage(env, exports);
   registerReduce(env, exports);
   registerNN(env, exports);
   registerAutograd(env, exports);

@@ -40,6 +40,10 @@ export function batchNorm(x: Tensor, o: BatchNormOptions): Tensor {
     native.batchNorm(x.handle, h(o.weight), h(o.bias), h(o.runningMean), h(o.runningVar), o.training, o.momentum ?? 0.1, o.eps ?? 1e-5),
   );
 }
+/** Hue rotation by `shift` turns of a (3, ...) RGB tensor in [0, 1] (torchvision's adjust_hue), one fused pass. */
+export function adjustHue(rgb: Tensor, shift: number): Tensor {
+  return new Tensor(native.adjustHue(rgb.handle, shift));
+}
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   return new Tensor(native.linear(x.handle, weight.handle, h(bias)));
 }

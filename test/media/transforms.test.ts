@@ -90,9 +90,12 @@ test('colour jitter: factor ranges, identity, brightness, saturation 0 gives gre
 
 test('hue shift matches Python colorsys (HSV rotation) pixel by pixel', () => {
   const rng = new Rng(4);
-  const n = 64;
+  const n = 4096;
   const rgb = Float32Array.from({ length: 3 * n }, () => rng.float());
   for (let i = 0; i < 4; i++) rgb[i] = rgb[n + i] = rgb[2 * n + i] = 0.25 * i; // greys: hue undefined, unchanged
+  // Ties for the maximum (red = green, green = blue, red = blue) and quantised values, as decoded frames have.
+  for (let i = 4; i < 64; i++) rgb[(i % 3) * n + i] = rgb[((i + 1) % 3) * n + i];
+  for (let i = 64; i < 256; i++) for (let c = 0; c < 3; c++) rgb[c * n + i] = Math.round(rgb[c * n + i] * 255) / 255;
   const shift = 0.13;
   const script = `
 import colorsys, json, sys
@@ -106,6 +109,20 @@ print(json.dumps([p[c] for c in range(3) for p in out]))`;
   let maxDiff = 0;
   ours.forEach((v, i) => (maxDiff = Math.max(maxDiff, Math.abs(v - expected[i]))));
   assert.ok(maxDiff < 1e-5, `max diff ${maxDiff}`);
+});
+
+test('hue shift: any (3, ...) shape, no tensor left behind, a clear error for a tensor that is not RGB', () => {
+  const before = T.memory().liveTensors;
+  T.tidy(() => {
+    const clip = T.rand([3, 2, 5, 7]);
+    const shifted = adjustHue(clip, 0.25);
+    assert.deepEqual(shifted.shape, [3, 2, 5, 7]);
+    // A full turn (and none) gives the clip back.
+    assert.ok(adjustHue(clip, 1).sub(clip).abs().max().item() < 1e-5);
+    assert.ok(adjustHue(clip, 0).sub(clip).abs().max().item() < 1e-5);
+    assert.throws(() => adjustHue(T.rand([4, 2, 2]), 0.1), /adjustHue: expected a \(3, \.\.\.\) RGB tensor/);
+  });
+  assert.equal(T.memory().liveTensors, before);
 });
 
 test('audio batch: duration-jittered windows resampled linearly to the expected length, volume gains applied', () => {
