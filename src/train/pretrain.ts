@@ -216,6 +216,7 @@ async function pretrainIn(runDir: string, resuming: boolean, resumeChanges: Reco
     },
     miningSplit,
   );
+  if (rank === 0) warnAboutCutNegatives(config, objective, source.numInstances);
   const optimizer = optimizerFromConfig(config, model.parameters());
   const trainer = new Trainer(model, objective, optimizer, source, {
     runDir,
@@ -255,6 +256,16 @@ async function pretrainIn(runDir: string, resuming: boolean, resumeChanges: Reco
     optimizer.dispose();
     model.dispose();
   }
+}
+
+/** Objectives draw at most (instances − 1) negatives: say so when that is fewer than the config asks for. */
+function warnAboutCutNegatives(config: PretrainConfig, objective: unknown, numInstances: number): void {
+  const used = (objective as { negatives?: unknown }).negatives;
+  if (config.objective.kind === 'avts' || typeof used !== 'number' || used >= config.objective.negatives) return;
+  process.stderr.write(
+    `warning: objective.negatives is ${config.objective.negatives} but the memory bank holds ${numInstances} instances: ` +
+      `each step draws ${used} negatives. Results are not comparable with runs that draw ${config.objective.negatives}.\n`,
+  );
 }
 
 /**

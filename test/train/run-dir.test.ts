@@ -104,3 +104,18 @@ test('resume refuses changes that make another run, by name; stale temporary fil
   assert.equal(r.status, 1);
   assert.match(r.stderr, /seed: 0 → 3/);
 });
+
+test('a warning says when NCE negatives are cut below the configured number', async () => {
+  const runsDir = mkdtempSync(path.join(tmpdir(), 'avid-negatives-'));
+  const written: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array) => (written.push(String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    const c = config(runsDir);
+    c.objective.negatives = 256;
+    await pretrain(c, quiet());
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.match(written.join(''), /warning: objective\.negatives is 256 but the memory bank holds 16 instances: each step draws 15 negatives/);
+});
