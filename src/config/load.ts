@@ -13,10 +13,13 @@ export function applyOverride(target: Record<string, unknown>, assignment: strin
   const eq = assignment.indexOf('=');
   if (eq <= 0) throw new ConfigError(`override '${assignment}' must look like key.path=value`);
   const keys = assignment.slice(0, eq).trim().split('.');
+  // Checked before anything is written: assigning through '__proto__' would change every object's prototype.
+  const unsafe = keys.find((k) => k === '__proto__' || k === 'constructor' || k === 'prototype' || k === '');
+  if (unsafe !== undefined) throw new ConfigError(`override '${assignment}': '${unsafe}' is not a config key`);
   const value = YAML.parse(assignment.slice(eq + 1));
   let node = target;
   for (const key of keys.slice(0, -1)) {
-    if (node[key] === undefined) node[key] = {};
+    if (!Object.hasOwn(node, key)) node[key] = {};
     if (typeof node[key] !== 'object' || node[key] === null || Array.isArray(node[key])) {
       throw new ConfigError(`override '${assignment}': '${key}' is not a section`);
     }

@@ -2,6 +2,7 @@
 // its weights; or, for 'random', a randomly initialised model of the given architecture (the baseline).
 import * as T from '../tensor/index.js';
 import { loadCheckpoint, disposeContents } from '../io/checkpoint.js';
+import { modelConfigFromCheckpoint } from '../config/checkpoint-config.js';
 import { createModel, type ModelOptions } from './registry.js';
 import type { AVModel } from './av-model.js';
 
@@ -37,7 +38,8 @@ export function loadAVModel(checkpoint: string, fallback?: ModelSpec, seed = 0):
   const contents = loadCheckpoint(checkpoint);
   try {
     const config = contents.scalars.config as { model?: ModelSpec } | undefined;
-    const spec = config?.model ?? fallback;
+    // Validated before anything is allocated: the stored sizes decide how much memory the model takes.
+    const spec = config?.model ? (modelConfigFromCheckpoint(config.model, checkpoint) as ModelSpec) : fallback;
     if (!spec) throw new Error(`${checkpoint} does not say which model it holds: pass --model (and --width)`);
     const model = createModel(spec.name, spec);
     try {

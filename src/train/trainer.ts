@@ -96,6 +96,34 @@ function firstNonFinite(groups: Record<string, Map<string, Tensor>>): string | n
   return null;
 }
 
+interface ResumeScalars {
+  epoch: number;
+  step: number;
+  stepInEpoch: number;
+  optimizer: { step: number; groups: { lr: number; baseLr: number }[] };
+  objective: Record<string, unknown>;
+  gradScaler?: GradScalerState;
+}
+
+/** The position and states a checkpoint must hold to resume from, checked; errors name the file and the key. */
+function resumeScalars(scalars: Record<string, unknown>, file: string): ResumeScalars {
+  const fail = (what: string): never => {
+    throw new Error(`cannot resume from ${file}: ${what} (not a training checkpoint, or a damaged one)`);
+  };
+  for (const key of ['epoch', 'step', 'stepInEpoch']) {
+    const v = scalars[key];
+    if (!Number.isSafeInteger(v) || (v as number) < 0) fail(`scalars.${key} is ${JSON.stringify(v) ?? 'missing'}, expected a non-negative integer`);
+  }
+  const optimizer = scalars.optimizer as ResumeScalars['optimizer'] | undefined;
+  if (optimizer === null || typeof optimizer !== 'object' || !Number.isSafeInteger(optimizer.step) || !Array.isArray(optimizer.groups)) fail(`scalars.optimizer is ${JSON.stringify(optimizer) ?? 'missing'}, expected { step, groups }`);
+  for (const [i, g] of optimizer!.groups.entries()) {
+    if (g === null || typeof g !== 'object' || !Number.isFinite(g.lr) || !Number.isFinite(g.baseLr)) fail(`scalars.optimizer.groups[${i}] is ${JSON.stringify(g)}, expected finite lr and baseLr`);
+  }
+  const objective = scalars.objective ?? {};
+  if (objective === null || typeof objective !== 'object' || Array.isArray(objective)) fail(`scalars.objective is ${JSON.stringify(objective)}, expected an object`);
+  return { ...(scalars as unknown as ResumeScalars), objective: objective as Record<string, unknown> };
+}
+
 function disposeBatch(batch: { video?: Tensor; audio?: Tensor; index?: Tensor; audioNegative?: Tensor; negativeIsHard?: Tensor }): void {
   for (const t of [batch.video, batch.audio, batch.index, batch.audioNegative, batch.negativeIsHard]) t?.dispose();
 }
@@ -430,7 +458,7 @@ export class Trainer {
   restore(file: string): void {
     const contents = loadCheckpoint(file);
     try {
-      const s = contents.scalars as { epoch: number; step: number; stepInEpoch: number; optimizer: never; objective: Record<string, unknown>; gradScaler?: GradScalerState };
+      const s = resumeScalars(contents.scalars, file);
       this.model.loadStateDict(contents.groups.model ?? new Map());
       this.optimizer.loadStateDict({ tensors: contents.groups.optimizer ?? new Map(), scalars: s.optimizer });
       this.objective.loadState({ tensors: contents.groups.objective ?? new Map(), scalars: s.objective ?? {} });
