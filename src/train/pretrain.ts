@@ -153,15 +153,28 @@ export async function pretrain(config: PretrainConfig, options: PretrainOptions 
   if (resuming && !existsSync(checkpointOf(runDir))) throw new Error(`cannot resume ${runDir}: ${checkpointOf(runDir)} not found`);
   // A start that fails before training leaves nothing behind: the directory is removed if this call made it.
   const createdHere = !resuming;
-  try {
-    return await pretrainIn(runDir, resuming, resumeChanges, config, options);
-  } catch (error) {
+  const removeUnstarted = () => {
     if (createdHere && existsSync(runDir) && !existsSync(checkpointOf(runDir))) rmSync(runDir, { recursive: true, force: true });
+  };
+  // Ctrl-C before training starts (probing, decoding into memory, statistics): the same; the trainer takes
+  // the signal over once it runs.
+  const onStartupInterrupt = () => {
+    removeUnstarted();
+    process.stderr.write(`\ninterrupted before training started: ${createdHere ? `${runDir} removed` : 'the run is unchanged'}\n`);
+    process.exit(130);
+  };
+  process.on('SIGINT', onStartupInterrupt);
+  try {
+    return await pretrainIn(runDir, resuming, resumeChanges, config, options, () => process.off('SIGINT', onStartupInterrupt));
+  } catch (error) {
+    removeUnstarted();
     throw error;
+  } finally {
+    process.off('SIGINT', onStartupInterrupt);
   }
 }
 
-async function pretrainIn(runDir: string, resuming: boolean, resumeChanges: Record<string, ConfigChange>, config: PretrainConfig, options: PretrainOptions): Promise<TrainResult> {
+async function pretrainIn(runDir: string, resuming: boolean, resumeChanges: Record<string, ConfigChange>, config: PretrainConfig, options: PretrainOptions, onTrainingStarts?: () => void): Promise<TrainResult> {
   // The device first: asking for CUDA on a CPU-only build fails before any other work. Under `avid launch`
   // a plain 'cuda' means this process's GPU (LOCAL_RANK), and CUDA ranks talk over NCCL (when built in)
   // unless AVID_DIST_BACKEND says otherwise.
@@ -247,6 +260,7 @@ async function pretrainIn(runDir: string, resuming: boolean, resumeChanges: Reco
       initialiseFrom(config.init, trainer);
     }
     dataParallel?.broadcastFrom0(model);
+    onTrainingStarts?.();
     return await trainer.run();
   } finally {
     trainer.close();

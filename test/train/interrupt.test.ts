@@ -153,3 +153,23 @@ test('SIGINT stops a run whose data source never delivers the next batch, with a
   assert.deepEqual(JSON.parse(r.stdout), { status: 'interrupted', step: 3 });
   assert.equal(checkpointStep(runDir), 3);
 });
+
+test('SIGINT before training starts leaves no run directory and exits 130', { timeout: 300_000 }, async () => {
+  const runsDir = mkdtempSync(path.join(tmpdir(), 'avid-sigint-startup-'));
+  const runDir = path.join(runsDir, 'early');
+  const child = spawn(process.execPath, ['bin/avid.mjs', 'pretrain', '--config', configFile, '--set', `runsDir=${runsDir}`, '--set', 'name=early', '--set', 'data.decodeCache=memory'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  let sent = false;
+  child.stderr!.on('data', (d) => {
+    stderr += d;
+    // While the videos are probed: the run directory exists by then, and the decoders are running.
+    if (!sent && /probing the files/.test(stderr)) {
+      sent = true;
+      child.kill('SIGINT');
+    }
+  });
+  const code = await new Promise((resolve) => child.on('close', (c, s) => resolve(c ?? s)));
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /interrupted before training started/);
+  assert.equal(existsSync(runDir), false, 'nothing left behind');
+});
