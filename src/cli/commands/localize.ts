@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { loadAVModel, VIDEO_BLOCKS, type VideoBlockName } from '../../models/index.js';
-import { localizeClip, geometryFromConfig, decodeLocalizationClip, localizationSize, type LocalizationClip } from '../../eval/localize.js';
+import { localizeClip, outputStems, geometryFromConfig, decodeLocalizationClip, localizationSize, type LocalizationClip } from '../../eval/localize.js';
 
 export const summary = 'sound localisation: Grad-CAM heatmaps of the audio-visual score over video frames';
 
@@ -51,11 +51,12 @@ export async function run(argv: string[]): Promise<number> {
   const hitRates: number[][] = seeds.map(() => []);
   const boxShares: number[] = [];
   try {
-    for (const file of positionals) {
+    const stems = outputStems(positionals);
+    for (const [i, file] of positionals.entries()) {
       const decoded: LocalizationClip = await decodeLocalizationClip(path.resolve(file), geometry, { size, startSec: values.start === undefined ? undefined : Number(values.start) });
       for (const [m, { model }] of models.entries()) {
         const outDir = values['no-render'] || m > 0 ? undefined : path.resolve(values.out);
-        const result = await localizeClip(model, path.resolve(file), geometry, { outDir, layer, decoded });
+        const result = await localizeClip(model, path.resolve(file), geometry, { outDir, layer, decoded, stem: stems[i] });
         const seed = seeds.length > 1 ? ` (seed ${seeds[m]})` : '';
         const score = result.boxHitRate === null ? '' : `${result.video ? ', ' : ': '}peak in the sounding object's box in ${(100 * result.boxHitRate).toFixed(0)}% of frames (box: ${(100 * (result.boxShare ?? 0)).toFixed(0)}% of the frame)`;
         console.log(`${file}${seed}${result.video ? `: ${result.frames.length} frames and ${result.video}` : ''}${score}`);
