@@ -212,6 +212,7 @@ export class Trainer {
     process.on('SIGINT', onSigint);
     const started = Date.now();
     const worldSize = o.distributed?.worldSize ?? 1;
+    const distributed = worldSize > 1;
     const stopInterrupted = (progress: Progress | null): TrainResult => {
       this.saveCheckpoint();
       progress?.done();
@@ -222,7 +223,7 @@ export class Trainer {
       // A run is resumable from its first step: a failure (or Ctrl-C) in the first steps has a checkpoint to name.
       if (this.lastGoodStep === null && this.step === 0 && this.epoch === 0 && this.stepInEpoch === 0) this.saveCheckpoint();
       while (this.epoch < o.epochs) {
-        if (this.interrupted) return stopInterrupted(null);
+        if (await this.stopRequested()) return stopInterrupted(null);
         this.objective.beforeEpoch?.(this.epoch);
         if (this.options.hardNegativeShare) this.data.setHardNegativeShare?.(this.options.hardNegativeShare(this.epoch));
         const perEpoch = this.data.batchesPerEpoch(this.epoch);
@@ -241,10 +242,11 @@ export class Trainer {
             const pending = batches.next();
             let next: IteratorResult<TrainBatch> | 'interrupted';
             try {
-              next = await Promise.race([pending, new Promise<'interrupted'>((resolve) => (this.wakeOnInterrupt = () => resolve('interrupted')))]);
+              // Data-parallel ranks must stop at the same step: they decide together after each step instead.
+              next = distributed ? await pending : await Promise.race([pending, new Promise<'interrupted'>((resolve) => (this.wakeOnInterrupt = () => resolve('interrupted')))]);
             } catch (error) {
               // The signal may have stopped the decoders under the batch being assembled.
-              if (this.interrupted) return stopInterrupted(progress);
+              if (this.interrupted && !distributed) return stopInterrupted(progress);
               throw error;
             } finally {
               this.wakeOnInterrupt = null;
@@ -259,7 +261,7 @@ export class Trainer {
             // A signal that arrived with this batch is handled before the step, and the batch is not used:
             // it may have been assembled from decodes the signal cut short.
             await yieldToEventLoop();
-            if (this.interrupted) {
+            if (this.interrupted && !distributed) {
               disposeBatch(batch);
               return stopInterrupted(progress);
             }
@@ -302,8 +304,7 @@ export class Trainer {
               progress?.done();
               return { status: 'max-steps', epoch: this.epoch, step: this.step, losses, checkpoint: this.checkpointPath };
             }
-            await yieldToEventLoop();
-            if (this.interrupted) return stopInterrupted(progress);
+            if (await this.stopRequested()) return stopInterrupted(progress);
           }
         } finally {
           // Stops the source's work for this epoch (prefetched decodes) whether the loop ended or broke off.
@@ -326,6 +327,17 @@ export class Trainer {
     } finally {
       process.off('SIGINT', onSigint);
     }
+  }
+
+  /**
+   * Whether to stop now for a SIGINT. Lets pending events (the signal) run first. Data-parallel ranks decide
+   * together (any rank interrupted stops all), so that none is left waiting in a collective for the others.
+   */
+  private async stopRequested(): Promise<boolean> {
+    await yieldToEventLoop();
+    const d = this.options.distributed;
+    if (!d || d.worldSize <= 1) return this.interrupted;
+    return d.allReduceMean(this.interrupted ? 1 : 0) > 0;
   }
 
   /**
