@@ -106,7 +106,7 @@ function mergeRunFiles(runDir: string, phases: string[], configs: Record<string,
       if (r.kind === 'train') {
         lastStep = r.step;
         r.step += offset;
-      }
+      } else if (r.kind === 'resume') r.step += offset; // a phase interrupted and resumed: its seam, on the merged count
       lastEpoch = Math.max(lastEpoch, r.epoch);
       r.epoch += epochOffset;
       merged.push(JSON.stringify(r));
