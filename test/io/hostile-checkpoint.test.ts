@@ -8,7 +8,7 @@ import path from 'node:path';
 import * as T from '../../src/tensor/index.js';
 import { saveSafetensors } from '../../src/io/safetensors.js';
 import { CHECKPOINT_FORMAT, loadCheckpoint } from '../../src/io/checkpoint.js';
-import { loadAVModel } from '../../src/models/from-checkpoint.js';
+import { readRunArtifact } from '../../src/train/run-artifact.js';
 import { applyOverride, parseConfig } from '../../src/config/load.js';
 import { createModel } from '../../src/models/index.js';
 import { Adam, schedules } from '../../src/optim/index.js';
@@ -57,12 +57,13 @@ test('resuming from a checkpoint with missing or wrong scalars names the file an
   optimizer.dispose();
 });
 
-test('a stored config asking for width 100 or embeddingDim 1e9 is refused before any allocation', () => {
+test('a stored config asking for width 100 or embeddingDim 1e9 is refused by the run reader before any allocation', () => {
   const live = T.memory().liveTensors;
-  const wide = checkpoint(JSON.stringify({ config: { model: { name: 'av-r2plus1d-10', width: 100, embeddingDim: 128 } } }));
-  assert.throws(() => loadAVModel(wide), (e: Error) => e.message.includes(wide) && /model\.width: Number must be less than or equal to 4/.test(e.message));
-  const deep = checkpoint(JSON.stringify({ config: { model: { name: 'av-r2plus1d-10', width: 1, embeddingDim: 1e9 } } }));
-  assert.throws(() => loadAVModel(deep), /model\.embeddingDim: Number must be less than or equal to 65536/);
+  const wide = checkpoint(JSON.stringify({ config: { data: { source: 'x' }, model: { name: 'av-r2plus1d-10', width: 100, embeddingDim: 128 } } }));
+  assert.throws(() => readRunArtifact(wide), (e: Error) => e.message.includes(wide) && /model\.width: Number must be less than or equal to 4/.test(e.message));
+  assert.throws(() => readRunArtifact(`random:${wide}`), /model\.width: Number must be less than or equal to 4/);
+  const deep = checkpoint(JSON.stringify({ config: { data: { source: 'x' }, model: { name: 'av-r2plus1d-10', width: 1, embeddingDim: 1e9 } } }));
+  assert.throws(() => readRunArtifact(deep), /model\.embeddingDim: Number must be less than or equal to 65536/);
   assert.equal(T.memory().liveTensors, live);
 });
 
