@@ -119,3 +119,9 @@ test('a warning says when NCE negatives are cut below the configured number', as
   }
   assert.match(written.join(''), /warning: objective\.negatives is 256 but the memory bank holds 16 instances: each step draws 15 negatives/);
 });
+
+test('avid pretrain: --overwrite is a shared flag (a misspelling suggests it) and excludes --resume', async () => {
+  const { run } = await import('../../src/cli/commands/pretrain.js');
+  await assert.rejects(run(['--config', 'x.yaml', '--overwirte']), /unknown flag --overwirte \(did you mean --overwrite\?\)/);
+  await assert.rejects(run(['--resume', 'somewhere', '--overwrite']), /--resume and --overwrite exclude each other/);
+});

@@ -1,10 +1,10 @@
 // avid pretrain --config <yaml> [--set key=value ...] [--resume <run dir>]
-import { parseArgs } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig, parseConfig } from '../../config/load.js';
+import { loadConfig, parseConfig, applyOverride } from '../../config/load.js';
 import { pretrain } from '../../train/pretrain.js';
 import { RESUMABLE_KEYS } from '../../config/resume.js';
+import { parseFlags } from '../flags.js';
 
 export const summary = 'self-supervised pre-training (AVID Self/Cross/Joint, CMA, AVTS; uniform or long-form sampling) from a config';
 
@@ -27,17 +27,14 @@ checkpoint resumes on any device.
 Configs: configs/avid/*.yaml (the papers' settings), configs/cma/*.yaml, configs/cpu/*.yaml (CPU-sized).`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      config: { type: 'string' },
-      set: { type: 'string', multiple: true, default: [] },
-      resume: { type: 'string' },
-      overwrite: { type: 'boolean', default: false },
-      device: { type: 'string' },
-      precision: { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
+  const { values } = parseFlags(argv, {
+    config: { type: 'string' },
+    set: { type: 'string', multiple: true, default: [] },
+    resume: { type: 'string' },
+    overwrite: { type: 'boolean', default: false },
+    device: { type: 'string' },
+    precision: { type: 'string' },
+    help: { type: 'boolean', default: false },
   });
   if (values.help) {
     console.log(usage);
@@ -55,7 +52,7 @@ export async function run(argv: string[]): Promise<number> {
     const file = path.join(resumeDir, 'config.json');
     if (!existsSync(file)) throw new Error(`cannot resume: ${file} not found (is ${values.resume} a run directory?)`);
     const raw = JSON.parse(readFileSync(file, 'utf8'));
-    for (const o of sets) (await import('../../config/load.js')).applyOverride(raw, o);
+    for (const o of sets) applyOverride(raw, o);
     config = parseConfig(raw, file);
   } else {
     if (!values.config) {
