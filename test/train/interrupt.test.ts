@@ -1,7 +1,8 @@
 // Ctrl-C on a real `avid pretrain` over a tiny synthetic world, on both data paths (videos decoded into
-// memory, and per-clip decoding): the first SIGINT finishes the step, writes the checkpoint and exits 130,
-// whether it is sent to the main process alone (`kill -INT pid`) or to the whole process group (a terminal's
-// Ctrl-C, which reaches the decoders too); `--resume` then reproduces the uninterrupted losses exactly.
+// memory, and per-clip decoding on the native decoder's threads): the first SIGINT finishes the step, writes
+// the checkpoint and exits 130, whether it is sent to the main process alone (`kill -INT pid`) or to the
+// whole process group (a terminal's Ctrl-C) while native decodes are in flight; `--resume` then reproduces
+// the uninterrupted losses exactly.
 // With a fixture whose source misbehaves: a second SIGINT quits at once, and a source that hangs does not
 // keep the run from stopping.
 import { test, before } from 'node:test';
@@ -45,9 +46,13 @@ interface Finished {
   stderr: string;
 }
 
-/** Starts `avid pretrain` in its own process group (so that the group can be signalled like a terminal's). */
-function avid(args: string[]): { pid: number; done: Promise<Finished> } {
-  const child = spawn(process.execPath, ['bin/avid.mjs', 'pretrain', ...args], { cwd: repoRoot, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+/**
+ * Starts `avid pretrain` in its own process group (so that the group can be signalled like a terminal's).
+ * With `probe`, through the fixture that, on SIGUSR2, sends SIGINT to the group while a native decode runs.
+ */
+function avid(args: string[], o: { probe?: boolean } = {}): { pid: number; done: Promise<Finished> } {
+  const command = o.probe ? ['--import', 'tsx', path.join(import.meta.dirname, 'fixtures/pretrain-ctrl-c-mid-decode.ts')] : ['bin/avid.mjs'];
+  const child = spawn(process.execPath, [...command, 'pretrain', ...args], { cwd: repoRoot, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   const done = new Promise<Finished>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stderr })));
@@ -81,8 +86,9 @@ function checkpointStep(runDir: string): number {
   return JSON.parse(reader.header.metadata.scalars).step;
 }
 
-// The in-memory path has no decoder processes while it trains: SIGINT goes to the main process. Per-clip
-// decoding has them: SIGINT goes to the whole group, as a terminal's Ctrl-C does.
+// The in-memory path decodes nothing while it trains: SIGINT goes to the main process. Per-clip decoding
+// decodes on native threads during the steps: SIGINT goes to the whole group, as a terminal's Ctrl-C does,
+// at a moment when decodes are in flight (the loader must stop them and the step still finish and save).
 for (const [decodeCache, target] of [
   ['memory', 'process'],
   ['none', 'group'],
@@ -98,11 +104,16 @@ for (const [decodeCache, target] of [
     assert.equal(expected.length, 12);
 
     const runDir = path.join(runsDir, 'stopped');
-    const run = avid(['--config', configFile, ...sets, '--set', 'name=stopped']);
+    const run = avid(['--config', configFile, ...sets, '--set', 'name=stopped'], { probe: target === 'group' });
     await waitForStep(runDir, 3, run);
-    process.kill(target === 'group' ? -run.pid : run.pid, 'SIGINT');
+    if (target === 'group') process.kill(run.pid, 'SIGUSR2');
+    else process.kill(run.pid, 'SIGINT');
     const stopped = await run.done;
     assert.equal(stopped.code, 130, `exit code 130 after SIGINT to the ${target}: ${stopped.stderr}`);
+    if (target === 'group') {
+      const inFlight = /probe: SIGINT to the process group with (\d+) native decodes in flight/.exec(stopped.stderr);
+      assert.ok(inFlight && Number(inFlight[1]) > 0, `the SIGINT was sent while native decodes ran: ${stopped.stderr}`);
+    }
     assert.match(stopped.stderr, /interrupt: finishing this step, saving a checkpoint/);
     const logged = trainRecords(runDir);
     assert.ok(logged.length < 12, 'the run stopped early');
