@@ -194,7 +194,8 @@ export class Trainer {
    *
    * Ctrl-C: the first SIGINT lets the step in progress finish, writes the checkpoint and returns
    * 'interrupted' (the CLI exits 130); a second one exits at once. The trainer never depends on the data
-   * source surviving the signal (a terminal's Ctrl-C reaches decoder processes too): after the signal it
+   * source surviving the signal (a terminal's Ctrl-C reaches every process of the group, ffprobe included,
+   * and decodes in flight on native threads are cancelled when the epoch is left): after the signal it
    * takes no further batch, and a batch that failed because of the signal is not an error.
    */
   async run(): Promise<TrainResult> {
