@@ -43,12 +43,16 @@ export function checkOverrideKey(keyPath: string): void {
 export function applyOverride(target: Record<string, unknown>, assignment: string): void {
   const eq = assignment.indexOf('=');
   if (eq <= 0) throw new ConfigError(`--set '${assignment}' must look like key.path=value`);
-  checkOverrideKey(assignment.slice(0, eq).trim());
   const keys = assignment.slice(0, eq).trim().split('.');
+  // Checked first, before anything is written: assigning through '__proto__' would change every object's
+  // prototype (the schema check below refuses unknown keys too, but must never be what stands in the way).
+  const unsafe = keys.find((k) => k === '__proto__' || k === 'constructor' || k === 'prototype' || k === '');
+  if (unsafe !== undefined) throw new ConfigError(`--set ${assignment}: '${unsafe}' is not a config key`);
+  checkOverrideKey(keys.join('.'));
   const value = YAML.parse(assignment.slice(eq + 1));
   let node = target;
   for (const key of keys.slice(0, -1)) {
-    if (node[key] === undefined) node[key] = {};
+    if (!Object.hasOwn(node, key)) node[key] = {};
     if (typeof node[key] !== 'object' || node[key] === null || Array.isArray(node[key])) {
       throw new ConfigError(`override '${assignment}': '${key}' is not a section`);
     }

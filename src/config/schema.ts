@@ -2,7 +2,9 @@
 // the list of knobs a run has.
 import { z } from 'zod';
 
-const positiveInt = z.number().int().positive();
+/** Numbers are finite everywhere: YAML's .inf and .nan parse as numbers and must not pass as a learning rate. */
+const finite = () => z.number().finite();
+const positiveInt = finite().int().positive();
 
 export const DataConfig = z
   .object({
@@ -20,14 +22,14 @@ export const DataConfig = z
      */
     decodeCache: z.enum(['none', 'memory']).default('none'),
     /** Stop when more than this share of the files is rejected or fails to decode. */
-    maxRejectShare: z.number().min(0).max(1).default(0.2),
+    maxRejectShare: finite().min(0).max(1).default(0.2),
   })
   .strict();
 
 export const VideoConfig = z
   .object({
     frames: positiveInt.default(8),
-    fps: z.number().positive().default(16),
+    fps: finite().positive().default(16),
     size: positiveInt.default(112),
   })
   .strict();
@@ -35,10 +37,10 @@ export const VideoConfig = z
 export const AudioConfig = z
   .object({
     sampleRate: positiveInt.default(24000),
-    seconds: z.number().positive().default(2),
+    seconds: finite().positive().default(2),
     /** Spectrogram hop: 0.02 s gives the analysis input (100 × 129 for 2 s), 0.01 s the comparison one. */
-    hopSeconds: z.number().positive().default(0.02),
-    windowSeconds: z.number().positive().default(0.02),
+    hopSeconds: finite().positive().default(0.02),
+    windowSeconds: finite().positive().default(0.02),
     freqBins: positiveInt.default(129),
   })
   .strict();
@@ -46,21 +48,22 @@ export const AudioConfig = z
 export const AugmentConfig = z
   .object({
     enabled: z.boolean().default(true),
-    minCropArea: z.number().min(0.01).max(1).default(0.08),
+    minCropArea: finite().min(0.01).max(1).default(0.08),
     flip: z.boolean().default(true),
     colorJitter: z.boolean().default(true),
     volumeJitter: z.boolean().default(true),
     durationJitter: z.boolean().default(true),
-    audioOffsetSeconds: z.number().min(0).default(0.5),
+    audioOffsetSeconds: finite().min(0).default(0.5),
   })
   .strict();
 
 export const ModelConfig = z
   .object({
     name: z.enum(['av-r2plus1d-10', 'av-r2plus1d-18', 'av-r2plus1d-34']).default('av-r2plus1d-10'),
-    width: z.number().positive().max(4).default(1),
-    audioWidth: z.number().positive().max(4).optional(),
-    embeddingDim: positiveInt.default(128),
+    width: finite().positive().max(4).default(1),
+    audioWidth: finite().positive().max(4).optional(),
+    /** The papers use 128; the cap stops a mistyped value from allocating gigabytes of memory bank. */
+    embeddingDim: positiveInt.max(65536).default(128),
   })
   .strict();
 
@@ -68,11 +71,11 @@ export const ObjectiveConfig = z
   .object({
     kind: z.enum(['avid', 'cma', 'avts']).default('avid'),
     variant: z.enum(['self', 'cross', 'joint']).default('cross'),
-    tau: z.number().positive().default(0.07),
+    tau: finite().positive().default(0.07),
     negatives: positiveInt.default(1024),
-    memoryMomentum: z.number().min(0).max(1).default(0.5),
-    crossWeight: z.number().min(0).default(1),
-    selfWeight: z.number().min(0).default(1),
+    memoryMomentum: finite().min(0).max(1).default(0.5),
+    crossWeight: finite().min(0).default(1),
+    selfWeight: finite().min(0).default(1),
     cma: z
       .object({
         /** Positives kept per instance (Kp) and the candidates they are chosen from. */
@@ -80,7 +83,7 @@ export const ObjectiveConfig = z
         candidates: positiveInt.optional(),
         /** Negatives for wMPD (Kn), drawn from the complement of the positives. */
         negatives: positiveInt.default(1024),
-        lambda: z.number().min(0).default(1),
+        lambda: finite().min(0).default(1),
         /** agreement = min(v·v, a·a) (CMA); union = max; video / audio = one modality only. */
         agreement: z.enum(['agreement', 'union', 'video', 'audio']).default('agreement'),
         remineEveryEpochs: positiveInt.default(50),
@@ -90,10 +93,10 @@ export const ObjectiveConfig = z
       .default({}),
     avts: z
       .object({
-        hardNegativeShare: z.number().min(0).max(1).default(0.25),
-        curriculumEpochs: z.number().int().min(0).default(1),
-        minOffsetSeconds: z.number().positive().default(1),
-        margin: z.number().positive().default(0.99),
+        hardNegativeShare: finite().min(0).max(1).default(0.25),
+        curriculumEpochs: finite().int().min(0).default(1),
+        minOffsetSeconds: finite().positive().default(1),
+        margin: finite().positive().default(0.99),
       })
       .strict()
       .default({}),
@@ -114,22 +117,22 @@ export const ScheduleConfig = z
   .object({
     kind: z.enum(['constant', 'multistep', 'cosine']).default('constant'),
     /** Milestones in epochs for multistep. */
-    milestones: z.array(z.number().nonnegative()).default([]),
-    gamma: z.number().positive().default(0.1),
-    warmupEpochs: z.number().min(0).default(0),
-    warmupStartFactor: z.number().min(0).max(1).default(0.05),
-    minFactor: z.number().min(0).max(1).default(0),
+    milestones: z.array(finite().nonnegative()).default([]),
+    gamma: finite().positive().default(0.1),
+    warmupEpochs: finite().min(0).default(0),
+    warmupStartFactor: finite().min(0).max(1).default(0.05),
+    minFactor: finite().min(0).max(1).default(0),
   })
   .strict();
 
 export const OptimConfig = z
   .object({
     name: z.enum(['adam', 'adamw', 'sgd']).default('adam'),
-    lr: z.number().positive().default(1e-4),
-    weightDecay: z.number().min(0).default(1e-5),
-    momentum: z.number().min(0).max(1).default(0.9),
-    betas: z.tuple([z.number(), z.number()]).default([0.9, 0.999]),
-    clipGradNorm: z.number().positive().optional(),
+    lr: finite().positive().default(1e-4),
+    weightDecay: finite().min(0).default(1e-5),
+    momentum: finite().min(0).max(1).default(0.9),
+    betas: z.tuple([finite(), finite()]).default([0.9, 0.999]),
+    clipGradNorm: finite().positive().optional(),
     schedule: ScheduleConfig.default({}),
   })
   .strict();
@@ -155,7 +158,7 @@ export const TrainConfig = z
 export const PretrainConfig = z
   .object({
     name: z.string().default('run'),
-    seed: z.number().int().min(0).default(0),
+    seed: finite().int().min(0).default(0),
     /** Where runs are written: <runsDir>/<name>. */
     runsDir: z.string().default('runs'),
     /** Start from this checkpoint's model and (for CMA) memory banks and Z. */
@@ -173,3 +176,4 @@ export const PretrainConfig = z
   .strict();
 
 export type PretrainConfig = z.infer<typeof PretrainConfig>;
+export type ModelConfig = z.infer<typeof ModelConfig>;

@@ -13,6 +13,7 @@
 import * as T from '../tensor/index.js';
 import { AbortError } from '../media/child-processes.js';
 import { DecodeError } from '../media/decode.js';
+import { checkFiniteSamples } from '../media/finite-samples.js';
 import { applyColorJitter } from '../media/video-transforms.js';
 import { clipsToUnitTensor, normalizeVideo } from '../media/video-tensor.js';
 import { audioBatch } from '../media/audio-transforms.js';
@@ -157,9 +158,13 @@ export class DataLoader implements AsyncIterable<Batch> {
       const item = order[position];
       const task: Promise<Slot> = this.dataset.get(item, epoch, epochAbort.signal).then(
         (sample): Slot => {
+          // NaN/Inf samples would poison the whole batch's loss: the clip is skipped like an undecodable one.
+          if (sample.audio) checkFiniteSamples(sample.audio, sample.path, this.dataset.options.sampleRate, sample.timing.audioStartSec);
           this.decoded++;
           return { sample };
         },
+      ).then(
+        (slot) => slot,
         (error: unknown): Slot => {
           if (error instanceof DecodeError || isSystemError(error)) {
             const { index, clipIndex } = this.dataset.item(item);

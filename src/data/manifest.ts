@@ -76,12 +76,21 @@ function compareCodeUnits(a: string, b: string): number {
 
 const NON_MEDIA_EXTENSIONS = new Set(['.json', '.jsonl', '.csv', '.tsv', '.txt', '.md', '.yaml', '.yml', '.png', '.jpg', '.jpeg', '.html', '.safetensors']);
 
-async function walk(root: string, dir: string, out: FoundFile[]): Promise<void> {
-  const entries = await readdir(dir, { withFileTypes: true });
+async function walk(root: string, dir: string, out: FoundFile[], unreadable: ManifestReject[]): Promise<void> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    // One folder that cannot be listed (permissions, a dangling mount) is a listed reject, not the end of the scan.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (typeof code !== 'string') throw error;
+    unreadable.push({ path: dir, reason: 'unreadable', detail: `folder cannot be listed (${code})` });
+    return;
+  }
   for (const entry of entries) {
     if (entry.name.startsWith('.')) continue; // .DS_Store, editor and partial-download files
     const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) await walk(root, full, out);
+    if (entry.isDirectory()) await walk(root, full, out, unreadable);
     // Inside folders, files with a known non-media extension (ground-truth .json, labels .csv, notes) are
     // not candidates; anything else is probed and, if unusable, rejected with its reason.
     else if (NON_MEDIA_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) continue;
@@ -102,7 +111,7 @@ export async function collectInputFiles(inputs: string[]): Promise<{ files: Foun
       missing.push({ path: absolute, reason: 'unreadable', detail: 'no such file or folder' });
       continue;
     }
-    if (st.isDirectory()) await walk(absolute, absolute, found);
+    if (st.isDirectory()) await walk(absolute, absolute, found, missing);
     else found.push({ absolute, relative: path.basename(absolute) });
   }
   const unique = new Map<string, FoundFile>();

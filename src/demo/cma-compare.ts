@@ -63,7 +63,7 @@ export async function compareEqualUpdates(o: CompareOptions): Promise<{ results:
       process.stderr.write(`\n[${name}] ${config.train.epochs} epochs from ${o.init}\n`);
       const done = completedCheckpoint(path.join(out, name), config.train.epochs);
       if (done) process.stderr.write(`already trained: ${done}\n`);
-      const run = done ? { checkpoint: done } : await pretrain(config);
+      const run = done ? { checkpoint: done } : await pretrain(config, { existing: 'resume' });
       const banks = readMemoryBanks(run.checkpoint);
       let diagnostics: BankDiagnostics;
       try {

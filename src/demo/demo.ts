@@ -57,11 +57,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const common = [`data.source=${worldDir}`, `data.labels=${path.join(worldDir, 'labels.csv')}`, `runsDir=${runDir}`, `seed=${o.seed ?? 0}`];
   const cross = loadConfig(path.join(configsDir, 'cross-avid.yaml'), [...common, 'name=cross-avid', ...(o.crossEpochs ? [`train.epochs=${o.crossEpochs}`] : [])]);
   step(2, total, `Cross-AVID pre-training (${cross.train.epochs} epochs)`);
-  const crossRun = await pretrain(cross);
+  const crossRun = await pretrain(cross, { existing: 'resume' });
   // CMA trains on the same videos: it reuses Cross-AVID's manifest (no second probing).
   const cma = loadConfig(path.join(configsDir, 'cma.yaml'), [...common, `data.source=${path.join(runDir, 'cross-avid', 'manifest.jsonl')}`, 'name=cma', `init=${crossRun.checkpoint}`, ...(o.cmaEpochs ? [`train.epochs=${o.cmaEpochs}`] : [])]);
   step(3, total, `CMA (${cma.train.epochs} epochs, from the Cross-AVID checkpoint)`);
-  const cmaRun = await pretrain(cma);
+  const cmaRun = await pretrain(cma, { existing: 'resume' });
   mergeRunFiles(runDir, [path.join(runDir, 'cross-avid'), path.join(runDir, 'cma')], { crossAvid: cross, cma });
 
   step(4, total, 'evaluation: features of held-out and training videos, linear probes, retrieval');
@@ -109,7 +109,7 @@ function mergeRunFiles(runDir: string, phases: string[], configs: Record<string,
       if (r.kind === 'train') {
         lastStep = r.step;
         r.step += offset;
-      }
+      } else if (r.kind === 'resume') r.step += offset; // a phase interrupted and resumed: its seam, on the merged count
       lastEpoch = Math.max(lastEpoch, r.epoch);
       r.epoch += epochOffset;
       merged.push(JSON.stringify(r));

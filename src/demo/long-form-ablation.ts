@@ -49,7 +49,7 @@ export async function runLongFormAblation(base: PretrainConfig, settings: Ablati
     Object.assign(raw, { name, runsDir: outDir, sampler: { kind: 'long-form', k: setting.k, w: setting.w } });
     const config = parseConfig(raw, `ablation ${name}`);
     process.stderr.write(`\n== long-form sampling ${label(setting)} ==\n`);
-    const run = await pretrain(config);
+    const run = await pretrain(config, { existing: 'resume' });
     const losses = readFileSync(path.join(outDir, name, 'metrics.jsonl'), 'utf8')
       .trim()
       .split('\n')

@@ -8,6 +8,7 @@ import type { AudioFrontend } from './audio-frontend.js';
 import {
   extractBlockFeatures,
   featureCacheKey,
+  dataFileIdentity,
   loadFeatureCache,
   saveFeatureCache,
   type BlockEncoder,
@@ -35,7 +36,10 @@ export async function extractAudioFeatures(encoder: BlockEncoder, files: string[
   const started = performance.now();
   const clipOptions = { sampleRate: o.sampleRate ?? 24000, clipSeconds: o.clipSeconds ?? 2, clipsPerSample: o.clipsPerSample ?? 10 };
   // One cache file per block, so that a later run asking for other blocks reuses the ones already extracted.
-  const keyOf = (block: string) => featureCacheKey({ files, clipOptions, block, pooling: o.blocks[block], frontend: o.frontend.options, encoder: o.encoderIdentity });
+  // The files' sizes and modification times are part of the key: a file replaced under the same name
+  // must not be served the old file's features.
+  const data = files.map(dataFileIdentity);
+  const keyOf = (block: string) => featureCacheKey({ files: data, clipOptions, block, pooling: o.blocks[block], frontend: o.frontend.options, encoder: o.encoderIdentity });
   const fileOf = (block: string) => (o.cacheDir ? path.join(o.cacheDir, `features-${block}-${keyOf(block)}.safetensors`) : null);
   const cachedBlocks = new Map<string, FeatureMatrix>();
   let cachedSampleOfClip: Int32Array | null = null;

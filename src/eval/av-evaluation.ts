@@ -68,6 +68,16 @@ function perVideoMean(m: FeatureMatrix, videoOfClip: Int32Array, videos: number[
   return { data: out, rows: videos.length, cols: m.cols };
 }
 
+/**
+ * Classes with fewer than two test videos: their accuracy moves in steps of 50% or more, so a score over
+ * such a split says little. Returned so that evaluations can warn (and tests can check).
+ */
+export function thinTestClasses(videos: { label: number; split: 'train' | 'test' }[]): { label: number; testVideos: number }[] {
+  const counts = new Map<number, number>();
+  for (const v of videos) counts.set(v.label, (counts.get(v.label) ?? 0) + (v.split === 'test' ? 1 : 0));
+  return [...counts].filter(([, n]) => n < 2).map(([label, testVideos]) => ({ label, testVideos })).sort((a, b) => a.label - b.label);
+}
+
 export async function evaluateAV(
   model: AVModel,
   videos: LabelledVideo[],
@@ -75,6 +85,10 @@ export async function evaluateAV(
   clips: EvalClips,
   o: { probeSteps?: number } = {},
 ): Promise<AVEvaluation & { features: AVFeatures }> {
+  const thin = thinTestClasses(videos);
+  if (thin.length) {
+    process.stderr.write(`warning: ${thin.length} class(es) have fewer than two test videos (${thin.map((t) => `class ${t.label}: ${t.testVideos}`).join(', ')}): their probe and retrieval scores are coarse\n`);
+  }
   const features = await extractAVFeatures(model, clips, geometry);
   const samples: ProtocolSample[] = videos.map((v) => ({ label: v.label, fold: v.split === 'test' ? 1 : 2, group: v.group }));
   const train = videos.flatMap((v, i) => (v.split === 'train' ? [i] : []));

@@ -3,7 +3,7 @@
 // The result can be cached on disk as safetensors, keyed by everything that determines it, so that several
 // classifiers (SVM, probe, k-NN) reuse one extraction.
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import * as T from '../tensor/index.js';
 import { saveSafetensors, loadSafetensors } from '../io/safetensors.js';
 import type { FeatureMatrix } from './svm.js';
@@ -140,6 +140,16 @@ export function featureCacheKey(parts: unknown): string {
     return value;
   };
   return createHash('sha256').update(JSON.stringify(canonical(parts))).digest('hex').slice(0, 24);
+}
+
+/** A data file as a cache key sees it: its path, size and modification time (just the path if it cannot be read). */
+export function dataFileIdentity(file: string): { path: string; size?: number; mtimeMs?: number } {
+  try {
+    const st = statSync(file);
+    return { path: file, size: st.size, mtimeMs: st.mtimeMs };
+  } catch {
+    return { path: file };
+  }
 }
 
 export interface CachedFeatures {

@@ -40,10 +40,33 @@ function groundTruthFor(file: string): GroundTruth | null {
   return gt.boxes && gt.fps && gt.width && gt.height ? (gt as GroundTruth) : null;
 }
 
+/**
+ * Output name stems for several inputs written into one folder: the base name without its extension, and
+ * where two inputs share it (a/clip.mp4, b/clip.mp4), the parent folders too (a-clip, b-clip), then a number.
+ */
+export function outputStems(files: string[]): string[] {
+  const base = (f: string) => path.basename(f).replace(/\.[^.]+$/, '');
+  const withParent = (f: string) => `${path.basename(path.dirname(path.resolve(f)))}-${base(f)}`;
+  const count = (names: string[]) => names.reduce((m, n) => m.set(n, (m.get(n) ?? 0) + 1), new Map<string, number>());
+  const bases = files.map(base);
+  const baseCounts = count(bases);
+  const stems = files.map((f, i) => (baseCounts.get(bases[i])! > 1 ? withParent(f) : bases[i]));
+  const stemCounts = count(stems);
+  const seen = new Map<string, number>();
+  return stems.map((s) => {
+    if (stemCounts.get(s)! === 1) return s;
+    const n = (seen.get(s) ?? 0) + 1;
+    seen.set(s, n);
+    return `${s}-${n}`;
+  });
+}
+
 export interface LocalizeOptions {
   startSec?: number;
   /** Where to write the PNG frames and the MP4; nothing is written without it. */
   outDir?: string;
+  /** The output files' name stem (default the input's base name; see outputStems for several inputs). */
+  stem?: string;
   /**
    * The video block Grad-CAM weighs (default conv3x). The last block is too coarse on small inputs: at 64²
    * conv5x is a 2×2 grid and conv4x 4×4, while the sounding object spans a fifth of the frame.
@@ -122,7 +145,7 @@ export async function localizeClip(model: AVModel, file: string, geometry: ClipG
       const bytes = overlay.data() as Uint8Array;
       const frameBytes = g.size * g.size * 3;
       const frames = Array.from({ length: g.frames }, (_, t) => bytes.subarray(t * frameBytes, (t + 1) * frameBytes));
-      const stem = path.basename(file).replace(/\.[^.]+$/, '');
+      const stem = o.stem ?? path.basename(file).replace(/\.[^.]+$/, '');
       await writePngFrames(frames, g.size, g.size, path.join(o.outDir, `${stem}-%03d.png`));
       result.frames = frames.map((_, t) => path.join(o.outDir!, `${stem}-${String(t).padStart(3, '0')}.png`));
       // The overlay clip with its own sound (the audio decoded for the clip's duration).

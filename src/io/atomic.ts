@@ -2,7 +2,7 @@
 // even if the process or the machine dies midway. The data goes to a temporary file in the same directory
 // (so the rename cannot cross file systems), is fsynced, renamed over the target, and the directory is
 // fsynced so that the rename itself is durable.
-import { openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync, mkdirSync } from 'node:fs';
+import { openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
 let counter = 0;
@@ -32,6 +32,51 @@ export function writeFileAtomic(file: string, data: Uint8Array | string | readon
     throw new Error(`could not write ${file}: ${(error as Error).message}`, { cause: error });
   }
   syncDirectory(directory);
+}
+
+/** Renames `from` to `to` (replacing it) and makes the rename durable. */
+export function renameDurably(from: string, to: string): void {
+  renameSync(from, to);
+  syncDirectory(path.dirname(path.resolve(to)));
+}
+
+const TEMPORARY_NAME = /^\..+\.(\d+)\.\d+\.\d+\.tmp$/;
+
+/**
+ * Removes the temporary files that writeFileAtomic left in `directory` when its process was killed midway
+ * (a checkpoint's can be gigabytes). Files of a process that is still alive are left alone. Returns the
+ * names removed.
+ */
+export function removeStaleTemporaries(directory: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(directory);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const match = TEMPORARY_NAME.exec(name);
+    if (!match) continue;
+    const pid = Number(match[1]);
+    if (pid !== process.pid && isAlive(pid)) continue;
+    try {
+      unlinkSync(path.join(directory, name));
+      removed.push(name);
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+  return removed;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function writeAll(fd: number, chunk: Uint8Array): void {

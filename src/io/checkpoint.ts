@@ -39,14 +39,35 @@ export function loadCheckpoint(file: string): CheckpointContents {
     (groups[prefix] ??= new Map()).set(rest, t);
   }
   let scalars: Record<string, unknown> = {};
-  if (metadata.scalars) {
-    try {
-      scalars = JSON.parse(metadata.scalars);
-    } catch {
-      throw new Error(`checkpoint ${file}: metadata 'scalars' is not valid JSON`);
-    }
+  try {
+    if (metadata.scalars !== undefined) scalars = parseScalars(metadata.scalars, file);
+  } catch (error) {
+    for (const tensors of Object.values(groups)) tensors.forEach((t) => t.dispose());
+    throw error;
   }
   return { groups, scalars };
+}
+
+/** Keys that would reach a prototype if the scalars were ever merged into another object. */
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** The metadata's `scalars`: a JSON object, with no key that could reach a prototype. Errors name the file. */
+function parseScalars(text: string, file: string): Record<string, unknown> {
+  let unsafe: string | null = null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text, (key, value) => {
+      if (UNSAFE_KEYS.has(key)) unsafe ??= key;
+      return value;
+    });
+  } catch {
+    throw new Error(`checkpoint ${file}: metadata 'scalars' is not valid JSON`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new Error(`checkpoint ${file}: metadata 'scalars' must be a JSON object, got ${parsed === null ? 'null' : Array.isArray(parsed) ? 'an array' : typeof parsed}`);
+  }
+  if (unsafe !== null) throw new Error(`checkpoint ${file}: metadata 'scalars' holds the key '${unsafe}', which no checkpoint writes (refused: it could reach an object's prototype)`);
+  return parsed as Record<string, unknown>;
 }
 
 export function disposeContents(contents: CheckpointContents): void {

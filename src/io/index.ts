@@ -2,6 +2,7 @@
 export {
   saveSafetensors,
   loadSafetensors,
+  openSafetensors,
   encodeSafetensors,
   decodeSafetensors,
   parseSafetensorsHeader,
@@ -9,6 +10,7 @@ export {
   type SafetensorsEntry,
   type SafetensorsHeader,
   type LoadedSafetensors,
+  type SafetensorsReader,
   type NamedTensors,
 } from './safetensors.js';
 export { writeFileAtomic } from './atomic.js';

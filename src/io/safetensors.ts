@@ -8,7 +8,7 @@
 // data buffer exactly: no gaps, no overlaps, no trailing bytes. All data is little-endian, row-major.
 //
 // Why not pickle: loading a safetensors file runs no code, and PyTorch reads it with a few lines of Python.
-import { readFileSync } from 'node:fs';
+import { openSync, fstatSync, readSync, closeSync, constants } from 'node:fs';
 import { endianness } from 'node:os';
 import * as T from '../tensor/index.js';
 import { writeFileAtomic } from './atomic.js';
@@ -150,15 +150,104 @@ function tensorBytes(tensor: T.Tensor, dtype: SafetensorsDtype): Uint8Array {
 
 // ---- reading ----------------------------------------------------------------------------------------------
 
-/** Reads a safetensors file. The tensors are new CPU tensors owned by the caller (or the enclosing tidy). */
+/**
+ * Reads a safetensors file. The tensors are new CPU tensors owned by the caller (or the enclosing tidy).
+ * The file is read piecewise (header, then each tensor into its own buffer), so files over 2 GiB load and
+ * the whole file is never held twice.
+ */
 export function loadSafetensors(file: string): LoadedSafetensors {
-  let bytes: Buffer;
+  const reader = openSafetensors(file);
   try {
-    bytes = readFileSync(file);
+    const tensors = new Map<string, T.Tensor>();
+    try {
+      for (const entry of reader.header.entries) tensors.set(entry.name, reader.read(entry.name));
+    } catch (error) {
+      for (const t of tensors.values()) t.dispose();
+      throw error;
+    }
+    return { tensors, metadata: reader.header.metadata };
+  } finally {
+    reader.close();
+  }
+}
+
+/** An open safetensors file: its validated header, and tensors read one at a time by positioned reads. */
+export interface SafetensorsReader {
+  readonly file: string;
+  readonly header: SafetensorsHeader;
+  /** Reads one tensor (a new CPU tensor owned by the caller). */
+  read(name: string): T.Tensor;
+  close(): void;
+}
+
+/** Largest single read: fs.readSync takes at most 2 GiB - 1 bytes per call. */
+const READ_CHUNK_BYTES = 1 << 30;
+
+/**
+ * Opens a safetensors file and validates its header without reading the tensors. Only regular files are
+ * accepted: a FIFO would block forever and a device such as /dev/zero never ends.
+ */
+export function openSafetensors(file: string): SafetensorsReader {
+  let fd: number;
+  try {
+    // O_NONBLOCK: opening a FIFO with no writer would otherwise hang before fstat could refuse it.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     throw new Error(`cannot read safetensors file ${file}: ${(error as Error).message}`, { cause: error });
   }
-  return decodeSafetensors(bytes, file);
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) {
+      const kind = stat.isFIFO() ? 'a FIFO' : stat.isCharacterDevice() ? 'a character device' : stat.isBlockDevice() ? 'a block device' : stat.isSocket() ? 'a socket' : stat.isDirectory() ? 'a directory' : 'not a file';
+      throw new Error(`cannot read safetensors file ${file}: it is ${kind}, not a regular file`);
+    }
+    const size = stat.size;
+    const prefix = readAt(fd, 0, Math.min(size, 8), file);
+    let headerBytes = prefix;
+    if (size >= 8) {
+      const declared = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
+      // Bounds are checked by the parser; only read what a valid header could span.
+      if (declared <= BigInt(Math.min(size - 8, MAX_HEADER_BYTES))) headerBytes = readAt(fd, 0, 8 + Number(declared), file);
+    }
+    const header = parseSafetensorsHeader(headerBytes, file, size);
+    const byName = new Map(header.entries.map((e) => [e.name, e]));
+    let open = true;
+    return {
+      file,
+      header,
+      read(name: string): T.Tensor {
+        if (!open) throw new Error(`${file}: reader is closed`);
+        const entry = byName.get(name);
+        if (!entry) throw new Error(`${file}: no tensor named '${name}'`);
+        const bytes = readAt(fd, header.dataStart + entry.begin, entry.end - entry.begin, file);
+        try {
+          return tensorFromBytes(bytes, 0, entry);
+        } catch (error) {
+          throw new Error(`${file}: tensor '${name}' could not be created: ${(error as Error).message}`, { cause: error });
+        }
+      },
+      close(): void {
+        if (open) closeSync(fd);
+        open = false;
+      },
+    };
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+}
+
+/** `length` bytes from `position`, in chunks; a short file is an error naming it. */
+function readAt(fd: number, position: number, length: number, file: string): Uint8Array {
+  // 8-byte aligned storage so that typed-array views of any dtype fit without a copy.
+  const bytes = new Uint8Array(new ArrayBuffer(Math.ceil(length / 8) * 8), 0, length);
+  let done = 0;
+  while (done < length) {
+    const n = readSync(fd, bytes, done, Math.min(READ_CHUNK_BYTES, length - done), position + done);
+    if (n === 0) throw new Error(`${file}: file ended at byte ${position + done} while ${length - done} more bytes were expected (truncated while reading?)`);
+    done += n;
+  }
+  return bytes;
 }
 
 /** Decodes the bytes of a safetensors file; `source` names it in errors. */
@@ -182,21 +271,23 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<buffer>'): Loade
  * the file, the JSON parses, every dtype is known, shapes and offsets are well formed, each tensor's byte length
  * is its element count times its dtype size, and the tensors tile the data buffer with no gap or overlap.
  */
-export function parseSafetensorsHeader(bytes: Uint8Array, source = '<buffer>'): SafetensorsHeader {
+export function parseSafetensorsHeader(bytes: Uint8Array, source = '<buffer>', fileSize = bytes.byteLength): SafetensorsHeader {
   const fail = (message: string): never => {
     throw new Error(`${source}: invalid safetensors file: ${message}`);
   };
-  if (bytes.byteLength < 8) fail(`${bytes.byteLength} bytes is too short to hold the 8-byte header length`);
+  // `bytes` may be the whole file or only its beginning (8 bytes + header) when the file is read piecewise.
+  if (fileSize < 8 || bytes.byteLength < 8) fail(`${fileSize} bytes is too short to hold the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const declared = view.getBigUint64(0, true);
-  if (declared > BigInt(bytes.byteLength - 8)) {
-    fail(`header length ${declared} runs past the end of the file (${bytes.byteLength} bytes; truncated or not safetensors)`);
+  if (declared > BigInt(fileSize - 8)) {
+    fail(`header length ${declared} runs past the end of the file (${fileSize} bytes; truncated or not safetensors)`);
   }
   const headerLength = Number(declared);
   if (headerLength > MAX_HEADER_BYTES) fail(`header length ${headerLength} exceeds the spec's limit of ${MAX_HEADER_BYTES} bytes`);
   if (headerLength < 2) fail(`header length ${headerLength} is too small for a JSON object`);
   const dataStart = 8 + headerLength;
-  const dataLength = bytes.byteLength - dataStart;
+  if (bytes.byteLength < dataStart) fail(`only ${bytes.byteLength} bytes given for a header that ends at byte ${dataStart}`);
+  const dataLength = fileSize - dataStart;
 
   let text: string;
   try {

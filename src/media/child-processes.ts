@@ -34,11 +34,12 @@ function onExit(): void {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
-  killAllChildren();
-  // A listener on a signal replaces Node's default "terminate". When no one else listens, restore the
-  // default and re-raise, so that Ctrl-C still stops the program; when someone does (a trainer that saves
-  // a checkpoint first), leave the decision to them.
+  // A listener on a signal replaces Node's default "terminate". When no one else listens, kill the children,
+  // restore the default and re-raise, so that Ctrl-C still stops the program. When someone does (a trainer
+  // that finishes its step and saves a checkpoint first), leave the decision, and the children, to them:
+  // killing them here would fail the work they are finishing; the exit hook still kills any that remain.
   if (process.listenerCount(signal) === 1) {
+    killAllChildren();
     removeHooks();
     process.kill(process.pid, signal);
   }

@@ -3,6 +3,7 @@
 import * as T from '../tensor/index.js';
 import { decodeAudio, DecodeError } from './decode.js';
 import { uniformClipStarts } from './clip-sampling.js';
+import { checkFiniteSamples } from './finite-samples.js';
 import { logSpectrogram, SpectrogramStatsAccumulator, type SpectrogramConfig, type SpectrogramStats } from './spectrogram.js';
 
 export interface StatsSource {
@@ -46,6 +47,7 @@ export async function computeSpectrogramStats(files: StatsSource[], config: Spec
         const waves: Float32Array[] = [];
         for (const start of uniformClipStarts(file.durationSec, clipSeconds, clipsPerFile)) {
           const audio = await decodeAudio(file.path, { startSec: start, durationSec: clipSeconds, sampleRate: config.sampleRate }, { signal: options.signal });
+          checkFiniteSamples(audio.samples, file.path, config.sampleRate, start);
           waves.push(audio.samples);
         }
         T.tidy(() => {
@@ -60,5 +62,9 @@ export async function computeSpectrogramStats(files: StatsSource[], config: Spec
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 2, chosen.length)) }, worker));
-  return { stats: accumulator.result(), skipped };
+  const stats = accumulator.result();
+  // Every window was checked, so this only fails if the spectrogram itself overflowed: never save such statistics.
+  const bad = [...stats.mean, ...stats.std].find((v) => !Number.isFinite(v));
+  if (bad !== undefined) throw new Error(`spectrogram statistics over ${chosen.length} files are not finite (${bad}); files: ${chosen.slice(0, 5).map((f) => f.path).join(', ')}${chosen.length > 5 ? ', ...' : ''}`);
+  return { stats, skipped };
 }

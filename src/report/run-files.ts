@@ -97,8 +97,20 @@ export interface EpochMetric {
   [extra: string]: number | string | boolean | null;
 }
 
-export const MetricRecordSchema = z.discriminatedUnion('kind', [TrainMetricSchema, EpochMetricSchema]);
-export type MetricRecord = TrainMetric | EpochMetric;
+/**
+ * A run resumed from its checkpoint at `step`: the records the interrupted run logged after that step were
+ * dropped (they are logged again), and `overrides` lists the config keys changed on resume.
+ */
+export const ResumeMetricSchema = z.object({ kind: z.literal('resume'), step: count, epoch: count }).catchall(z.unknown());
+export interface ResumeMetric {
+  kind: 'resume';
+  step: number;
+  epoch: number;
+  [extra: string]: unknown;
+}
+
+export const MetricRecordSchema = z.discriminatedUnion('kind', [TrainMetricSchema, EpochMetricSchema, ResumeMetricSchema]);
+export type MetricRecord = TrainMetric | EpochMetric | ResumeMetric;
 
 export const DataSummarySchema = z
   .object({
@@ -264,13 +276,14 @@ export function parseRunJson<S extends z.ZodTypeAny>(fileName: string, text: str
 export interface ParsedMetrics {
   train: TrainMetric[];
   epochs: EpochMetric[];
+  resumes: ResumeMetric[];
   /** Lines that were skipped, each with its line number and why (a run cut off mid-write leaves one). */
   problems: string[];
 }
 
 /** Parses metrics.jsonl, keeping every good line: one bad line must not hide a whole training run. */
 export function parseMetrics(text: string, fileName: string = RUN_FILES.metrics): ParsedMetrics {
-  const parsed: ParsedMetrics = { train: [], epochs: [], problems: [] };
+  const parsed: ParsedMetrics = { train: [], epochs: [], resumes: [], problems: [] };
   const lines = text.split('\n');
   lines.forEach((line, index) => {
     if (line.trim() === '') return;
@@ -288,6 +301,7 @@ export function parseMetrics(text: string, fileName: string = RUN_FILES.metrics)
       return;
     }
     if (result.data.kind === 'train') parsed.train.push(result.data as TrainMetric);
+    else if (result.data.kind === 'resume') parsed.resumes.push(result.data as ResumeMetric);
     else parsed.epochs.push(result.data as EpochMetric);
   });
   return parsed;

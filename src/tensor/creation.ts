@@ -9,17 +9,29 @@ export interface CreateOptions {
   device?: Device;
 }
 
+/**
+ * Dimensions are non-negative integers. Checked here because the addon's conversion truncates: NaN became 0
+ * and 1.7 became 1, so a mistaken size silently made a different tensor.
+ */
+function checkShape(shape: readonly number[], op: string): number[] {
+  if (!Array.isArray(shape)) throw new TypeError(`${op}: shape must be an array of dimensions, got ${typeof shape}`);
+  shape.forEach((d, i) => {
+    if (!Number.isSafeInteger(d) || d < 0) throw new RangeError(`${op}: shape[${i}] is ${d}; dimensions must be non-negative integers (shape [${shape.join(', ')}])`);
+  });
+  return shape as number[];
+}
+
 export function zeros(shape: number[], o: CreateOptions = {}): Tensor {
-  return new Tensor(native.zeros(shape, o.dtype, o.device));
+  return new Tensor(native.zeros(checkShape(shape, 'zeros'), o.dtype, o.device));
 }
 export function ones(shape: number[], o: CreateOptions = {}): Tensor {
-  return new Tensor(native.ones(shape, o.dtype, o.device));
+  return new Tensor(native.ones(checkShape(shape, 'ones'), o.dtype, o.device));
 }
 export function empty(shape: number[], o: CreateOptions = {}): Tensor {
-  return new Tensor(native.empty(shape, o.dtype, o.device));
+  return new Tensor(native.empty(checkShape(shape, 'empty'), o.dtype, o.device));
 }
 export function full(shape: number[], value: number, o: CreateOptions = {}): Tensor {
-  return new Tensor(native.full(shape, value, o.dtype, o.device));
+  return new Tensor(native.full(checkShape(shape, 'full'), value, o.dtype, o.device));
 }
 /** Values start, start+step, ... below end; int64 unless a dtype is given. */
 export function arange(start: number, end?: number, step = 1, o: CreateOptions = {}): Tensor {
@@ -36,14 +48,14 @@ export interface RandomOptions extends CreateOptions {
   generator?: Generator;
 }
 export function rand(shape: number[], o: RandomOptions = {}): Tensor {
-  return new Tensor(native.rand(shape, o.generator?.handle, o.dtype, o.device));
+  return new Tensor(native.rand(checkShape(shape, 'rand'), o.generator?.handle, o.dtype, o.device));
 }
 export function randn(shape: number[], o: RandomOptions = {}): Tensor {
-  return new Tensor(native.randn(shape, o.generator?.handle, o.dtype, o.device));
+  return new Tensor(native.randn(checkShape(shape, 'randn'), o.generator?.handle, o.dtype, o.device));
 }
 /** Integers in [low, high). */
 export function randint(low: number, high: number, shape: number[], o: RandomOptions = {}): Tensor {
-  return new Tensor(native.randint(low, high, shape, o.generator?.handle, o.dtype, o.device));
+  return new Tensor(native.randint(low, high, checkShape(shape, 'randint'), o.generator?.handle, o.dtype, o.device));
 }
 export function randperm(n: number, o: RandomOptions = {}): Tensor {
   return new Tensor(native.randperm(n, o.generator?.handle, o.dtype, o.device));
@@ -62,7 +74,7 @@ export function multinomial(probabilities: Tensor, samples: number, replacement:
  */
 export function tensor(data: AnyTypedArray | number[], shape?: number[], dtype?: DType): Tensor {
   const array = Array.isArray(data) ? Float32Array.from(data) : data;
-  return new Tensor(native.fromTypedArray(array, shape ?? [array.length], dtype));
+  return new Tensor(native.fromTypedArray(array, shape === undefined ? [array.length] : checkShape(shape, 'tensor'), dtype));
 }
 export function scalar(value: number, o: CreateOptions = {}): Tensor {
   return full([], value, o);

@@ -1,7 +1,7 @@
 // A whole pre-training run from a config: data → model → objective → optimizer → trainer, with the run
 // directory's files. Used by `avid pretrain` and `avid demo`.
 import path from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import * as T from '../tensor/index.js';
 import type { PretrainConfig } from '../config/schema.js';
 import { buildManifest, readManifest, writeManifest, writeRejects, type ManifestEntry, type ManifestReject } from '../data/manifest.js';
@@ -11,7 +11,9 @@ import { modelFromConfig, objectiveFromConfig, optimizerFromConfig, scheduleFrom
 import { fromEnvironment } from '../distributed/environment.js';
 import { availableBackends } from '../distributed/process-group.js';
 import { makeCurrent } from './device-transfer.js';
-import { ensureRunDir, writeJson, writeVersions } from './run-dir.js';
+import { ensureRunDir, writeJson, writeVersions, resolveRunDir, moveRunAside } from './run-dir.js';
+import { checkResumeChanges, isResumeChangeAllowed, type ConfigChange } from '../config/resume.js';
+import { openSafetensors } from '../io/safetensors.js';
 import { createTrainingSource, trainingAudioStats } from './media-batch-source.js';
 import { saveStats, loadStats, type SpectrogramStats } from '../media/spectrogram.js';
 import { spectrogramConfigFor } from '../media/audio-input.js';
@@ -22,7 +24,15 @@ import { joinFromEnvironment } from './data-parallel.js';
 import { useSyncBatchNorm } from '../nn/index.js';
 
 export interface PretrainOptions {
+  /** Continue this run directory from its checkpoint (the config may change only RESUMABLE_KEYS). */
   resumeDir?: string;
+  /**
+   * When <runsDir>/<name> exists already: 'refuse' (the default: an error naming --resume and --overwrite),
+   * 'overwrite' (move it aside with a time stamp, start again), or 'resume' (commands that run several
+   * trainings: a finished run is returned as it is, an interrupted one continues; a run of another config,
+   * or one with no checkpoint, is moved aside and started again).
+   */
+  existing?: 'refuse' | 'overwrite' | 'resume';
   distributed?: Distributed;
   /** A ready batch source (tests); by default one is built over the config's videos. */
   source?: BatchSource;
@@ -73,8 +83,98 @@ export async function loadTrainingManifest(config: PretrainConfig, runDir: strin
   return { entries, rejects, manifestPath };
 }
 
+/** The checkpoint's file in a run directory. */
+const checkpointOf = (runDir: string) => path.join(runDir, 'checkpoints', 'last.safetensors');
+
+/** The position a checkpoint holds (its header only is read), or null if it has none readable. */
+function checkpointPosition(file: string): { epoch: number; step: number } | null {
+  try {
+    const reader = openSafetensors(file);
+    reader.close();
+    const scalars = JSON.parse(reader.header.metadata.scalars ?? 'null') as { epoch?: unknown; step?: unknown } | null;
+    if (typeof scalars?.epoch !== 'number' || typeof scalars.step !== 'number') return null;
+    return { epoch: scalars.epoch, step: scalars.step };
+  } catch {
+    return null;
+  }
+}
+
+function readStoredConfig(runDir: string): unknown {
+  const file = path.join(runDir, 'config.json');
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`cannot resume ${runDir}: ${file} is missing or unreadable (${(error as Error).message})`, { cause: error });
+  }
+}
+
+/**
+ * Where this run goes and whether it resumes, by the `existing` policy; throws when a run is there and the
+ * policy is 'refuse'. `finished` is set when a resumable run already holds every epoch.
+ */
+function placeRun(config: PretrainConfig, options: PretrainOptions): { runDir: string; resume: boolean; finished: { epoch: number; step: number } | null } {
+  if (options.resumeDir) return { runDir: path.resolve(options.resumeDir), resume: true, finished: null };
+  const runDir = resolveRunDir(config.runsDir, config.name);
+  if (!existsSync(runDir)) return { runDir, resume: false, finished: null };
+  const policy = options.existing ?? 'refuse';
+  if (policy === 'refuse') {
+    throw new Error(
+      `run directory ${runDir} exists already: continue it with \`avid pretrain --resume ${runDir}\`, ` +
+        `or start again with --overwrite (the old run is moved aside with a time stamp, not deleted), or choose another name (--set name=...)`,
+    );
+  }
+  if (policy === 'resume') {
+    const position = checkpointPosition(checkpointOf(runDir));
+    if (position && existsSync(path.join(runDir, 'config.json')) && isResumeChangeAllowed(readStoredConfig(runDir), config)) {
+      return { runDir, resume: true, finished: position.epoch >= config.train.epochs ? position : null };
+    }
+  }
+  const aside = moveRunAside(runDir);
+  process.stderr.write(`${runDir} existed${policy === 'resume' ? ' (another config, or no checkpoint)' : ''}: moved aside to ${aside}\n`);
+  return { runDir, resume: false, finished: null };
+}
+
 export async function pretrain(config: PretrainConfig, options: PretrainOptions = {}): Promise<TrainResult> {
-  const runDir = options.resumeDir ?? path.resolve(config.runsDir, config.name);
+  // Only rank 0 of a data-parallel run owns the directory; the others follow its placement.
+  const rank = options.distributed?.rank ?? fromEnvironment()?.rank ?? 0;
+  if (rank !== 0) {
+    const runDir = options.resumeDir ? path.resolve(options.resumeDir) : resolveRunDir(config.runsDir, config.name);
+    const resuming = options.resumeDir !== undefined;
+    return pretrainIn(runDir, resuming, resuming ? checkResumeChanges(readStoredConfig(runDir), config, path.join(runDir, 'config.json')) : {}, config, options);
+  }
+  const placed = placeRun(config, options);
+  const runDir = placed.runDir;
+  if (placed.finished) {
+    process.stderr.write(`${runDir} is finished already (epoch ${placed.finished.epoch}, step ${placed.finished.step}): not trained again\n`);
+    return { status: 'completed', epoch: placed.finished.epoch, step: placed.finished.step, losses: [], checkpoint: checkpointOf(runDir) };
+  }
+  const resuming = placed.resume;
+  const resumeChanges = resuming ? checkResumeChanges(readStoredConfig(runDir), config, path.join(runDir, 'config.json')) : {};
+  if (resuming && !existsSync(checkpointOf(runDir))) throw new Error(`cannot resume ${runDir}: ${checkpointOf(runDir)} not found`);
+  // A start that fails before training leaves nothing behind: the directory is removed if this call made it.
+  const createdHere = !resuming;
+  const removeUnstarted = () => {
+    if (createdHere && existsSync(runDir) && !existsSync(checkpointOf(runDir))) rmSync(runDir, { recursive: true, force: true });
+  };
+  // Ctrl-C before training starts (probing, decoding into memory, statistics): the same; the trainer takes
+  // the signal over once it runs.
+  const onStartupInterrupt = () => {
+    removeUnstarted();
+    process.stderr.write(`\ninterrupted before training started: ${createdHere ? `${runDir} removed` : 'the run is unchanged'}\n`);
+    process.exit(130);
+  };
+  process.on('SIGINT', onStartupInterrupt);
+  try {
+    return await pretrainIn(runDir, resuming, resumeChanges, config, options, () => process.off('SIGINT', onStartupInterrupt));
+  } catch (error) {
+    removeUnstarted();
+    throw error;
+  } finally {
+    process.off('SIGINT', onStartupInterrupt);
+  }
+}
+
+async function pretrainIn(runDir: string, resuming: boolean, resumeChanges: Record<string, ConfigChange>, config: PretrainConfig, options: PretrainOptions, onTrainingStarts?: () => void): Promise<TrainResult> {
   // The device first: asking for CUDA on a CPU-only build fails before any other work. Under `avid launch`
   // a plain 'cuda' means this process's GPU (LOCAL_RANK), and CUDA ranks talk over NCCL (when built in)
   // unless AVID_DIST_BACKEND says otherwise.
@@ -103,8 +203,16 @@ export async function pretrain(config: PretrainConfig, options: PretrainOptions 
     const { entries, rejects, manifestPath } = await loadTrainingManifest(config, runDir, rank === 0);
     const classes = [...new Set(entries.map((e) => e.label).filter((l): l is string => l !== undefined))].sort();
     if (rank === 0) writeJson(runDir, 'data.json', { manifest: manifestPath, entries: entries.length, rejects, ...(classes.length ? { classes } : {}) });
-    audioStats = await runAudioStats(config, runDir, entries, options.resumeDir !== undefined, rank);
+    audioStats = await runAudioStats(config, runDir, entries, resuming, rank);
     source = await createTrainingSource(config, entries, audioStats, options.distributed);
+  }
+  const worldSize = options.distributed?.worldSize ?? 1;
+  if (source.batchesPerEpoch(0) === 0) {
+    await source.close?.();
+    throw new Error(
+      `train.batchSize ${config.train.batchSize}${worldSize > 1 ? ` × ${worldSize} processes` : ''} is larger than the dataset: ` +
+        `${source.numInstances} training instances make no full batch (the last partial batch is dropped). Lower train.batchSize or add data.`,
+    );
   }
 
   const model = modelFromConfig(config);
@@ -121,6 +229,7 @@ export async function pretrain(config: PretrainConfig, options: PretrainOptions 
     },
     miningSplit,
   );
+  if (rank === 0) warnAboutCutNegatives(config, objective, source.numInstances);
   const optimizer = optimizerFromConfig(config, model.parameters());
   const trainer = new Trainer(model, objective, optimizer, source, {
     runDir,
@@ -139,13 +248,19 @@ export async function pretrain(config: PretrainConfig, options: PretrainOptions 
     hardNegativeShare: config.objective.kind === 'avts' ? (epoch) => hardShareAt(config.objective.avts, epoch) : undefined,
   });
   try {
-    if (options.resumeDir) {
+    if (resuming) {
       trainer.restore(trainer.checkpointPath);
-      process.stderr.write(`resumed at epoch ${trainer.epoch}, step ${trainer.step}\n`);
+      // The restored optimizer carries the base learning rate it was saved with; the config's (changed on
+      // resume or not) is the one in force, on every rank alike.
+      for (const g of optimizer.groups) g.baseLr = config.optim.lr;
+      trainer.recordResume(Object.keys(resumeChanges).length ? { overrides: resumeChanges } : {});
+      const changed = Object.entries(resumeChanges).map(([k, c]) => `${k} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`);
+      process.stderr.write(`resumed at epoch ${trainer.epoch}, step ${trainer.step}${changed.length ? `; changed: ${changed.join(', ')}` : ''}\n`);
     } else if (config.init) {
       initialiseFrom(config.init, trainer);
     }
     dataParallel?.broadcastFrom0(model);
+    onTrainingStarts?.();
     return await trainer.run();
   } finally {
     trainer.close();
@@ -155,6 +270,16 @@ export async function pretrain(config: PretrainConfig, options: PretrainOptions 
     optimizer.dispose();
     model.dispose();
   }
+}
+
+/** Objectives draw at most (instances − 1) negatives: say so when that is fewer than the config asks for. */
+function warnAboutCutNegatives(config: PretrainConfig, objective: unknown, numInstances: number): void {
+  const used = (objective as { negatives?: unknown }).negatives;
+  if (config.objective.kind === 'avts' || typeof used !== 'number' || used >= config.objective.negatives) return;
+  process.stderr.write(
+    `warning: objective.negatives is ${config.objective.negatives} but the memory bank holds ${numInstances} instances: ` +
+      `each step draws ${used} negatives. Results are not comparable with runs that draw ${config.objective.negatives}.\n`,
+  );
 }
 
 /**

@@ -12,9 +12,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const script = path.join(here, 'fixtures/dp-run.ts');
 const skip = availableBackends().includes('gloo') ? false : 'the addon was built without Gloo (install libgloo-dev and rebuild)';
 
-function runRank(rank: number, worldSize: number, port: number): Promise<any> {
+function runRank(rank: number, worldSize: number, port: number, interruptedRank?: number): Promise<any> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, String(rank), String(worldSize), String(port), '8'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const extra = interruptedRank === undefined ? [] : [String(interruptedRank)];
+    const child = spawn(process.execPath, ['--import', 'tsx', script, String(rank), String(worldSize), String(port), '8', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -46,4 +47,13 @@ test('2 ranks of Cross-AVID equal one process on the global batch', { skip, time
   assertClose(r0.audioBank, single.audioBank, 'audio memory bank');
   // Each rank logs its own share's loss; their mean is the global batch's loss.
   r0.losses.forEach((l: number, s: number) => assert.ok(Math.abs((l + r1.losses[s]) / 2 - single.losses[s]) < 1e-3 * Math.abs(single.losses[s]), `step ${s} loss`));
+});
+
+test('SIGINT on one rank stops every rank after the same step', { skip, timeout: 300_000 }, async () => {
+  const port = await freePort();
+  const [r0, r1] = await Promise.all([runRank(0, 2, port, 1), runRank(1, 2, port, 1)]);
+  assert.deepEqual([r0.status, r1.status], ['interrupted', 'interrupted']);
+  assert.equal(r0.step, r1.step);
+  assert.ok(r0.step >= 1 && r0.step < 4, `stopped at step ${r0.step} of 4`);
+  assert.deepEqual(r0.params, r1.params, 'both ranks stopped with the same parameters');
 });

@@ -10,6 +10,7 @@ import { createModel } from '../../src/models/index.js';
 import { Adam, schedules } from '../../src/optim/index.js';
 import { AvidObjective } from '../../src/ssl/avid.js';
 import { Trainer, NonFiniteLossError } from '../../src/train/trainer.js';
+import { loadCheckpoint, disposeContents } from '../../src/io/checkpoint.js';
 import { RandomSource } from '../helpers/random-source.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -54,8 +55,13 @@ test('a run killed with SIGKILL and resumed reproduces the uninterrupted losses 
   await new Promise((resolve) => child.on('close', resolve));
   const resumed = spawnSync(process.execPath, node([killed, '2', '--resume']), { encoding: 'utf8' });
   assert.equal(resumed.status, 0, resumed.stderr);
-  // After resuming, steps from the checkpoint on are logged again; the last value logged for each step
-  // must equal the uninterrupted run's.
+  // After resuming, the records the killed run logged past its checkpoint are dropped and those steps are
+  // logged again: each step once, with the uninterrupted run's loss, and a 'resume' record marks the seam.
+  const records = readFileSync(path.join(killed, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(records.filter((r) => r.kind === 'train').map((r) => r.step), [...reference.keys()]);
+  const resume = records.filter((r) => r.kind === 'resume');
+  assert.equal(resume.length, 1);
+  assert.ok(resume[0].step <= 7 && resume[0].droppedRecords >= 1, JSON.stringify(resume[0]));
   const after = stepLosses(killed);
   assert.equal(after.size, 12);
   for (const [step, loss] of reference) assert.equal(after.get(step), loss, `step ${step}`);
@@ -88,16 +94,34 @@ test('a training step leaves the live-tensor count unchanged; a run logs every s
   model.dispose();
 });
 
-test('a NaN loss stops training with a message naming the last good checkpoint', async () => {
+test('a NaN loss stops training with a message naming a checkpoint that exists and was written before it', async () => {
   const model = createModel('av-r2plus1d-10', { width: 0.125, embeddingDim: 16 });
   const objective = new AvidObjective({ numInstances: 16, dim: 16, variant: 'cross', negatives: 8 });
   const optimizer = new Adam(model.parameters(), { lr: 1e-3 });
   const runDir = mkdtempSync(path.join(tmpdir(), 'avid-nan-'));
-  const trainer = new Trainer(model, objective, optimizer, new RandomSource(16, 4), { runDir, seed: 0, epochs: 1, schedule: schedules.constant, checkpointEvery: 1, logEvery: 1, progress: null });
-  const { value } = await new RandomSource(16, 4).epoch(0, 0)[Symbol.asyncIterator]().next();
-  trainer.trainStep(value.video, value.audio, value.index);
-  const nanVideo = T.fullLike(value.video, NaN);
-  assert.throws(() => trainer.trainStep(nanVideo, value.audio, value.index), (e: Error) => e instanceof NonFiniteLossError && e.message.includes('last.safetensors'));
+  // Batch 2 of the epoch holds a NaN video: the loss of step 2 is NaN.
+  const source = new RandomSource(16, 4);
+  const poisoned = {
+    numInstances: 16,
+    batchesPerEpoch: () => source.batchesPerEpoch(),
+    async *epoch(epoch: number, start: number) {
+      let b = start;
+      for await (const batch of source.epoch(epoch, start)) {
+        if (b++ === 2) {
+          const nan = T.fullLike(batch.video, NaN);
+          batch.video.dispose();
+          batch.video = nan;
+        }
+        yield batch;
+      }
+    },
+  };
+  const trainer = new Trainer(model, objective, optimizer, poisoned, { runDir, seed: 0, epochs: 1, schedule: schedules.constant, checkpointEvery: 1, logEvery: 1, progress: null });
+  await assert.rejects(trainer.run(), (e: Error) => e instanceof NonFiniteLossError && /step 2 .*last good checkpoint is .*last\.safetensors \(step 1,/.test(e.message));
+  const saved = loadCheckpoint(trainer.checkpointPath);
+  assert.equal(saved.scalars.step, 1);
+  disposeContents(saved);
+  assert.equal(existsSync(trainer.pendingCheckpointPath), false, 'the unconfirmed checkpoint is gone');
   model.dispose();
   objective.dispose();
   optimizer.dispose();

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { VIDEO_BLOCKS, type VideoBlockName } from '../../models/index.js';
 import { readRunArtifact, avModelOf, disposeArtifact, type RunArtifact } from '../../train/run-artifact.js';
 import { clipGeometry } from '../../eval/clip-geometry.js';
-import { localizeClip, decodeLocalizationClip, localizationSize, type LocalizationClip } from '../../eval/localize.js';
+import { localizeClip, outputStems, decodeLocalizationClip, localizationSize, type LocalizationClip } from '../../eval/localize.js';
 import { writeResultsJson } from '../../eval/results.js';
 import { parseFlags, positiveInt, nonNegativeNumber, seedList, oneOf, checkpointFlag, ARCHITECTURE_FLAGS, CHECKPOINT_HELP } from '../flags.js';
 import { resultsDestination, writeRunResult } from '../results-destination.js';
@@ -74,12 +74,14 @@ export async function run(argv: string[]): Promise<number> {
     const hitRates: number[][] = scored.map(() => []);
     const boxShares: number[] = [];
     const frames: { image: string; boxHit: boolean }[] = [];
-    for (const file of positionals) {
+    // Inputs with the same base name (a/clip.mp4, b/clip.mp4) get distinct output names in the one folder.
+    const stems = outputStems(positionals);
+    for (const [i, file] of positionals.entries()) {
       const decoded: LocalizationClip = await decodeLocalizationClip(path.resolve(file), geometry, { size, startSec });
       for (const [m, model] of models.entries()) {
         // Frames are rendered for the first model only (the trained one, when there is one).
         const render = !values['no-render'] && m === 0;
-        const result = await localizeClip(model, path.resolve(file), geometry, { outDir: render ? outDir : undefined, layer, decoded });
+        const result = await localizeClip(model, path.resolve(file), geometry, { outDir: render ? outDir : undefined, layer, decoded, stem: stems[i] });
         const score = result.boxHitRate === null ? '' : `${result.video ? ', ' : ': '}peak in the sounding object's box in ${(100 * result.boxHitRate).toFixed(0)}% of frames (box: ${(100 * (result.boxShare ?? 0)).toFixed(0)}% of the frame)`;
         console.log(`${file} [${scored[m].name}]${result.video ? `: ${result.frames.length} frames and ${result.video}` : ''}${score}`);
         if (render) result.frames.forEach((f, t) => frames.push({ image: f, boxHit: result.hits?.[t] ?? false }));
