@@ -66,13 +66,33 @@ export const ModelConfig = z
 
 export const ObjectiveConfig = z
   .object({
-    kind: z.enum(['avid', 'cma', 'avts']).default('avid'),
+    /**
+     * avid / cma: NCE against memory banks (the negatives are drawn uniformly from all instances). in-batch:
+     * cross-modal InfoNCE whose negatives are the other clips of the (global) batch, so the batch's make-up
+     * (the long-form sampler's k and w) is what the loss contrasts against. avts: synchronisation.
+     */
+    kind: z.enum(['avid', 'cma', 'avts', 'in-batch']).default('avid'),
     variant: z.enum(['self', 'cross', 'joint']).default('cross'),
+    /** The temperature (in-batch: the starting value when it is learned). */
     tau: z.number().positive().default(0.07),
     negatives: positiveInt.default(1024),
     memoryMomentum: z.number().min(0).max(1).default(0.5),
     crossWeight: z.number().min(0).default(1),
     selfWeight: z.number().min(0).default(1),
+    /**
+     * One NCE normalisation constant Z for every term (avid, cma), estimated from the first term's negatives
+     * on the first batch, as the reference code does (one NCECriterion for all terms); false: one Z per term.
+     */
+    sharedNormaliser: z.boolean().default(true),
+    inBatch: z
+      .object({
+        /** Learn the temperature (log τ, updated by the optimizer, saved in checkpoints), starting at tau. */
+        learnTemperature: z.boolean().default(false),
+        /** Memory-bank negatives per anchor added to the batch's (0: batch negatives only). */
+        bankNegatives: z.number().int().min(0).default(0),
+      })
+      .strict()
+      .default({}),
     cma: z
       .object({
         /** Positives kept per instance (Kp) and the candidates they are chosen from. */

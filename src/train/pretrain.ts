@@ -121,7 +121,7 @@ export async function pretrain(config: PretrainConfig, options: PretrainOptions 
     },
     miningSplit,
   );
-  const optimizer = optimizerFromConfig(config, model.parameters());
+  const optimizer = optimizerFromConfig(config, model.parameters(), objective.parameters?.() ?? []);
   const trainer = new Trainer(model, objective, optimizer, source, {
     runDir,
     seed: config.seed,

@@ -230,10 +230,13 @@ export class Trainer {
         );
       }
       const scaled = this.gradScaler ? this.gradScaler.scaleLoss(loss) : loss;
-      const params = this.model.parameters();
+      // The objective's own parameters (a learned temperature) are updated, clipped and averaged like the model's.
+      const objectiveParams = this.objective.parameters?.() ?? [];
+      const params = [...this.model.parameters(), ...objectiveParams];
       // After the exchange every rank holds the same gradients, so loss scaling skips a step on all or none.
       if (this.gradientSync) {
         this.gradientSync.backward(scaled);
+        if (objectiveParams.length > 0) o.distributed?.allReduceGradients(objectiveParams);
       } else {
         scaled.backward();
         o.distributed?.allReduceGradients(params);
