@@ -1,16 +1,21 @@
-// avid ablate-long-form --config <yaml> [--k 1,4,8] [--w video,4] [--set ...]
+// avid ablate-long-form --config <yaml> [--k 1,4,8] [--w video,4] [--seeds 0,1] [--objective in-batch] [--set ...]
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { loadConfig } from '../../config/load.js';
-import { runLongFormAblation, type AblationSetting } from '../../demo/long-form-ablation.js';
+import { runLongFormAblation, ABLATION_OBJECTIVES, type AblationObjective, type AblationSetting } from '../../demo/long-form-ablation.js';
 
 export const summary = 'long-form sampling ablation: pre-train a grid of (k, w) settings, plot losses and probes';
 
-const usage = `usage: avid ablate-long-form --config <file.yaml> [--k 1,4,8] [--w video,8] [--set key=value ...] [--no-probe] [--probe-labels <csv>]
+const usage = `usage: avid ablate-long-form --config <file.yaml> [--k 1,4,8] [--w video,8] [--seeds 0,1] [--objective in-batch|avid|cma|config]
+       [--set key=value ...] [--no-probe] [--probe-labels <csv>]
 
-Pre-trains the config once per (k, w): batches made of groups of k clips from the same long video within a
-window of w clips (w = video: anywhere in that video; k = 1: uniform sampling). Writes
-<runsDir>/<name>-long-form/ablation.html (loss curves and linear probes per setting) and ablation.json.
+Pre-trains the config once per (k, w) and seed: batches made of groups of k clips from the same long video
+within a window of w clips (w = video: anywhere in that video; k = 1: uniform sampling). Writes
+<runsDir>/<name>-long-form/ablation.html (loss curves and linear probes per setting, means over the seeds)
+and ablation.json; the table gives means ± standard errors over the seeds.
+The objective is the in-batch contrastive loss unless --objective says otherwise ('config': the config's
+own): its negatives are the batch's other clips, so k and w change what it contrasts against. A memory-bank
+objective (avid, cma) draws negatives uniformly from all clips, whatever the batch.
 The probes train and test on the labelled videos of --probe-labels (default the config's data.labels), one
 clip each, decoded once for all settings.`;
 
@@ -24,6 +29,8 @@ export async function run(argv: string[]): Promise<number> {
       set: { type: 'string', multiple: true, default: [] },
       'no-probe': { type: 'boolean', default: false },
       'probe-labels': { type: 'string' },
+      seeds: { type: 'string' },
+      objective: { type: 'string', default: 'in-batch' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -43,8 +50,12 @@ export async function run(argv: string[]): Promise<number> {
       settings.push({ k, w });
     }
   }
+  const objective = values.objective as AblationObjective;
+  if (!ABLATION_OBJECTIVES.includes(objective)) throw new Error(`--objective: expected one of ${ABLATION_OBJECTIVES.join(', ')}, got '${values.objective}'`);
+  const seeds = values.seeds?.split(',').map((s) => Number(s.trim()));
+  if (seeds && (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0))) throw new Error(`--seeds: expected non-negative integers, got '${values.seeds}'`);
   const out = path.resolve(base.runsDir, `${base.name}-long-form`);
-  const { page, table } = await runLongFormAblation(base, settings, out, { probe: !values['no-probe'], probeLabels: values['probe-labels'] });
+  const { page, table } = await runLongFormAblation(base, settings, out, { probe: !values['no-probe'], probeLabels: values['probe-labels'], seeds, objective });
   console.log(`\n${table}\n\nplots: ${page}`);
   return 0;
 }
