@@ -98,7 +98,7 @@ export const ObjectiveConfig = z
         /** Positives kept per instance (Kp) and the candidates they are chosen from. */
         positives: positiveInt.default(32),
         candidates: positiveInt.optional(),
-        /** Negatives for wMPD (Kn), drawn from the complement of the positives. */
+        /** Negatives for wMPD (Kn), drawn from the complement of the positives: the paper's 1024 (the released code uses 64). */
         negatives: positiveInt.default(1024),
         lambda: z.number().min(0).default(1),
         /** agreement = min(v·v, a·a) (CMA); union = max; video / audio = one modality only. */
