@@ -10,7 +10,7 @@
 // differentiable all-reduce, so the gradient equals that of one process holding the whole batch.
 import { Tensor, tidy, keep, noGrad, cat, zeros, arange, scalar, tensor, Generator, functional as F } from '../tensor/index.js';
 import { hash32 } from '../data/rng.js';
-import { allReduceWithGrad } from '../dist/collectives.js';
+import { allReduceWithGrad } from '../distributed/collectives.js';
 import { MemoryBank } from './memory-bank.js';
 import { sampleNegatives } from './negatives.js';
 import { shardOf } from './avid.js';

@@ -8,8 +8,8 @@ import { buildManifest, readManifest, writeManifest, writeRejects, type Manifest
 import { loadCheckpoint, disposeContents } from '../io/checkpoint.js';
 import { Trainer, type TrainResult, type Distributed } from './trainer.js';
 import { modelFromConfig, objectiveFromConfig, optimizerFromConfig, scheduleFromConfig, deviceFromConfig } from './from-config.js';
-import { fromEnvironment } from '../dist/environment.js';
-import { availableBackends } from '../dist/process-group.js';
+import { fromEnvironment } from '../distributed/environment.js';
+import { availableBackends } from '../distributed/process-group.js';
 import { makeCurrent } from './device-transfer.js';
 import { ensureRunDir, writeJson, writeVersions } from './run-dir.js';
 import { createTrainingSource, trainingAudioStats } from './media-batch-source.js';
