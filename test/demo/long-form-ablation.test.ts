@@ -14,8 +14,12 @@ test('the ablation summarises seeds as mean ± standard error, and the late loss
   assert.equal(lateMeanLoss([[1, 9], [2, 8], [3, 2]]), 5, 'odd counts: the later half is the larger');
 });
 
-test('ablate-long-form rejects an unknown objective and bad seeds, naming the flag', async () => {
+test('ablate-long-form rejects an unknown objective, bad seeds, k and w, and unknown flags, naming the flag', async () => {
   const config = new URL('../../configs/cpu/long-form.yaml', import.meta.url).pathname;
-  await assert.rejects(run(['--config', config, '--objective', 'memory']), /--objective: expected one of in-batch, avid, cma, config, got 'memory'/);
-  await assert.rejects(run(['--config', config, '--seeds', '0,x']), /--seeds: expected non-negative integers, got '0,x'/);
+  await assert.rejects(run(['--config', config, '--objective', 'memory']), /--objective: unknown 'memory'; allowed: in-batch, avid, cma, config/);
+  await assert.rejects(run(['--config', config, '--objective', 'in-bach']), /--objective: unknown 'in-bach' \(did you mean 'in-batch'\?\)/);
+  await assert.rejects(run(['--config', config, '--seeds', '0,x']), /--seeds: expected '0-7' or '0,3,5', got '0,x'/);
+  await assert.rejects(run(['--config', config, '--k', '1,0']), /--k must be a positive integer; got '0'/);
+  await assert.rejects(run(['--config', config, '--w', 'video,2.5']), /--w must be a positive integer; got '2.5'/);
+  await assert.rejects(run(['--config', config, '--seed', '3']), /unknown flag --seed \(did you mean --seeds\?\)/);
 });

@@ -1,12 +1,12 @@
 // avid ablate-long-form --config <yaml> [--k 1,4,8] [--w video,4] [--seeds 0,1] [--objective in-batch] [--set ...]
-import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { loadConfig } from '../../config/load.js';
-import { runLongFormAblation, ABLATION_OBJECTIVES, type AblationObjective, type AblationSetting } from '../../demo/long-form-ablation.js';
+import { runLongFormAblation, ABLATION_OBJECTIVES, type AblationSetting } from '../../demo/long-form-ablation.js';
+import { parseFlags, positiveInt, seedList, oneOf } from '../flags.js';
 
 export const summary = 'long-form sampling ablation: pre-train a grid of (k, w) settings, plot losses and probes';
 
-const usage = `usage: avid ablate-long-form --config <file.yaml> [--k 1,4,8] [--w video,8] [--seeds 0,1] [--objective in-batch|avid|cma|config]
+const usage = `usage: avid ablate-long-form --config <file.yaml> [--k 1,4,8] [--w video,8] [--seeds 0,1|0-3] [--objective in-batch|avid|cma|config]
        [--set key=value ...] [--no-probe] [--probe-labels <csv>]
 
 Pre-trains the config once per (k, w) and seed: batches made of groups of k clips from the same long video
@@ -20,40 +20,34 @@ The probes train and test on the labelled videos of --probe-labels (default the 
 clip each, decoded once for all settings.`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      config: { type: 'string' },
-      k: { type: 'string', default: '1,4,8' },
-      w: { type: 'string', default: 'video,8' },
-      set: { type: 'string', multiple: true, default: [] },
-      'no-probe': { type: 'boolean', default: false },
-      'probe-labels': { type: 'string' },
-      seeds: { type: 'string' },
-      objective: { type: 'string', default: 'in-batch' },
-      help: { type: 'boolean', default: false },
-    },
+  const { values } = parseFlags(argv, {
+    config: { type: 'string' },
+    k: { type: 'string', default: '1,4,8' },
+    w: { type: 'string', default: 'video,8' },
+    set: { type: 'string', multiple: true, default: [] },
+    'no-probe': { type: 'boolean', default: false },
+    'probe-labels': { type: 'string' },
+    seeds: { type: 'string' },
+    objective: { type: 'string', default: 'in-batch' },
+    help: { type: 'boolean', default: false },
   });
   if (values.help || !values.config) {
     console.log(usage);
     return values.help ? 0 : 2;
   }
   const base = loadConfig(values.config, values.set);
-  const ks = values.k!.split(',').map(Number);
-  const ws = values.w!.split(',').map((w) => (w.trim() === 'video' ? 'video' : Number(w)));
+  const ks = values.k.split(',').map((k) => positiveInt(k, '--k'));
+  const ws = values.w.split(',').map((w) => (w.trim() === 'video' ? 'video' : positiveInt(w, '--w')));
   const settings: AblationSetting[] = [];
   for (const k of ks) {
-    if (!Number.isInteger(k) || k < 1) throw new Error(`--k: expected positive integers, got '${values.k}'`);
     for (const w of ws) {
-      if (w !== 'video' && (!Number.isInteger(w) || w < k)) continue; // a window smaller than k cannot hold a group
+      if (w !== 'video' && w < k) continue; // a window smaller than k cannot hold a group
       if (k === 1 && w !== 'video') continue; // k = 1 is uniform sampling whatever w
       settings.push({ k, w });
     }
   }
-  const objective = values.objective as AblationObjective;
-  if (!ABLATION_OBJECTIVES.includes(objective)) throw new Error(`--objective: expected one of ${ABLATION_OBJECTIVES.join(', ')}, got '${values.objective}'`);
-  const seeds = values.seeds?.split(',').map((s) => Number(s.trim()));
-  if (seeds && (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0))) throw new Error(`--seeds: expected non-negative integers, got '${values.seeds}'`);
+  const objective = oneOf(values.objective, '--objective', ABLATION_OBJECTIVES);
+  const seeds = values.seeds === undefined ? undefined : seedList(values.seeds);
   const out = path.resolve(base.runsDir, `${base.name}-long-form`);
   const { page, table } = await runLongFormAblation(base, settings, out, { probe: !values['no-probe'], probeLabels: values['probe-labels'], seeds, objective });
   console.log(`\n${table}\n\nplots: ${page}`);
