@@ -160,6 +160,15 @@ export const TrainConfig = z
     batchSize: positiveInt.default(16),
     /** Save a checkpoint every N optimizer steps (and at each epoch end). */
     checkpointEvery: positiveInt.default(200),
+    /**
+     * Also keep checkpoints/epoch-<N>.safetensors after these epochs (0: the initial weights), beside last:
+     * a list such as [0, 10, 50], or {every: N} for 0, N, 2N, ...
+     */
+    keepCheckpoints: z
+      .union([z.array(z.number().int().min(0)), z.object({ every: positiveInt }).strict()], {
+        errorMap: () => ({ message: 'expected a list of epochs (integers ≥ 0) or {every: N}' }),
+      })
+      .default([]),
     logEvery: positiveInt.default(10),
     threads: positiveInt.optional(),
     deterministic: z.boolean().default(false),

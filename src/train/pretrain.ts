@@ -128,6 +128,7 @@ export async function pretrain(config: PretrainConfig, options: PretrainOptions 
     epochs: config.train.epochs,
     schedule: scheduleFromConfig(config),
     checkpointEvery: config.train.checkpointEvery,
+    keepCheckpoints: config.train.keepCheckpoints,
     logEvery: config.train.logEvery,
     clipGradNorm: config.optim.clipGradNorm,
     maxSkipped: Math.floor(config.data.maxRejectShare * source.numInstances) + 1,

@@ -12,6 +12,7 @@ import type { Schedule } from '../optim/schedules.js';
 import type { AVModel } from '../models/index.js';
 import type { Objective, StepContext } from '../ssl/objective.js';
 import { saveCheckpoint, loadCheckpoint, disposeContents } from '../io/checkpoint.js';
+import { keepsEpoch, keptCheckpointPath, type KeepCheckpoints } from './kept-checkpoints.js';
 import type { BatchSource } from './batch-source.js';
 import { Progress } from './progress.js';
 import { batchToDevice, moveTrainingState_ } from './device-transfer.js';
@@ -41,6 +42,8 @@ export interface TrainerOptions {
   /** Learning-rate factor as a function of the (fractional) epoch. */
   schedule: Schedule;
   checkpointEvery: number;
+  /** Epochs whose checkpoints are kept beside last (see kept-checkpoints.ts). */
+  keepCheckpoints?: KeepCheckpoints;
   logEvery: number;
   clipGradNorm?: number;
   /** Stops the run when the data source has skipped more than this many samples. */
@@ -135,6 +138,7 @@ export class Trainer {
     const started = Date.now();
     const worldSize = o.distributed?.worldSize ?? 1;
     try {
+      if (this.step === 0) this.keepCheckpoint(); // epoch 0: the initial weights
       while (this.epoch < o.epochs) {
         this.objective.beforeEpoch?.(this.epoch);
         if (this.options.hardNegativeShare) this.data.setHardNegativeShare?.(this.options.hardNegativeShare(this.epoch));
@@ -194,6 +198,7 @@ export class Trainer {
         this.stepInEpoch = 0;
         await o.onEpochEnd?.(this.epoch - 1);
         this.saveCheckpoint();
+        this.keepCheckpoint();
       }
       return { status: 'completed', epoch: this.epoch, step: this.step, losses, checkpoint: this.checkpointPath };
     } finally {
@@ -258,6 +263,12 @@ export class Trainer {
   close(): void {
     this.gradientSync?.close();
     this.gradientSync = null;
+  }
+
+  /** A copy of the state after `this.epoch` epochs, when train.keepCheckpoints asks for that epoch. */
+  private keepCheckpoint(): void {
+    const keep = this.options.keepCheckpoints;
+    if (keep && keepsEpoch(keep, this.epoch)) this.saveCheckpoint(keptCheckpointPath(this.options.runDir, this.epoch));
   }
 
   saveCheckpoint(file = this.checkpointPath): void {
