@@ -69,19 +69,39 @@ export const ModelConfig = z
 
 export const ObjectiveConfig = z
   .object({
-    kind: z.enum(['avid', 'cma', 'avts']).default('avid'),
+    /**
+     * avid / cma: NCE against memory banks (the negatives are drawn uniformly from all instances). in-batch:
+     * cross-modal InfoNCE whose negatives are the other clips of the (global) batch, so the batch's make-up
+     * (the long-form sampler's k and w) is what the loss contrasts against. avts: synchronisation.
+     */
+    kind: z.enum(['avid', 'cma', 'avts', 'in-batch']).default('avid'),
     variant: z.enum(['self', 'cross', 'joint']).default('cross'),
+    /** The temperature (in-batch: the starting value when it is learned). */
     tau: finite().positive().default(0.07),
     negatives: positiveInt.default(1024),
     memoryMomentum: finite().min(0).max(1).default(0.5),
     crossWeight: finite().min(0).default(1),
     selfWeight: finite().min(0).default(1),
+    /**
+     * One NCE normalisation constant Z for every term (avid, cma), estimated from the first term's negatives
+     * on the first batch, as the reference code does (one NCECriterion for all terms); false: one Z per term.
+     */
+    sharedNormaliser: z.boolean().default(true),
+    inBatch: z
+      .object({
+        /** Learn the temperature (log τ, updated by the optimizer, saved in checkpoints), starting at tau. */
+        learnTemperature: z.boolean().default(false),
+        /** Memory-bank negatives per anchor added to the batch's (0: batch negatives only). */
+        bankNegatives: z.number().int().min(0).default(0),
+      })
+      .strict()
+      .default({}),
     cma: z
       .object({
         /** Positives kept per instance (Kp) and the candidates they are chosen from. */
         positives: positiveInt.default(32),
         candidates: positiveInt.optional(),
-        /** Negatives for wMPD (Kn), drawn from the complement of the positives. */
+        /** Negatives for wMPD (Kn), drawn from the complement of the positives: the paper's 1024 (the released code uses 64). */
         negatives: positiveInt.default(1024),
         lambda: finite().min(0).default(1),
         /** agreement = min(v·v, a·a) (CMA); union = max; video / audio = one modality only. */
@@ -143,6 +163,15 @@ export const TrainConfig = z
     batchSize: positiveInt.default(16),
     /** Save a checkpoint every N optimizer steps (and at each epoch end). */
     checkpointEvery: positiveInt.default(200),
+    /**
+     * Also keep checkpoints/epoch-<N>.safetensors after these epochs (0: the initial weights), beside last:
+     * a list such as [0, 10, 50], or {every: N} for 0, N, 2N, ...
+     */
+    keepCheckpoints: z
+      .union([z.array(z.number().int().min(0)), z.object({ every: positiveInt }).strict()], {
+        errorMap: () => ({ message: 'expected a list of epochs (integers ≥ 0) or {every: N}' }),
+      })
+      .default([]),
     logEvery: positiveInt.default(10),
     threads: positiveInt.optional(),
     deterministic: z.boolean().default(false),

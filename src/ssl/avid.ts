@@ -15,6 +15,9 @@ import type { EmbeddedBatch, Objective, ObjectiveOutput, ObjectiveState, StepCon
 
 export type AvidVariant = 'self' | 'cross' | 'joint';
 
+/** The random stream of the memory-bank negatives (part of the seed of each step's draw). */
+export const AVID_NEGATIVES_STREAM = 'avid-negatives';
+
 export interface AvidOptions {
   numInstances: number;
   dim: number;
@@ -24,14 +27,43 @@ export interface AvidOptions {
   memoryMomentum?: number;
   crossWeight?: number;
   selfWeight?: number;
+  /**
+   * One normalisation constant Z for every NCE term (default true), estimated from the first term's
+   * negatives on the first batch: the reference code has one NCECriterion whose Z, set by the first call
+   * (v2a for Cross/Joint, v2v for Self), serves every term after it. false: one Z per term.
+   */
+  sharedNormaliser?: boolean;
   seed?: number;
+}
+
+export type NormaliserTerm = 'v2a' | 'a2v' | 'v2v' | 'a2a';
+
+/** The four terms' normalisers: one object shared by all, or one each. */
+export function makeNormalisers(shared: boolean): Record<NormaliserTerm, NCENormaliser> {
+  if (shared) {
+    const z = new NCENormaliser();
+    return { v2a: z, a2v: z, v2v: z, a2a: z };
+  }
+  return { v2a: new NCENormaliser(), a2v: new NCENormaliser(), v2v: new NCENormaliser(), a2a: new NCENormaliser() };
+}
+
+/**
+ * One log Z from a checkpoint's per-term values (null: not yet set): the value when they agree; otherwise,
+ * as the reference does when CMA restores an AVID checkpoint's Zs, the mean of the Zs (not of the logs).
+ */
+export function combineLogZ(values: (number | null | undefined)[]): number | null {
+  const set = values.filter((v): v is number => typeof v === 'number');
+  if (set.length === 0) return null;
+  if (set.every((v) => v === set[0])) return set[0];
+  return Math.log(set.reduce((sum, v) => sum + Math.exp(v), 0) / set.length);
 }
 
 export class AvidObjective implements Objective {
   readonly name: string;
   readonly videoBank: MemoryBank;
   readonly audioBank: MemoryBank;
-  readonly normalisers = { v2a: new NCENormaliser(), a2v: new NCENormaliser(), v2v: new NCENormaliser(), a2a: new NCENormaliser() };
+  readonly normalisers: Record<NormaliserTerm, NCENormaliser>;
+  readonly sharedNormaliser: boolean;
   readonly tau: number;
   readonly negatives: number;
   readonly crossWeight: number;
@@ -39,6 +71,8 @@ export class AvidObjective implements Objective {
 
   constructor(readonly options: AvidOptions) {
     this.name = `${options.variant}-avid`;
+    this.sharedNormaliser = options.sharedNormaliser ?? true;
+    this.normalisers = makeNormalisers(this.sharedNormaliser);
     const seed = options.seed ?? 0;
     this.videoBank = new MemoryBank(options.numInstances, options.dim, options.memoryMomentum ?? 0.5, hash32(seed, 'video-bank'));
     this.audioBank = new MemoryBank(options.numInstances, options.dim, options.memoryMomentum ?? 0.5, hash32(seed, 'audio-bank'));
@@ -62,7 +96,7 @@ export class AvidObjective implements Objective {
 
   loss(batch: EmbeddedBatch, ctx: StepContext): ObjectiveOutput {
     return tidy(() => {
-      const negatives = this.negativesFor(batch.index, ctx, 'avid-negatives');
+      const negatives = this.negativesFor(batch.index, ctx, AVID_NEGATIVES_STREAM);
       const terms: Record<string, Tensor> = {};
       if (this.crossWeight > 0) {
         terms.v2a = this.nceAgainst(batch.video, this.audioBank, batch.index, negatives, this.normalisers.v2a, ctx);
@@ -114,7 +148,8 @@ export class AvidObjective implements Objective {
       noGrad(() => bank.bank.copy_(value));
     }
     const logZ = (state.scalars.logZ ?? {}) as Record<string, number | null>;
-    for (const [k, z] of Object.entries(this.normalisers)) z.logZ = logZ[k] ?? null;
+    if (this.sharedNormaliser) this.normalisers.v2a.logZ = combineLogZ(Object.values(logZ));
+    else for (const [k, z] of Object.entries(this.normalisers)) z.logZ = logZ[k] ?? null;
   }
 
   dispose(): void {

@@ -2,9 +2,11 @@
 // whose positives are the instances that agree with the anchor in both spaces (mined from the memory banks)
 // and whose negatives come from the complement of the positives:
 //   L_wMPD = (1/Kp) Σₚ [NCE(vᵢ; v̄ₚ, 𝒩′ᵢ) + NCE(aᵢ; āₚ, 𝒩′ᵢ)],   L_CMA = L_Cross-AVID + λ·L_wMPD.
+// The cross-modal term's negatives also avoid the anchor's positives (paper: "not overlapping with
+// positives"; the reference draws them from the complement of the positive set).
 import { Tensor, tidy, keep, noGrad, cat, Generator, randint } from '../tensor/index.js';
 import { hash32 } from '../data/rng.js';
-import { AvidObjective, shardOf, type AvidOptions } from './avid.js';
+import { AvidObjective, shardOf, combineLogZ, AVID_NEGATIVES_STREAM, type AvidOptions } from './avid.js';
 import { NCENormaliser } from './nce.js';
 import { minePositives, type AgreementKind, type MiningSplit } from './cma-mining.js';
 import { sampleOutside, shardedDraw } from './negatives.js';
@@ -30,17 +32,38 @@ export interface CmaOptions extends Omit<AvidOptions, 'variant'> {
 
 export class CmaObjective extends AvidObjective {
   override readonly name = 'cma';
-  readonly wmpdNormalisers = { video: new NCENormaliser(), audio: new NCENormaliser() };
+  /** wMPD's normalisers: with a shared Z, the cross-modal terms' own (as the reference's one criterion). */
+  readonly wmpdNormalisers = this.sharedNormaliser ? { video: this.normalisers.v2a, audio: this.normalisers.v2a } : { video: new NCENormaliser(), audio: new NCENormaliser() };
   /** (N, candidates) int64 mined positives, or null before the first mining. */
   positives: Tensor | null = null;
   minedAtEpoch: number | null = null;
   private readonly candidates: number;
   private readonly wmpdNegatives: number;
+  /** Cross-modal negatives per anchor, drawn outside the anchor and its candidates. */
+  private readonly crossNegatives: number;
 
   constructor(readonly cma: CmaOptions) {
     super({ ...cma, variant: 'cross' });
     this.candidates = Math.min(cma.candidates ?? cma.positives, cma.numInstances - 2);
     this.wmpdNegatives = Math.min(cma.wmpdNegatives, cma.numInstances - this.candidates - 1);
+    this.crossNegatives = Math.min(this.negatives, cma.numInstances - this.candidates - 1);
+  }
+
+  /**
+   * The cross-modal terms' negatives: uniform over the instances outside the anchor and all of its mined
+   * candidates (not only the Kp used this step), as the reference draws from the complement of the set.
+   */
+  protected override negativesFor(index: Tensor, ctx: StepContext, stream: string): Tensor {
+    if (!this.positives) throw new Error('CMA: positives have not been mined (beforeEpoch was not called)');
+    return tidy(() => {
+      const forbidden = cat([index.unsqueeze(1), this.positives!.indexSelect(0, index)], 1);
+      return sampleOutside(forbidden, this.cma.numInstances, this.crossNegatives, new Generator(hash32(ctx.seed, ctx.step, stream)), shardOf(ctx));
+    });
+  }
+
+  /** This step's cross-modal negatives (B, K), as the loss draws them. */
+  crossModalNegatives(index: Tensor, ctx: StepContext): Tensor {
+    return this.negativesFor(index, ctx, AVID_NEGATIVES_STREAM);
   }
 
   /** Mines positive sets from the current memory banks. */
@@ -108,8 +131,13 @@ export class CmaObjective extends AvidObjective {
     this.positives?.dispose();
     this.positives = positives ? keep(noGrad(() => positives.clone())) : null;
     const z = (state.scalars.wmpdLogZ ?? {}) as { video?: number | null; audio?: number | null };
-    this.wmpdNormalisers.video.logZ = z.video ?? null;
-    this.wmpdNormalisers.audio.logZ = z.audio ?? null;
+    if (this.sharedNormaliser) {
+      // One Z from every value the checkpoint holds (a per-term checkpoint: the mean of its Zs).
+      this.normalisers.v2a.logZ = combineLogZ([...Object.values((state.scalars.logZ ?? {}) as Record<string, number | null>), z.video, z.audio]);
+    } else {
+      this.wmpdNormalisers.video.logZ = z.video ?? null;
+      this.wmpdNormalisers.audio.logZ = z.audio ?? null;
+    }
     this.minedAtEpoch = (state.scalars.minedAtEpoch as number | null | undefined) ?? null;
   }
 

@@ -43,6 +43,11 @@ export interface Objective {
   /** Called before each epoch (0-based), e.g. to re-mine CMA positives. */
   beforeEpoch?(epoch: number): void;
   loss(batch: EmbeddedBatch, ctx: StepContext): ObjectiveOutput;
+  /**
+   * The objective's own learnable tensors (a learned temperature), if any: the optimizer updates them with
+   * the model's parameters (without weight decay), and data-parallel runs average their gradients too.
+   */
+  parameters?(): Tensor[];
   afterStep(batch: EmbeddedBatch, ctx: StepContext): void;
   state(): ObjectiveState;
   loadState(state: ObjectiveState): void;

@@ -8,6 +8,7 @@ import { AvidObjective } from '../ssl/avid.js';
 import { CmaObjective } from '../ssl/cma.js';
 import type { Objective } from '../ssl/objective.js';
 import { AvtsObjective } from '../ssl/avts.js';
+import { InBatchObjective } from '../ssl/in-batch-nce.js';
 import type { MiningSplit } from '../ssl/cma-mining.js';
 import type { Device } from '../tensor/index.js';
 import { resolveDevice } from './device-transfer.js';
@@ -21,7 +22,7 @@ export function modelFromConfig(config: PretrainConfig): AVModel {
 /** `miningSplit` (data-parallel runs) shares CMA mining out over the ranks. */
 export function objectiveFromConfig(config: PretrainConfig, numInstances: number, onMineProgress?: (done: number, total: number) => void, miningSplit?: MiningSplit): Objective {
   const o = config.objective;
-  const common = { numInstances, dim: config.model.embeddingDim, tau: o.tau, negatives: o.negatives, memoryMomentum: o.memoryMomentum, crossWeight: o.crossWeight, selfWeight: o.selfWeight, seed: config.seed };
+  const common = { numInstances, dim: config.model.embeddingDim, tau: o.tau, negatives: o.negatives, memoryMomentum: o.memoryMomentum, crossWeight: o.crossWeight, selfWeight: o.selfWeight, sharedNormaliser: o.sharedNormaliser, seed: config.seed };
   switch (o.kind) {
     case 'avid':
       return new AvidObjective({ ...common, variant: o.variant });
@@ -38,20 +39,27 @@ export function objectiveFromConfig(config: PretrainConfig, numInstances: number
         onMineProgress,
         miningSplit,
       });
+    case 'in-batch':
+      return new InBatchObjective({ tau: o.tau, learnTemperature: o.inBatch.learnTemperature, bankNegatives: o.inBatch.bankNegatives, numInstances, dim: config.model.embeddingDim, memoryMomentum: o.memoryMomentum, seed: config.seed });
     case 'avts':
       return new AvtsObjective({ margin: o.avts.margin, hardNegativeShare: o.avts.hardNegativeShare, curriculumEpochs: o.avts.curriculumEpochs });
   }
 }
 
-export function optimizerFromConfig(config: PretrainConfig, params: Tensor[]): Optimizer<object> {
+/**
+ * `objectiveParams` (a learned temperature) form a second group without weight decay: decay would pull
+ * log τ towards 0 (τ = 1), which is no regulariser of the representation.
+ */
+export function optimizerFromConfig(config: PretrainConfig, params: Tensor[], objectiveParams: Tensor[] = []): Optimizer<object> {
   const o = config.optim;
+  const groups = [{ params }, ...(objectiveParams.length > 0 ? [{ params: objectiveParams, hyper: { weightDecay: 0 } }] : [])];
   switch (o.name) {
     case 'adam':
-      return new Adam(params, { lr: o.lr, weightDecay: o.weightDecay, betas: o.betas });
+      return new Adam(groups, { lr: o.lr, weightDecay: o.weightDecay, betas: o.betas });
     case 'adamw':
-      return new AdamW(params, { lr: o.lr, weightDecay: o.weightDecay, betas: o.betas });
+      return new AdamW(groups, { lr: o.lr, weightDecay: o.weightDecay, betas: o.betas });
     case 'sgd':
-      return new SGD(params, { lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay });
+      return new SGD(groups, { lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay });
   }
 }
 

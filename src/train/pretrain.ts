@@ -230,13 +230,14 @@ async function pretrainIn(runDir: string, resuming: boolean, resumeChanges: Reco
     miningSplit,
   );
   if (rank === 0) warnAboutCutNegatives(config, objective, source.numInstances);
-  const optimizer = optimizerFromConfig(config, model.parameters());
+  const optimizer = optimizerFromConfig(config, model.parameters(), objective.parameters?.() ?? []);
   const trainer = new Trainer(model, objective, optimizer, source, {
     runDir,
     seed: config.seed,
     epochs: config.train.epochs,
     schedule: scheduleFromConfig(config),
     checkpointEvery: config.train.checkpointEvery,
+    keepCheckpoints: config.train.keepCheckpoints,
     logEvery: config.train.logEvery,
     clipGradNorm: config.optim.clipGradNorm,
     maxSkipped: Math.floor(config.data.maxRejectShare * source.numInstances) + 1,

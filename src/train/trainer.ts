@@ -13,6 +13,7 @@ import type { AVModel } from '../models/index.js';
 import type { Objective, StepContext } from '../ssl/objective.js';
 import { saveCheckpoint, loadCheckpoint, disposeContents } from '../io/checkpoint.js';
 import { writeFileAtomic, renameDurably, removeStaleTemporaries } from '../io/atomic.js';
+import { keepsEpoch, keptCheckpointPath, type KeepCheckpoints } from './kept-checkpoints.js';
 import type { BatchSource, TrainBatch } from './batch-source.js';
 import { Progress } from './progress.js';
 import { batchToDevice, moveTrainingState_ } from './device-transfer.js';
@@ -42,6 +43,8 @@ export interface TrainerOptions {
   /** Learning-rate factor as a function of the (fractional) epoch. */
   schedule: Schedule;
   checkpointEvery: number;
+  /** Epochs whose checkpoints are kept beside last (see kept-checkpoints.ts). */
+  keepCheckpoints?: KeepCheckpoints;
   logEvery: number;
   clipGradNorm?: number;
   /** Stops the run when the data source has skipped more than this many samples. */
@@ -223,6 +226,7 @@ export class Trainer {
     try {
       // A run is resumable from its first step: a failure (or Ctrl-C) in the first steps has a checkpoint to name.
       if (this.lastGoodStep === null && this.step === 0 && this.epoch === 0 && this.stepInEpoch === 0) this.saveCheckpoint();
+      if (this.step === 0) this.keepCheckpoint(); // epoch 0: the initial weights
       while (this.epoch < o.epochs) {
         if (await this.stopRequested()) return stopInterrupted(null);
         this.objective.beforeEpoch?.(this.epoch);
@@ -323,6 +327,7 @@ export class Trainer {
         await o.onEpochEnd?.(this.epoch - 1);
         if (this.epoch < o.epochs) this.savePendingCheckpoint();
         else this.saveCheckpoint();
+        this.keepCheckpoint();
       }
       return { status: 'completed', epoch: this.epoch, step: this.step, losses, checkpoint: this.checkpointPath };
     } finally {
@@ -372,10 +377,13 @@ export class Trainer {
       // This step's weights gave a finite loss: the checkpoint written after the previous update is good.
       this.promotePendingCheckpoint();
       const scaled = this.gradScaler ? this.gradScaler.scaleLoss(loss) : loss;
-      const params = this.model.parameters();
+      // The objective's own parameters (a learned temperature) are updated, clipped and averaged like the model's.
+      const objectiveParams = this.objective.parameters?.() ?? [];
+      const params = [...this.model.parameters(), ...objectiveParams];
       // After the exchange every rank holds the same gradients, so loss scaling skips a step on all or none.
       if (this.gradientSync) {
         this.gradientSync.backward(scaled);
+        if (objectiveParams.length > 0) o.distributed?.allReduceGradients(objectiveParams);
       } else {
         scaled.backward();
         o.distributed?.allReduceGradients(params);
@@ -397,6 +405,12 @@ export class Trainer {
   close(): void {
     this.gradientSync?.close();
     this.gradientSync = null;
+  }
+
+  /** A copy of the state after `this.epoch` epochs, when train.keepCheckpoints asks for that epoch. */
+  private keepCheckpoint(): void {
+    const keep = this.options.keepCheckpoints;
+    if (keep && keepsEpoch(keep, this.epoch)) this.saveCheckpoint(keptCheckpointPath(this.options.runDir, this.epoch));
   }
 
   /** Writes the checkpoint in place (the run's last one, an interrupt, or an explicit file); replaces any pending one. */

@@ -5,7 +5,7 @@ import * as T from '../../src/tensor/index.js';
 import { MemoryBank } from '../../src/ssl/memory-bank.js';
 import { NCENormaliser, nceLoss } from '../../src/ssl/nce.js';
 import { sampleNegatives } from '../../src/ssl/negatives.js';
-import { AvidObjective } from '../../src/ssl/avid.js';
+import { AvidObjective, AVID_NEGATIVES_STREAM } from '../../src/ssl/avid.js';
 
 const hasTorch = spawnSync('/usr/bin/python3', ['-c', 'import torch']).status === 0;
 
@@ -118,4 +118,52 @@ test('Cross-AVID uses only cross-modal terms, Self only within-modal, Joint both
     assert.ok(b.video.grad !== null);
     objective.dispose();
   }
+});
+
+/** Exposes the step's negative draw, as `loss` makes it. */
+class ProbeAvid extends AvidObjective {
+  draw(index: T.Tensor, ctx: { seed: number; epoch: number; step: number; gather: (t: T.Tensor) => T.Tensor }): T.Tensor {
+    return this.negativesFor(index, ctx, AVID_NEGATIVES_STREAM);
+  }
+}
+
+test('one Z for every term by default, set from the first term’s negatives on the first batch (as the reference); per term on request', () => {
+  T.tidy(() => {
+    const ctx = { seed: 2, epoch: 0, step: 0, gather: (t: T.Tensor) => t.alias() };
+    const g = new T.Generator(9);
+    const video = T.functional.normalize(T.randn([6, 8], { generator: g }));
+    const audio = T.functional.normalize(T.randn([6, 8], { generator: g }));
+    const index = T.arange(6);
+    const shared = new ProbeAvid({ numInstances: 30, dim: 8, variant: 'joint', negatives: 10, tau: 0.1 });
+    const z = shared.normalisers;
+    assert.ok(z.v2a === z.a2v && z.v2a === z.v2v && z.v2a === z.a2a, 'one normaliser object for all terms');
+    const out = shared.loss({ video, audio, index }, ctx);
+    // Z by hand: the mean of exp(v·ā/τ) over the v2a term's negatives of this first batch.
+    const negatives = shared.draw(index, ctx);
+    const expectedLogZ = shared.audioBank.rows(negatives).bmm(video.unsqueeze(2)).squeeze(2).div(0.1).exp().mean().log().item();
+    assert.ok(Math.abs(z.v2a.logZ! - expectedLogZ) < 1e-5, `${z.v2a.logZ} vs ${expectedLogZ}`);
+    // Every term is the NCE with that one Z.
+    const withZ = () => Object.assign(new NCENormaliser(), { logZ: expectedLogZ });
+    const v2v = nceLoss(video, shared.videoBank.rows(index), shared.videoBank.rows(negatives), 0.1, withZ()).item();
+    assert.ok(Math.abs(out.terms.v2v - v2v) < 1e-5, `v2v ${out.terms.v2v} vs ${v2v}`);
+    shared.dispose();
+
+    const perTerm = new AvidObjective({ numInstances: 30, dim: 8, variant: 'joint', negatives: 10, tau: 0.1, sharedNormaliser: false });
+    perTerm.loss({ video, audio, index }, ctx);
+    const values = Object.values(perTerm.normalisers).map((n) => n.logZ!);
+    assert.equal(new Set(values).size, 4, `one Z per term: ${values}`);
+    perTerm.dispose();
+  });
+});
+
+test('a shared Z loaded from a checkpoint with one Z per term is the mean of its Zs; a shared one loads into per-term', () => {
+  const shared = new AvidObjective({ numInstances: 10, dim: 4, variant: 'cross', negatives: 3 });
+  const banks = shared.state().tensors;
+  shared.loadState({ tensors: banks, scalars: { logZ: { v2a: Math.log(2), a2v: Math.log(4), v2v: null, a2a: null } } });
+  assert.ok(Math.abs(shared.normalisers.a2v.logZ! - Math.log(3)) < 1e-12);
+  const perTerm = new AvidObjective({ numInstances: 10, dim: 4, variant: 'cross', negatives: 3, sharedNormaliser: false });
+  perTerm.loadState(shared.state());
+  assert.deepEqual(Object.values(perTerm.normalisers).map((n) => n.logZ), new Array(4).fill(Math.log(3)));
+  perTerm.dispose();
+  shared.dispose();
 });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as T from '../../src/tensor/index.js';
 import { minePositives, positivePrecision, type AgreementKind, type ScoreNormalisation } from '../../src/ssl/cma-mining.js';
 import { sampleOutside } from '../../src/ssl/negatives.js';
+import { NCENormaliser, nceLoss } from '../../src/ssl/nce.js';
 import { CmaObjective } from '../../src/ssl/cma.js';
 import { positiveBreakdown, topKOverlap, similarityCorrelation } from '../../src/ssl/cma-measures.js';
 import { diagnoseBanks } from '../../src/eval/cma-diagnostics.js';
@@ -232,4 +233,61 @@ test('bank agreement: top-K overlap and similarity correlation tell identical ba
   x.dispose();
   y.dispose();
   assert.equal(T.memory().liveTensors, before);
+});
+
+test('CMA’s cross-modal negatives avoid the anchor and all of its mined positives, and the loss uses them', () => {
+  T.manualSeed(5);
+  const n = 40;
+  const objective = new CmaObjective({ numInstances: n, dim: 8, negatives: 20, positives: 3, candidates: 5, wmpdNegatives: 12, lambda: 1, agreement: 'agreement', remineEveryEpochs: 10, tau: 0.1 });
+  objective.beforeEpoch(0);
+  const candidates = rows(objective.positives!.to('float32')).map((r) => r.map(Number));
+  const seen = Array.from({ length: 8 }, () => new Set<number>());
+  T.tidy(() => {
+    const index = T.arange(8);
+    for (let step = 0; step < 50; step++) {
+      const negatives = rows(objective.crossModalNegatives(index, { seed: 1, epoch: 0, step, gather: (t: T.Tensor) => t.alias() }).to('float32'));
+      negatives.forEach((row, i) => {
+        for (const j of row) {
+          assert.notEqual(j, i, `step ${step}: anchor ${i} drawn as its own negative`);
+          assert.ok(!candidates[i].includes(j), `step ${step}: anchor ${i}'s positive ${j} drawn as a cross-modal negative`);
+          seen[i].add(j);
+        }
+      });
+    }
+    // 1000 draws per anchor over the 34 allowed instances: every one of them turns up.
+    seen.forEach((s, i) => assert.equal(s.size, n - 1 - 5, `anchor ${i} drew ${s.size} distinct negatives`));
+
+    const ctx = { seed: 1, epoch: 0, step: 7, gather: (t: T.Tensor) => t.alias() };
+    const g = new T.Generator(3);
+    const video = T.functional.normalize(T.randn([8, 8], { generator: g }));
+    const audio = T.functional.normalize(T.randn([8, 8], { generator: g }));
+    const out = objective.loss({ video, audio, index }, ctx);
+    const z = Object.assign(new NCENormaliser(), { logZ: objective.normalisers.v2a.logZ });
+    const negatives = objective.crossModalNegatives(index, ctx);
+    const v2a = nceLoss(video, objective.audioBank.rows(index), objective.audioBank.rows(negatives), 0.1, z).item();
+    assert.ok(Math.abs(out.terms.v2a - v2a) < 1e-5, `v2a ${out.terms.v2a} vs ${v2a}`);
+  });
+  objective.dispose();
+});
+
+test('CMA shares one Z between the cross-modal and wMPD terms by default (from the cross-modal negatives), and an AVID checkpoint’s Z carries over', () => {
+  T.manualSeed(6);
+  const options = { numInstances: 30, dim: 8, negatives: 10, positives: 3, candidates: 5, wmpdNegatives: 12, lambda: 1, agreement: 'agreement' as const, remineEveryEpochs: 10 };
+  const shared = new CmaObjective(options);
+  assert.ok(shared.wmpdNormalisers.video === shared.normalisers.v2a && shared.wmpdNormalisers.audio === shared.normalisers.v2a);
+  // Initialised from a Cross-AVID checkpoint (banks and its per-term Zs): the mean of those Zs serves every term.
+  const banks = shared.state().tensors;
+  shared.loadState({ tensors: banks, scalars: { logZ: { v2a: Math.log(2), a2v: Math.log(6) } } });
+  assert.ok(Math.abs(shared.wmpdNormalisers.audio.logZ! - Math.log(4)) < 1e-12);
+  shared.dispose();
+
+  const perTerm = new CmaObjective({ ...options, sharedNormaliser: false });
+  perTerm.beforeEpoch(0);
+  T.tidy(() => {
+    const video = T.functional.normalize(T.randn([6, 8]));
+    const audio = T.functional.normalize(T.randn([6, 8]));
+    perTerm.loss({ video, audio, index: T.arange(6) }, { seed: 0, epoch: 0, step: 0, gather: (t: T.Tensor) => t.alias() });
+  });
+  assert.notEqual(perTerm.wmpdNormalisers.video.logZ, perTerm.normalisers.v2a.logZ);
+  perTerm.dispose();
 });
