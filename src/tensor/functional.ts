@@ -40,9 +40,12 @@ export function batchNorm(x: Tensor, o: BatchNormOptions): Tensor {
     native.batchNorm(x.handle, h(o.weight), h(o.bias), h(o.runningMean), h(o.runningVar), o.training, o.momentum ?? 0.1, o.eps ?? 1e-5),
   );
 }
-/** Hue rotation by `shift` turns of a (3, ...) RGB tensor in [0, 1] (torchvision's adjust_hue), one fused pass. */
-export function adjustHue(rgb: Tensor, shift: number): Tensor {
-  return new Tensor(native.adjustHue(rgb.handle, shift));
+/**
+ * torchvision's ColorJitter on one (3, ...) RGB clip in [0, 1], fused in one native pass per op: `order` lists
+ * the ops to apply ('b'rightness, 'c'ontrast, 's'aturation, 'h'ue), the others are skipped.
+ */
+export function colorJitter(rgb: Tensor, p: { brightness: number; contrast: number; saturation: number; hue: number; order: string }): Tensor {
+  return new Tensor(native.colorJitter(rgb.handle, p.brightness, p.contrast, p.saturation, p.hue, p.order));
 }
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   return new Tensor(native.linear(x.handle, weight.handle, h(bias)));

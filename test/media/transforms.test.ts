@@ -9,6 +9,7 @@ import {
   applyColorJitter,
   applyColorJitterToClip,
   adjustHue,
+  type ColorJitterParams,
   IDENTITY_COLOR_JITTER,
 } from '../../src/media/video-transforms.js';
 import { clipsToUnitTensor as clipsToTensor, normalizeVideo } from '../../src/media/video-tensor.js';
@@ -120,7 +121,7 @@ test('hue shift: any (3, ...) shape, no tensor left behind, a clear error for a 
     // A full turn (and none) gives the clip back.
     assert.ok(adjustHue(clip, 1).sub(clip).abs().max().item() < 1e-5);
     assert.ok(adjustHue(clip, 0).sub(clip).abs().max().item() < 1e-5);
-    assert.throws(() => adjustHue(T.rand([4, 2, 2]), 0.1), /adjustHue: expected a \(3, \.\.\.\) RGB tensor/);
+    assert.throws(() => adjustHue(T.rand([4, 2, 2]), 0.1), /colorJitter: expected a \(3, \.\.\.\) RGB tensor, got shape \[4, 2, 2\]/);
   });
   assert.equal(T.memory().liveTensors, before);
 });
@@ -145,4 +146,38 @@ test('audio batch: duration-jittered windows resampled linearly to the expected 
     assert.ok(g >= 0.9 && g <= 1.1);
   }
   assert.equal(sampleVolumeGain(rng, { volumeRange: null }), 1);
+});
+
+// The element-wise formulation of torchvision's ColorJitter that the fused native kernel replaced, kept as the
+// oracle: every op, every order, the same values within float32 rounding.
+function elementWiseJitter(clip: T.Tensor, p: ColorJitterParams): T.Tensor {
+  const grayscale = (x: T.Tensor) => {
+    const [r, g, b] = x.unbind(0);
+    return r.mul(0.299).add(g.mul(0.587)).add(b.mul(0.114)).unsqueeze(0);
+  };
+  const blend = (a: T.Tensor, b: T.Tensor, ratio: number) => a.mul(ratio).add(b.mul(1 - ratio)).clamp(0, 1);
+  let x = clip;
+  for (const op of p.order) {
+    if (op === 'brightness') x = x.mul(p.brightness).clamp(0, 1);
+    else if (op === 'contrast') x = blend(x, grayscale(x).mean(), p.contrast);
+    else if (op === 'saturation') x = blend(x, grayscale(x), p.saturation);
+    else x = adjustHue(x, p.hue);
+  }
+  return x;
+}
+
+test('fused colour jitter equals the element-wise ops for random draws and orders; bad op letters are refused', () => {
+  const before = T.memory().liveTensors;
+  const rng = new Rng(11);
+  T.tidy(() => {
+    const clip = T.rand([3, 4, 9, 11]);
+    for (let trial = 0; trial < 12; trial++) {
+      const params = sampleColorJitter(rng);
+      const fused = applyColorJitterToClip(clip, params);
+      const diff = fused.sub(elementWiseJitter(clip, params)).abs().max().item();
+      assert.ok(diff < 2e-5, `trial ${trial} (${params.order.join(',')}): max diff ${diff}`);
+    }
+    assert.throws(() => T.functional.colorJitter(clip, { brightness: 1, contrast: 1, saturation: 1, hue: 0, order: 'x' }), /unknown op 'x'/);
+  });
+  assert.equal(T.memory().liveTensors, before);
 });
