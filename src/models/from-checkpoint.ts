@@ -1,7 +1,9 @@
 // Rebuilds the audio-visual model a checkpoint was trained with (its config names the architecture) and loads
 // its weights; or, for 'random', a randomly initialised model of the given architecture (the baseline).
 import * as T from '../tensor/index.js';
-import { loadCheckpoint, disposeContents } from '../io/checkpoint.js';
+import { loadCheckpoint, disposeContents, type CheckpointContents } from '../io/checkpoint.js';
+import { isPyTorchCheckpointPath } from '../io/pytorch-checkpoint.js';
+import { importReferenceCheckpoint } from '../io/reference-checkpoint.js';
 import { createModel, type ModelOptions } from './registry.js';
 import type { AVModel } from './av-model.js';
 
@@ -34,7 +36,7 @@ export function loadAVModel(checkpoint: string, fallback?: ModelSpec, seed = 0):
     T.manualSeed(seed);
     return { model: createModel(fallback.name, fallback), spec: fallback };
   }
-  const contents = loadCheckpoint(checkpoint);
+  const contents = readContents(checkpoint);
   try {
     const config = contents.scalars.config as { model?: ModelSpec } | undefined;
     const spec = config?.model ?? fallback;
@@ -50,4 +52,9 @@ export function loadAVModel(checkpoint: string, fallback?: ModelSpec, seed = 0):
   } finally {
     disposeContents(contents);
   }
+}
+
+/** An avid checkpoint, or a PyTorch one of the reference (.pth, .pt, .pth.tar) converted on the fly. */
+function readContents(file: string): CheckpointContents {
+  return isPyTorchCheckpointPath(file) ? importReferenceCheckpoint(file).contents : loadCheckpoint(file);
 }
