@@ -129,7 +129,7 @@ function smallInt(value: unknown, what: string, source: string): number {
 
 function intList(value: unknown, what: string, source: string): number[] {
   if (!Array.isArray(value)) throw new Error(`${source}: ${what} must be a tuple of integers`);
-  return value.map((v, i) => smallInt(v, `${what}[${i}]`, source));
+  return Array.from(value as unknown[], (v, i) => smallInt(v, `${what}[${i}]`, source));
 }
 
 class MarkSentinel {}
