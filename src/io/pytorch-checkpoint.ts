@@ -20,9 +20,9 @@ export interface PyTorchCheckpoint {
   tensors: Map<string, TorchTensor>;
 }
 
-/** File names that mean a PyTorch checkpoint: `.pth`, `.pt`, `.pth.tar` (the reference's), `.tar`. */
+/** File names that mean a PyTorch checkpoint: `.pth`, `.pt`, `.pth.tar` (the reference's). */
 export function isPyTorchCheckpointPath(file: string): boolean {
-  return /\.(pth|pt|pth\.tar|tar|ckpt)$/i.test(file);
+  return /\.(pth|pt|tar)$/i.test(file);
 }
 
 export function readPyTorchCheckpoint(file: string): PyTorchCheckpoint {
@@ -48,6 +48,8 @@ export function decodePyTorchCheckpoint(bytes: Uint8Array, source: string): PyTo
   return { format, root, tensors };
 }
 
+const MAX_DEPTH = 256;
+
 /** Replaces pickled tensors by TorchTensors (once per pickled object, so shared tensors stay shared). */
 function resolve(value: PickleValue, path: string[], tensors: Map<string, TorchTensor>, seen: Map<unknown, CheckpointTree>, source: string): CheckpointTree {
   if (value instanceof PickledTensor) {
@@ -62,6 +64,8 @@ function resolve(value: PickleValue, path: string[], tensors: Map<string, TorchT
     return tensor;
   }
   if (value instanceof Map || Array.isArray(value)) {
+    // A hostile pickle can nest lists a million deep; no checkpoint nests more than a few levels.
+    if (path.length > MAX_DEPTH) throw new Error(`${source}: containers nested more than ${MAX_DEPTH} deep`);
     // A container reached twice (the pickle memo) is resolved once; a cycle stops here.
     if (seen.has(value)) return seen.get(value)!;
     if (value instanceof Map) {

@@ -144,6 +144,7 @@ write_zip('past-storage.pt', pickled({'w': CraftedTensor(FakeStorage('0', 4), (1
 write_zip('expanded.pt', pickled({'w': CraftedTensor(FakeStorage('0', 4), (10 ** 9,), (0,))}), {'0': four})
 write_zip('huge-storage.pt', pickled({'w': CraftedTensor(FakeStorage('0', 10 ** 12), (4,), (1,))}), {'0': four})
 write_legacy('huge-storage-legacy.pt', {'w': CraftedTensor(FakeStorage('0', 10 ** 15), (4,), (1,))}, [('0', 10 ** 15, four)])
+write_zip('deep.pt', b'\x80\x02' + b']' * 100000 + b'a' * 99999 + b'.')
 print('fixtures written')
 `;
 
@@ -297,6 +298,7 @@ test('malformed files: unknown opcodes, truncation, views past their storage, ho
   writeFileSync(file('garbage.pth'), 'not a checkpoint at all');
   assert.throws(() => readPyTorchCheckpoint(file('garbage.pth')), /garbage\.pth: not a PyTorch checkpoint/);
 
+  assert.throws(() => readPyTorchCheckpoint(file('deep.pt')), /deep\.pt: containers nested more than 256 deep/);
   assert.throws(() => readPyTorchCheckpoint(file('past-storage.pt')), /past-storage\.pt: tensor 'w'.*reaches element 99 of storage '0', which has 4/);
   assert.throws(() => readPyTorchCheckpoint(file('expanded.pt')), /expanded\.pt: tensor 'w'.*more elements \(1000000000\) than its storage/);
   assert.throws(() => readPyTorchCheckpoint(file('huge-storage.pt')), /huge-storage\.pt: archive\/data\/0 holds 16 bytes but storage '0' needs 4000000000000/);
