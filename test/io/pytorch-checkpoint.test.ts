@@ -17,6 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as T from '../../src/tensor/index.js';
 import { readPyTorchCheckpoint } from '../../src/io/pytorch-checkpoint.js';
+import { referenceToAvid } from '../../src/io/reference-checkpoint.js';
 import { unpickle } from '../../src/io/pickle.js';
 import { TorchTensor } from '../../src/io/torch-tensor.js';
 import { loadSafetensors } from '../../src/io/safetensors.js';
@@ -264,6 +265,35 @@ for (const name of ['bare.pth', 'bare-legacy.pt', 'ref-zip.pth.tar']) {
     io.forEach((t) => t.dispose());
   });
 }
+
+test('banks under a sub-module prefix are found; several NCE constants average as the reference restores them; an unset Z stays unset', { skip }, () => {
+  const checkpoint = readPyTorchCheckpoint(file('ref-zip.pth.tar'));
+  const root = checkpoint.root as Map<string, unknown>;
+  const criterion = root.get('train_criterion') as Map<string, unknown>;
+  const z = criterion.get('criterion.avg_exp_score') as TorchTensor;
+  const prefixed = new Map<string, unknown>([...criterion].map(([k, v]) => [`module.${k}`, v]));
+  // A second Z of 4.75 (another NCE criterion): the reference restores their mean, 4.
+  const otherZ = new TorchTensor({ ...z.storage, key: 'z2', bytes: new Uint8Array(new Float32Array([4.75]).buffer) }, 0, [], [], 'test');
+  prefixed.set('module.criterion2.avg_exp_score', otherZ);
+  root.set('train_criterion', prefixed);
+  const { contents, summary } = referenceToAvid(checkpoint, 'prefixed.pth.tar');
+  assert.deepEqual(summary.memoryBanks, [40, 128]);
+  assert.equal(summary.z, 4);
+  assert.equal((contents.scalars.objective as { logZ: { a2v: number } }).logZ.a2v, Math.log(4));
+  assert.ok(contents.groups.objective!.has('cma.positives'));
+  disposeContents(contents);
+
+  // Z = −1 is the reference's "not computed yet": avid's normalisers then start unset (null).
+  const unset = new TorchTensor({ ...z.storage, key: 'z3', bytes: new Uint8Array(new Float32Array([-1]).buffer) }, 0, [], [], 'test');
+  root.set('train_criterion', new Map([...criterion].map(([k, v]) => [k, k === 'criterion.avg_exp_score' ? unset : v])));
+  const fresh = referenceToAvid(checkpoint, 'unset.pth.tar');
+  assert.equal((fresh.contents.scalars.objective as { logZ: { v2a: number | null } }).logZ.v2a, null);
+  disposeContents(fresh.contents);
+
+  // Only one of the two banks is an error that names what is missing.
+  root.set('train_criterion', new Map([...criterion].filter(([k]) => k !== 'nce_average.view2_mem')));
+  assert.throws(() => referenceToAvid(checkpoint, 'one-bank.pth.tar'), /one-bank\.pth\.tar: train_criterion has view1_mem but not view2_mem/);
+});
 
 test('hostile pickles are refused, naming the global, and nothing runs', { skip }, () => {
   assert.throws(() => readPyTorchCheckpoint(file('os-system.pth')), (e: Error) => e.message.includes(file('os-system.pth')) && /'(posix|os)\.system'.*not allowed/.test(e.message));
