@@ -8,10 +8,10 @@
 // pickled, from (…, torch.FloatStorage, key, 'cpu', …) to (…, torch.cuda.FloatStorage, key, 'cuda:0', …) —
 // exactly the ids a GPU run writes (the storage bytes do not depend on the device). PyTorch reads the result
 // back with map_location='cpu', which the fixture script checks.
-import { test, before } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -153,6 +153,8 @@ before(() => {
   if (skip) return;
   runPython(FIXTURES_PY, { args: [dir, path.join(root, 'python'), markers.osSystem, markers.legacySystem, markers.evalRan], timeoutMs: 300_000 });
 });
+
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 const file = (name: string) => path.join(dir, name);
 
