@@ -11,7 +11,8 @@ import { clipsToUnitTensor, normalizeVideo } from '../media/video-tensor.js';
 import { writePngFrames } from '../media/write-frames.js';
 import { encodeMp4 } from '../data/synth/encode.js';
 import { audioInput } from '../media/audio-input.js';
-import type { SpectrogramStats } from '../media/spectrogram.js';
+import type { AudioFrontendName, SpectrogramStats } from '../media/spectrogram.js';
+import { evaluationFrontend, assertStatsMatchFrontend } from './audio-frontend.js';
 import { videoGradCam, overlayHeatmap, peakInBox } from './gradcam.js';
 
 export interface ClipGeometry {
@@ -23,13 +24,15 @@ export interface ClipGeometry {
   hopSeconds: number;
   windowSeconds: number;
   freqBins: number;
+  /** The log spectrogram (media/audio-input.ts); absent: 'paper'. */
+  frontend?: AudioFrontendName;
   /** The run's per-bin spectrogram statistics; without them the log spectrogram is used as is. */
   audioStats?: SpectrogramStats | null;
 }
 
 /** The audio network's input for (B, L) waveforms with this geometry. */
 export function audioInputFor(g: ClipGeometry, waveforms: T.Tensor): T.Tensor {
-  return audioInput(waveforms, { sampleRate: g.sampleRate, windowSeconds: g.windowSeconds, hopSeconds: g.hopSeconds, freqBins: g.freqBins }, g.audioStats);
+  return audioInput(waveforms, { sampleRate: g.sampleRate, windowSeconds: g.windowSeconds, hopSeconds: g.hopSeconds, freqBins: g.freqBins, frontend: g.frontend }, g.audioStats);
 }
 
 export interface LocalizeResult {
@@ -157,10 +160,14 @@ export async function localizeClip(model: AVModel, file: string, geometry: ClipG
 }
 
 /** The geometry a run was trained with (its config), with defaults for plain state dicts. */
-export function geometryFromConfig(config: Record<string, any> | undefined, audioStats?: unknown): ClipGeometry {
+export function geometryFromConfig(config: Record<string, any> | undefined, audioStats?: unknown, frontendOverride?: string | null): ClipGeometry {
   const video = config?.video ?? {};
   const audio = config?.audio ?? {};
+  // The checkpoint's front end (absent: 'paper'; imported reference checkpoints: 'reference'), or --frontend.
+  const frontend = evaluationFrontend(config, frontendOverride);
+  assertStatsMatchFrontend(audioStats as SpectrogramStats | undefined, frontend);
   return {
+    frontend,
     frames: video.frames ?? 8,
     fps: video.fps ?? 16,
     size: video.size ?? 112,

@@ -8,7 +8,7 @@ import { loadCheckpoint, disposeContents, loadModelState, saveCheckpoint } from 
 import type { SpectrogramStats } from '../../media/spectrogram.js';
 import { readLabelsCsv, labelsFromEscDirectory, type LabelSet } from '../../eval/labels.js';
 import { SVM_AUDIO_POOLING, type BlockEncoder, type BlockPooling } from '../../eval/features.js';
-import { createAudioFrontend } from '../../eval/audio-frontend.js';
+import { createAudioFrontend, evaluationFrontend, assertStatsMatchFrontend } from '../../eval/audio-frontend.js';
 import { extractAudioFeatures } from '../../eval/audio-features.js';
 import { runSvmProtocol } from '../../eval/svm-protocol.js';
 import { linearProbeFolds } from '../../eval/linear-probe.js';
@@ -70,6 +70,9 @@ options:
   --hop-seconds S            spectrogram hop: 0.02 (100 frames / 2 s, default) or 0.01
                              (a checkpoint's spectrogram statistics bring their own rate, hop and bins; without
                              them, e.g. random weights, each clip's spectrogram is standardised on its own)
+  --frontend paper|reference the log spectrogram (default: the checkpoint's audio.frontend; 'paper' when it has
+                             none; imported reference checkpoints: 'reference', whose spectrogram settings then
+                             come from the checkpoint's config, see docs/published-checkpoints.md)
   --c-grid LIST              SVM C candidates (default 0.001,0.01,0.1,1,10,100)
   --tolerance T              SVM stopping tolerance on the projected gradient (default 0.01)
   --max-iterations N         SVM pass cap (default 1000; unconverged SVMs are counted in the results)
@@ -116,7 +119,7 @@ function loadAudioEncoder(
   width: number,
   checkpoint: string,
   seed: number,
-): { encoder: BlockEncoder & { dispose(): void }; identity: unknown; audioStats: SpectrogramStats | null } {
+): { encoder: BlockEncoder & { dispose(): void }; identity: unknown; audioStats: SpectrogramStats | null; config: Record<string, unknown> | null } {
   if (!(MODEL_NAMES as string[]).includes(modelName)) throw new Error(`--model must be one of ${MODEL_NAMES.join(', ')}; got '${modelName}'`);
   T.manualSeed(seed);
   const model = createModel(modelName as ModelName, { width });
@@ -128,7 +131,7 @@ function loadAudioEncoder(
     // Only the audio encoder is used; free the rest.
     for (const [key, t] of (model as unknown as { stateDict(): Map<string, T.Tensor> }).stateDict()) if (!key.startsWith('audio_model.')) t.dispose();
   }
-  if (checkpoint === 'random') return { encoder, identity: { model: modelName, width, weights: 'random', seed }, audioStats: null };
+  if (checkpoint === 'random') return { encoder, identity: { model: modelName, width, weights: 'random', seed }, audioStats: null, config: null };
   if (!existsSync(checkpoint)) throw new Error(`--checkpoint ${checkpoint}: no such file (or pass 'random')`);
   const contents = loadCheckpoint(checkpoint);
   try {
@@ -146,7 +149,8 @@ function loadAudioEncoder(
   }
   const audioStats = (contents.scalars.audioStats as SpectrogramStats | undefined) ?? null;
   const stat = statSync(checkpoint);
-  return { encoder, identity: { model: modelName, width, checkpoint: path.resolve(checkpoint), size: stat.size, mtimeMs: stat.mtimeMs }, audioStats };
+  const config = (contents.scalars.config as Record<string, unknown> | undefined) ?? null;
+  return { encoder, identity: { model: modelName, width, checkpoint: path.resolve(checkpoint), size: stat.size, mtimeMs: stat.mtimeMs }, audioStats, config };
 }
 
 /** Mean of each sample's clip rows: one embedding per sample (for k-NN). */
@@ -177,6 +181,7 @@ export async function run(argv: string[]): Promise<number> {
       'clip-seconds': { type: 'string', default: '2' },
       'sample-rate': { type: 'string', default: '24000' },
       'hop-seconds': { type: 'string', default: '0.02' },
+      frontend: { type: 'string' },
       'c-grid': { type: 'string', default: '0.001,0.01,0.1,1,10,100' },
       tolerance: { type: 'string', default: '0.01' },
       'max-iterations': { type: 'string', default: '1000' },
@@ -242,9 +247,13 @@ export async function run(argv: string[]): Promise<number> {
   const numClasses = labels.classNames.length;
   log(`${protocol}: ${files.length} samples, ${numClasses} classes, folds ${[...new Set(labels.entries.map((e) => e.fold))].sort((a, b) => a - b).join(', ')}`);
 
-  const { encoder, identity, audioStats } = loadAudioEncoder(values.model ?? 'audio-conv2d', width, values.checkpoint, seed);
-  const frontend = createAudioFrontend({ sampleRate, hopSec, stats: audioStats });
+  const { encoder, identity, audioStats, config } = loadAudioEncoder(values.model ?? 'audio-conv2d', width, values.checkpoint, seed);
+  const frontendName = evaluationFrontend(config, values.frontend);
+  // A reference model (imported) is evaluated on the spectrogram it was trained on: its config's settings.
+  const trained = frontendName === 'reference' ? (config?.audio as { sampleRate?: number; hopSeconds?: number; freqBins?: number } | undefined) : undefined;
+  const frontend = createAudioFrontend({ frontend: frontendName, sampleRate: trained?.sampleRate ?? sampleRate, hopSec: trained?.hopSeconds ?? hopSec, freqBins: trained?.freqBins, stats: audioStats });
   if (audioStats) log(`spectrogram: the checkpoint's statistics and config (${JSON.stringify(audioStats.config)})`);
+  else if (trained) log(`spectrogram: the reference's front end with the checkpoint's settings (${JSON.stringify(frontend.options.spectrogram)}), standardised per clip`);
   const inputRate = frontend.options.spectrogram.sampleRate;
   let features;
   try {
@@ -315,6 +324,7 @@ export async function run(argv: string[]): Promise<number> {
 
 interface RetrievalFlags {
   checkpoint: string;
+  frontend?: string;
   data: string;
   out: string;
   model: string;
@@ -330,7 +340,7 @@ interface RetrievalFlags {
 interface AVSettings {
   model: { name: ModelName; width: number; audioWidth?: number; embeddingDim: number };
   video: { frames: number; fps: number; size: number };
-  audio: { sampleRate: number; seconds: number; hopSeconds: number; windowSeconds: number; freqBins: number };
+  audio: { sampleRate: number; seconds: number; hopSeconds: number; windowSeconds: number; freqBins: number; frontend?: 'paper' | 'reference' };
 }
 
 async function runRetrieval(flags: RetrievalFlags, device: T.Device = 'cpu'): Promise<number> {
@@ -354,6 +364,8 @@ async function runRetrieval(flags: RetrievalFlags, device: T.Device = 'cpu'): Pr
     else log(`retrieval: ${flags.checkpoint} carries no training config; using --model/--width/--frames/--size`);
     audioStats = (contents.scalars.audioStats as SpectrogramStats | undefined) ?? null;
   }
+  settings = { ...settings, audio: { ...settings.audio, frontend: evaluationFrontend(settings, flags.frontend) } };
+  assertStatsMatchFrontend(audioStats, settings.audio.frontend!);
   if (!settings.model.name.startsWith('av-')) throw new Error(`retrieval needs an audio-visual model (av-*); got '${settings.model.name}'`);
   if (!(MODEL_NAMES as string[]).includes(settings.model.name)) throw new Error(`--model must be one of ${MODEL_NAMES.join(', ')}; got '${settings.model.name}'`);
   T.manualSeed(seed);
@@ -416,6 +428,7 @@ async function runRetrieval(flags: RetrievalFlags, device: T.Device = 'cpu'): Pr
 
 interface FinetuneFlags {
   checkpoint: string;
+  frontend?: string;
   data: string;
   labels?: string;
   out: string;
@@ -455,7 +468,7 @@ function loadFinetuneEncoder(flags: FinetuneFlags, modality: FinetuneModality, s
     // Only the fine-tuned branch lives on; the other encoder and the projection heads are freed.
     for (const [key, t] of model.stateDict()) if (!key.startsWith(branch)) t.dispose();
     const encoder = modality === 'audio' ? model.audio_model : model.video_model;
-    return { encoder, geometry: geometryFromConfig(config ?? fallbackVideo, audioStats), identity: { checkpoint: flags.checkpoint, model: used, seed } };
+    return { encoder, geometry: geometryFromConfig(config ?? fallbackVideo, audioStats, flags.frontend), identity: { checkpoint: flags.checkpoint, model: used, seed } };
   }
   const expected = name === 'audio-conv2d' ? 'audio' : 'video';
   if (expected !== modality) throw new Error(`--model ${name} is a ${expected} encoder but --modality is ${modality}`);
@@ -476,7 +489,7 @@ function loadFinetuneEncoder(flags: FinetuneFlags, modality: FinetuneModality, s
       state.forEach((t) => t.dispose());
     }
   }
-  return { encoder, geometry: geometryFromConfig(fallbackVideo, null), identity: { checkpoint: flags.checkpoint, model: name, width, seed } };
+  return { encoder, geometry: geometryFromConfig(fallbackVideo, null, flags.frontend), identity: { checkpoint: flags.checkpoint, model: name, width, seed } };
 }
 
 async function runFinetune(flags: FinetuneFlags): Promise<number> {
