@@ -20,10 +20,12 @@ export interface AudioFrontendOptions {
   freqBins?: number;
   /** Per-bin statistics of pre-training; their spectrogram config then overrides the settings above. */
   stats?: SpectrogramStats | null;
+  /** Where the statistics come from, when not from the checkpoint (a file given to the evaluation). */
+  statsFile?: string;
 }
 
 export interface AudioFrontend {
-  readonly options: { spectrogram: SpectrogramConfig; normalisation: 'checkpoint statistics' | 'per clip' };
+  readonly options: { spectrogram: SpectrogramConfig; normalisation: 'checkpoint statistics' | 'per clip' | `statistics of ${string}` };
   /** (B, L) float32 waveforms → (B, 1, frames, freqBins) float32. */
   toInput(waveforms: T.Tensor): T.Tensor;
 }
@@ -61,7 +63,7 @@ export function createAudioFrontend(o: AudioFrontendOptions = {}): AudioFrontend
     : spectrogramConfigFor({ frontend, sampleRate: o.sampleRate ?? 24000, windowSeconds: o.windowSec ?? 0.02, hopSeconds: o.hopSec ?? 0.02, freqBins: o.freqBins ?? 129 });
   const stats = o.stats ?? null;
   return {
-    options: { spectrogram, normalisation: stats ? 'checkpoint statistics' : 'per clip' },
+    options: { spectrogram, normalisation: !stats ? 'per clip' : o.statsFile ? `statistics of ${o.statsFile}` : 'checkpoint statistics' },
     toInput(waveforms: T.Tensor): T.Tensor {
       return T.tidy(() => {
         const log = audioSpectrogram(waveforms, spectrogram);

@@ -47,6 +47,9 @@ from reference_models import AVModel
 torch.manual_seed(0)
 m = AVModel(10, 0.125)
 torch.save({'epoch': 3, 'model': {'module.' + k: v for k, v in m.state_dict().items()}}, sys.argv[1])
+# Statistics in the reference's format (datasets/assets/audio-spectDB-24k-513-norm-stats.npz: mean, std per bin).
+import numpy as np
+np.savez(sys.argv[3], mean=np.linspace(-80, -30, 257).astype(np.float32), std=np.linspace(8, 14, 257).astype(np.float32))
 `;
 
 const skip = pythonTorchSkipReason() ?? (spawnSync('ffmpeg', ['-version']).status !== 0 ? 'ffmpeg is not installed' : false);
@@ -55,7 +58,8 @@ test('a checkpoint without audio.frontend evaluates with the paper front end, an
   const dir = mkdtempSync(path.join(tmpdir(), 'avid-frontend-'));
   try {
     const pth = path.join(dir, 'reference.pth.tar');
-    runPython(WRITE_PTH, { args: [pth, path.join(repoRoot, 'python')] });
+    const npz = path.join(dir, 'audio-spectDB-24k-513-norm-stats.npz');
+    runPython(WRITE_PTH, { args: [pth, path.join(repoRoot, 'python'), npz] });
     // What `avid import` writes, and the same weights and settings as a checkpoint written before the field.
     const imported = path.join(dir, 'imported.safetensors');
     const older = path.join(dir, 'older.safetensors');
@@ -90,11 +94,13 @@ test('a checkpoint without audio.frontend evaluates with the paper front end, an
       assert.equal(await run(['svm', '--checkpoint', checkpoint, ...common, ...extra, '--out', out]), 0);
       return JSON.parse(readFileSync(out, 'utf8')).settings.frontend as { spectrogram: Record<string, unknown>; normalisation: string };
     };
-    let older_: Awaited<ReturnType<typeof evaluate>>, imported_: typeof older_, overridden: typeof older_;
+    let older_: Awaited<ReturnType<typeof evaluate>>, imported_: typeof older_, overridden: typeof older_, withStats: typeof older_;
     try {
       older_ = await evaluate(older, 'older');
       imported_ = await evaluate(imported, 'imported');
       overridden = await evaluate(imported, 'overridden', ['--frontend', 'paper']);
+      withStats = await evaluate(imported, 'with-stats', ['--audio-stats', npz]);
+      await assert.rejects(evaluate(older, 'paper-with-npz', ['--audio-stats', npz]), /uses the 'paper' front end \(pass --frontend reference\)/);
       await assert.rejects(evaluate(older, 'bad', ['--frontend', 'librosa']), /--frontend must be paper or reference/);
     } finally {
       process.stderr.write = stderr;
@@ -106,6 +112,9 @@ test('a checkpoint without audio.frontend evaluates with the paper front end, an
     assert.deepEqual(imported_.spectrogram, { frontend: 'reference', sampleRate: 24000, windowSec: 1024 / 24000, hopSec: 0.01, nFft: 1024, freqBins: 257 });
     assert.equal(imported_.normalisation, 'per clip', 'the published checkpoints carry no statistics');
     assert.deepEqual(overridden.spectrogram, ANALYSIS_SPECTROGRAM);
+    // With the reference's training-set statistics given as its .npz file.
+    assert.deepEqual(withStats.spectrogram, imported_.spectrogram);
+    assert.equal(withStats.normalisation, `statistics of ${npz}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

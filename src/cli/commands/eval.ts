@@ -9,6 +9,7 @@ import type { SpectrogramStats } from '../../media/spectrogram.js';
 import { readLabelsCsv, labelsFromEscDirectory, type LabelSet } from '../../eval/labels.js';
 import { SVM_AUDIO_POOLING, type BlockEncoder, type BlockPooling } from '../../eval/features.js';
 import { createAudioFrontend, evaluationFrontend, assertStatsMatchFrontend } from '../../eval/audio-frontend.js';
+import { loadAudioStatsFile } from '../../eval/audio-stats-file.js';
 import { extractAudioFeatures } from '../../eval/audio-features.js';
 import { runSvmProtocol } from '../../eval/svm-protocol.js';
 import { linearProbeFolds } from '../../eval/linear-probe.js';
@@ -73,6 +74,9 @@ options:
   --frontend paper|reference the log spectrogram (default: the checkpoint's audio.frontend; 'paper' when it has
                              none; imported reference checkpoints: 'reference', whose spectrogram settings then
                              come from the checkpoint's config, see docs/published-checkpoints.md)
+  --audio-stats FILE         svm, probe, knn: per-bin spectrogram statistics to Z-normalise with, over the
+                             checkpoint's: avid's JSON, or the reference's datasets/assets/*-norm-stats.npz
+                             (its training-set statistics, for imported reference checkpoints)
   --c-grid LIST              SVM C candidates (default 0.001,0.01,0.1,1,10,100)
   --tolerance T              SVM stopping tolerance on the projected gradient (default 0.01)
   --max-iterations N         SVM pass cap (default 1000; unconverged SVMs are counted in the results)
@@ -182,6 +186,7 @@ export async function run(argv: string[]): Promise<number> {
       'sample-rate': { type: 'string', default: '24000' },
       'hop-seconds': { type: 'string', default: '0.02' },
       frontend: { type: 'string' },
+      'audio-stats': { type: 'string' },
       'c-grid': { type: 'string', default: '0.001,0.01,0.1,1,10,100' },
       tolerance: { type: 'string', default: '0.01' },
       'max-iterations': { type: 'string', default: '1000' },
@@ -251,8 +256,11 @@ export async function run(argv: string[]): Promise<number> {
   const frontendName = evaluationFrontend(config, values.frontend);
   // A reference model (imported) is evaluated on the spectrogram it was trained on: its config's settings.
   const trained = frontendName === 'reference' ? (config?.audio as { sampleRate?: number; hopSeconds?: number; freqBins?: number } | undefined) : undefined;
-  const frontend = createAudioFrontend({ frontend: frontendName, sampleRate: trained?.sampleRate ?? sampleRate, hopSec: trained?.hopSeconds ?? hopSec, freqBins: trained?.freqBins, stats: audioStats });
-  if (audioStats) log(`spectrogram: the checkpoint's statistics and config (${JSON.stringify(audioStats.config)})`);
+  const settingsOf = { frontend: frontendName, sampleRate: trained?.sampleRate ?? sampleRate, hopSec: trained?.hopSeconds ?? hopSec, freqBins: trained?.freqBins };
+  const givenStats = values['audio-stats'] ? loadAudioStatsFile(values['audio-stats'], createAudioFrontend(settingsOf).options.spectrogram) : null;
+  const frontend = createAudioFrontend({ ...settingsOf, stats: givenStats ?? audioStats, statsFile: givenStats ? path.resolve(values['audio-stats']!) : undefined });
+  if (givenStats) log(`spectrogram: statistics of ${values['audio-stats']} (${JSON.stringify(givenStats.config)})`);
+  else if (audioStats) log(`spectrogram: the checkpoint's statistics and config (${JSON.stringify(audioStats.config)})`);
   else if (trained) log(`spectrogram: the reference's front end with the checkpoint's settings (${JSON.stringify(frontend.options.spectrogram)}), standardised per clip`);
   const inputRate = frontend.options.spectrogram.sampleRate;
   let features;
@@ -265,7 +273,8 @@ export async function run(argv: string[]): Promise<number> {
       clipsPerSample,
       batchSize: positiveInt(values['batch-size'], '--batch-size'),
       cacheDir: values['no-cache'] ? undefined : values.cache,
-      encoderIdentity: identity,
+      // Statistics from a file change the input: the feature cache must tell them apart.
+      encoderIdentity: givenStats ? { ...(identity as object), audioStats: { mean: givenStats.mean, std: givenStats.std } } : identity,
       log,
     });
   } finally {
