@@ -74,8 +74,8 @@ options:
   --frontend paper|reference the log spectrogram (default: the checkpoint's audio.frontend; 'paper' when it has
                              none; imported reference checkpoints: 'reference', whose spectrogram settings then
                              come from the checkpoint's config, see docs/published-checkpoints.md)
-  --audio-stats FILE         svm, probe, knn: per-bin spectrogram statistics to Z-normalise with, over the
-                             checkpoint's: avid's JSON, or the reference's datasets/assets/*-norm-stats.npz
+  --audio-stats FILE         svm, probe, knn, retrieval, finetune: per-bin spectrogram statistics to Z-normalise
+                             with, over the checkpoint's: avid's JSON, or the reference's datasets/assets/*-norm-stats.npz
                              (its training-set statistics, for imported reference checkpoints)
   --c-grid LIST              SVM C candidates (default 0.001,0.01,0.1,1,10,100)
   --tolerance T              SVM stopping tolerance on the projected gradient (default 0.01)
@@ -334,6 +334,7 @@ export async function run(argv: string[]): Promise<number> {
 interface RetrievalFlags {
   checkpoint: string;
   frontend?: string;
+  'audio-stats'?: string;
   data: string;
   out: string;
   model: string;
@@ -374,6 +375,7 @@ async function runRetrieval(flags: RetrievalFlags, device: T.Device = 'cpu'): Pr
     audioStats = (contents.scalars.audioStats as SpectrogramStats | undefined) ?? null;
   }
   settings = { ...settings, audio: { ...settings.audio, frontend: evaluationFrontend(settings, flags.frontend) } };
+  if (flags['audio-stats']) audioStats = loadAudioStatsFile(flags['audio-stats'], spectrogramConfigFor(settings.audio));
   assertStatsMatchFrontend(audioStats, settings.audio.frontend!);
   if (!settings.model.name.startsWith('av-')) throw new Error(`retrieval needs an audio-visual model (av-*); got '${settings.model.name}'`);
   if (!(MODEL_NAMES as string[]).includes(settings.model.name)) throw new Error(`--model must be one of ${MODEL_NAMES.join(', ')}; got '${settings.model.name}'`);
@@ -421,7 +423,7 @@ async function runRetrieval(flags: RetrievalFlags, device: T.Device = 'cpu'): Pr
       protocol: 'retrieval',
       data: path.resolve(flags.data),
       checkpoint: flags.checkpoint === 'random' ? 'random' : path.resolve(flags.checkpoint),
-      settings: { ...settings, clipsPerVideo, seed, normalisation: audioStats ? 'checkpoint statistics' : 'log spectrogram as is' },
+      settings: { ...settings, clipsPerVideo, seed, normalisation: !audioStats ? 'log spectrogram as is' : flags['audio-stats'] ? `statistics of ${path.resolve(flags['audio-stats'])}` : 'checkpoint statistics' },
       videos: embeddings.indices.length,
       skipped,
       seconds,
@@ -438,6 +440,7 @@ async function runRetrieval(flags: RetrievalFlags, device: T.Device = 'cpu'): Pr
 interface FinetuneFlags {
   checkpoint: string;
   frontend?: string;
+  'audio-stats'?: string;
   data: string;
   labels?: string;
   out: string;
@@ -477,7 +480,9 @@ function loadFinetuneEncoder(flags: FinetuneFlags, modality: FinetuneModality, s
     // Only the fine-tuned branch lives on; the other encoder and the projection heads are freed.
     for (const [key, t] of model.stateDict()) if (!key.startsWith(branch)) t.dispose();
     const encoder = modality === 'audio' ? model.audio_model : model.video_model;
-    return { encoder, geometry: geometryFromConfig(config ?? fallbackVideo, audioStats, flags.frontend), identity: { checkpoint: flags.checkpoint, model: used, seed } };
+    const geometry = geometryFromConfig(config ?? fallbackVideo, flags['audio-stats'] ? null : audioStats, flags.frontend);
+    if (flags['audio-stats']) geometry.audioStats = loadAudioStatsFile(flags['audio-stats'], spectrogramConfigFor(geometry));
+    return { encoder, geometry, identity: { checkpoint: flags.checkpoint, model: used, seed } };
   }
   const expected = name === 'audio-conv2d' ? 'audio' : 'video';
   if (expected !== modality) throw new Error(`--model ${name} is a ${expected} encoder but --modality is ${modality}`);
@@ -498,7 +503,9 @@ function loadFinetuneEncoder(flags: FinetuneFlags, modality: FinetuneModality, s
       state.forEach((t) => t.dispose());
     }
   }
-  return { encoder, geometry: geometryFromConfig(fallbackVideo, null, flags.frontend), identity: { checkpoint: flags.checkpoint, model: name, width, seed } };
+  const geometry = geometryFromConfig(fallbackVideo, null, flags.frontend);
+  if (flags['audio-stats']) geometry.audioStats = loadAudioStatsFile(flags['audio-stats'], spectrogramConfigFor(geometry));
+  return { encoder, geometry, identity: { checkpoint: flags.checkpoint, model: name, width, seed } };
 }
 
 async function runFinetune(flags: FinetuneFlags): Promise<number> {
@@ -585,7 +592,7 @@ async function runFinetune(flags: FinetuneFlags): Promise<number> {
       testClips,
       splits: splitMode,
       seed,
-      geometry: { ...probe.geometry, audioStats: probe.geometry.audioStats ? 'checkpoint statistics' : null },
+      geometry: { ...probe.geometry, audioStats: !probe.geometry.audioStats ? null : flags['audio-stats'] ? `statistics of ${path.resolve(flags['audio-stats'])}` : 'checkpoint statistics' },
     },
     results: { meanVideoAccuracy, meanClipAccuracy, folds },
   });
