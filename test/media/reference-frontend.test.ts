@@ -11,7 +11,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as T from '../../src/tensor/index.js';
 import { decodeAudio } from '../../src/media/decode.js';
-import { audioSpectrogram, spectrogramConfigFor } from '../../src/media/audio-input.js';
+import { audioInput, audioSpectrogram, spectrogramConfigFor } from '../../src/media/audio-input.js';
+import { computeSpectrogramStats } from '../../src/media/spectrogram-stats.js';
+import { probeMedia } from '../../src/media/probe.js';
 import { normalizeSpectrogram, type SpectrogramStats } from '../../src/media/spectrogram.js';
 import { referenceLogSpectrogram, referenceSpectrogramGeometry } from '../../src/media/reference-spectrogram.js';
 import { torchCompute, pythonTorchSkipReason } from '../helpers/python.js';
@@ -160,4 +162,28 @@ test('reference geometry: the reference Python int() truncation of hop and frame
   for (const v of [db.min().item(), db.max().item()]) assert.ok(Math.abs(v + 100) < 1e-4, `silence at ${v} dB`);
   silence.dispose();
   db.dispose();
+});
+
+test('training routes through the configured front end: statistics and network input of audio.frontend: reference', { skip: skipWithoutEsc10 || false }, async () => {
+  const settings = { frontend: 'reference' as const, sampleRate: SAMPLE_RATE, windowSeconds: 0.02, hopSeconds: 0.01, freqBins: 257 };
+  const config = spectrogramConfigFor(settings);
+  const files = ['002_-_Rain_1-17367-A.ogg', '009_-_Rooster_1-26806-A.ogg'].map((f) => path.join(esc10Dir, f));
+  const sources = await Promise.all(files.map(async (f) => ({ path: f, durationSec: (await probeMedia(f)).durationSec })));
+  // What pretraining computes (train/media-batch-source.ts trainingAudioStats) for this config.
+  const { stats, skipped } = await computeSpectrogramStats(sources, config, { clipSeconds: SECONDS, clipsPerFile: 2 });
+  assert.deepEqual(skipped, []);
+  assert.deepEqual(stats.config, config, 'the statistics record the reference front end');
+  assert.equal(stats.frames, 4 * 200);
+  // Decibels, not natural-log power: the means lie in power_to_db's range.
+  assert.ok(stats.mean.every((m) => m >= -100 && m < 100), `means ${Math.min(...stats.mean)} … ${Math.max(...stats.mean)}`);
+  const waves = await realWaves();
+  const before = T.memory().liveTensors;
+  T.tidy(() => {
+    const batch = T.stack(waves.slice(0, 3).map((w) => T.tensor(w)));
+    const input = audioInput(batch, settings, stats);
+    const expected = normalizeSpectrogram(referenceLogSpectrogram(batch, config), stats);
+    assert.deepEqual(input.shape, [3, 1, 200, 257]);
+    assert.equal(input.sub(expected).abs().max().item(), 0);
+  });
+  assert.equal(T.memory().liveTensors, before);
 });
