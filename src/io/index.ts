@@ -16,3 +16,4 @@ export { writeFileAtomic } from './atomic.js';
 export { readPyTorchCheckpoint, decodePyTorchCheckpoint, isPyTorchCheckpointPath, type PyTorchCheckpoint, type CheckpointTree } from './pytorch-checkpoint.js';
 export { importReferenceCheckpoint, referenceToAvid, type ReferenceImport } from './reference-checkpoint.js';
 export { TorchTensor, type TorchStorage } from './torch-tensor.js';
+export { readNpz, parseNpy, type NpyArray } from './npz.js';
