@@ -65,7 +65,7 @@ export async function run(argv: string[]): Promise<number> {
     found.memoryBanks ? `memory banks: [${found.memoryBanks}] video and audio; Z = ${found.z ?? 'not set'}` : 'memory banks: none in the file',
     found.positives ? `CMA positive sets: [${found.positives}]` : null,
     found.ignored.length > 0 ? `not imported: ${found.ignored.join(', ')}` : null,
-    'audio front end: reference (recorded in the config; avid computes the paper\'s spectrogram until it implements the reference\'s)',
+    'audio front end: reference (recorded in the config: evaluation computes the reference\'s log spectrogram; its training-set statistics are not in the file, pass the reference\'s datasets/assets/*-norm-stats.npz with --audio-stats, see docs/published-checkpoints.md)',
     `wrote ${values.out}`,
   ];
   for (const line of lines) if (line) console.log(line);
