@@ -23,14 +23,20 @@
         "native/ops_optim.cc",
         "native/runtime.cc",
         "native/distributed.cc",
-        "native/ops_device.cc"
+        "native/ops_device.cc",
+        "native/media_container.cc",
+        "native/media_decode.cc",
+        "native/media_binding.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
-      "libraries": ["-ltorch", "-ltorch_cpu", "-lc10"],
+      # FFmpeg's libraries (Debian: libavformat-dev libavcodec-dev libswscale-dev libswresample-dev libavutil-dev)
+      # decode clips in process (native/media_*.cc).
+      "libraries": ["-ltorch", "-ltorch_cpu", "-lc10", "<!@(pkg-config --libs libavformat libavcodec libswscale libswresample libavutil)"],
+      "cflags_cc+": ["<!@(pkg-config --cflags libavformat libavcodec libswscale libswresample libavutil)"],
       "conditions": [
         ["libtorch!=''", {
           "include_dirs": ["<(libtorch)/include", "<(libtorch)/include/torch/csrc/api/include"],

@@ -3,12 +3,12 @@
 // between them, Gloo over loopback), and the scaling efficiency (2-process clips/s / 1-process clips/s).
 // Prints one JSON line. Run: node --import tsx bench/scale-train.ts [--steps 6]
 import { PassThrough } from 'node:stream';
-import { freePort } from '../src/dist/free-port.js';
+import { freePort } from '../src/distributed/free-port.js';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { launch } from '../src/dist/launcher.js';
+import { launch } from '../src/distributed/launcher.js';
 
 const { values } = parseArgs({ options: { steps: { type: 'string', default: '6' }, batch: { type: 'string', default: '16' } } });
 const steps = Number(values.steps);

@@ -7,7 +7,7 @@
 // Run: node --import tsx bench/scale.ts   (prints one JSON line)
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../src/dist/free-port.js';
+import { freePort } from '../src/distributed/free-port.js';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -20,7 +20,7 @@ const PROCESSES = 2;
 /** One rank (run by `launch` with the torchrun variables): times the all-reduces, rank 0 prints them. */
 async function worker(): Promise<void> {
   const T = await import('../src/tensor/index.js');
-  const dist = await import('../src/dist/index.js');
+  const dist = await import('../src/distributed/index.js');
   const env = dist.fromEnvironment()!;
   dist.initProcessGroup(env);
   const buffer = T.ones([FLOATS]);
@@ -65,7 +65,7 @@ function parseResult(text: string, prefix: string): { times: number[]; check: nu
 }
 
 async function avidTimes(threads: number): Promise<number[]> {
-  const { launch } = await import('../src/dist/launcher.js');
+  const { launch } = await import('../src/distributed/launcher.js');
   const out = new PassThrough();
   let text = '';
   out.on('data', (d) => (text += d));

@@ -11,6 +11,8 @@ namespace avid {
 
 // Defined in ops_device.cc (declared here rather than in common.h, which every file includes).
 void registerDevice(Napi::Env env, Napi::Object exports);
+// Defined in media_binding.cc: in-process decoding with FFmpeg's libraries.
+void registerMedia(Napi::Env env, Napi::Object exports);
 
 static Napi::Object init(Napi::Env env, Napi::Object exports) {
   // libtorch's default thread count was 1 here: use the machine's cores unless told otherwise.
@@ -31,6 +33,7 @@ static Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerRuntime(env, exports);
   registerDistributed(env, exports);
   registerDevice(env, exports);
+  registerMedia(env, exports);
   exports.Set("torchVersion", Napi::String::New(env, TORCH_VERSION));
   return exports;
 }

@@ -10,7 +10,7 @@ export * as synth from './data/synth/index.js';
 export * as ssl from './ssl/index.js';
 export * as train from './train/index.js';
 export * as report from './report/index.js';
-export * as dist from './dist/index.js';
+export * as distributed from './distributed/index.js';
 export * as config from './config/index.js';
 // `eval` is a reserved name for a binding, not for an export: re-export the namespace under it.
 import * as evaluation from './eval/index.js';

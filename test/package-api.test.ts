@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as avid from 'avid';
 
 test('the package entry exposes the documented API and the README example runs', () => {
-  for (const name of ['nn', 'optim', 'io', 'models', 'media', 'data', 'ssl', 'train', 'eval', 'report', 'dist', 'config', 'synth']) {
+  for (const name of ['nn', 'optim', 'io', 'models', 'media', 'data', 'ssl', 'train', 'eval', 'report', 'distributed', 'config', 'synth']) {
     assert.equal(typeof (avid as Record<string, unknown>)[name], 'object', name);
   }
   const model = avid.models.createModel('av-r2plus1d-10', { width: 0.125 });

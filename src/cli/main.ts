@@ -2,6 +2,7 @@
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { closest } from '../config/suggest.js';
 
 export interface Command {
   summary: string;
@@ -35,7 +36,8 @@ export async function main(argv: string[]): Promise<number> {
     return name ? 0 : 1;
   }
   if (!commandNames().includes(name)) {
-    console.error(`avid: unknown command '${name}'\n\n${await usage()}`);
+    const guess = closest(name, commandNames());
+    console.error(`avid: unknown command '${name}'${guess ? ` (did you mean '${guess}'?)` : ''}\n\n${await usage()}`);
     return 2;
   }
   try {

@@ -1,6 +1,8 @@
-// Labels carried into a manifest from a CSV `file,label,fold[,group]` (header optional): `group` names the long
-// video a clip was cut from (or the recording it came from), so that folds and samplers can keep them together.
-// Further columns (the synthetic world adds class_name and split) are allowed and ignored here.
+// The one reader of labels CSVs `file,label,fold[,group]` (header optional): manifests carry its rows, and the
+// evaluation protocols build their label sets on it (eval/labels.ts adds what they require: a fold per
+// file, dense class indices, groups within folds). `group` names the long video a clip was cut from (or the
+// recording it came from), so that folds and samplers can keep them together. Further columns (the
+// synthetic world adds class_name and split) are allowed.
 import { readFileSync } from 'node:fs';
 import { splitCsvLine } from '../io/csv.js';
 
@@ -13,6 +15,8 @@ export interface LabelRow {
   split?: string;
   /** A readable class name when the CSV has a class_name column. */
   labelName?: string;
+  /** The row's line in the file (1-based), for error messages. */
+  line: number;
 }
 
 /** Parses labels CSV text; `source` names the file in error messages. */
@@ -23,34 +27,39 @@ export function parseLabelsCsv(text: string, source = 'labels.csv'): LabelRow[] 
   // Without a header the columns are file,label,fold,group; a header may name them in any order and add
   // split and class_name.
   let columns: Record<string, number> = { file: 0, label: 1, fold: 2, group: 3 };
+  // With a header every row has its columns; without one, file and label are enough.
+  let width = 2;
   lines.forEach((raw, i) => {
     const lineNo = i + 1;
     if (raw.trim() === '' || raw.trimStart().startsWith('#')) return;
     const fields = splitCsvLine(raw);
     if (!fields) throw new Error(`${source}:${lineNo}: unterminated quote: ${raw}`);
-    if (rows.length === 0 && seen.size === 0 && fields[0].toLowerCase() === 'file') {
+    const names = fields.map((f) => f.toLowerCase());
+    if (rows.length === 0 && seen.size === 0 && names[0] === 'file' && !names.includes('label')) throw new Error(`${source}:${lineNo}: the header has no 'label' column`);
+    if (rows.length === 0 && seen.size === 0 && names.includes('file') && names.includes('label')) {
       columns = Object.fromEntries(fields.map((name, k) => [name.toLowerCase(), k]));
-      if (columns.label === undefined) throw new Error(`${source}:${lineNo}: the header has no 'label' column`);
+      width = fields.length;
       return;
     }
-    if (fields.length < 2) {
-      throw new Error(`${source}:${lineNo}: expected 'file,label[,fold[,group]]', got ${fields.length} field(s): ${raw}`);
+    if (fields.length < width) {
+      const names = width === 2 ? 'file,label[,fold[,group]]' : Object.entries(columns).sort((a, b) => a[1] - b[1]).map(([n]) => n).join(',');
+      throw new Error(`${source}:${lineNo}: expected ${width} fields (${names}), got ${fields.length}: '${raw.trim()}'`);
     }
     const column = (name: string) => (columns[name] === undefined ? undefined : fields[columns[name]]);
     const [file, label, foldText, group] = [column('file')!, column('label')!, column('fold'), column('group')];
     const split = column('split');
     const labelName = column('class_name');
-    if (!file) throw new Error(`${source}:${lineNo}: empty file name`);
-    if (!label) throw new Error(`${source}:${lineNo}: empty label for '${file}'`);
+    if (!file) throw new Error(`${source}:${lineNo}: empty 'file'`);
+    if (!label) throw new Error(`${source}:${lineNo}: empty 'label' for ${file}`);
     let fold: number | undefined;
     if (foldText !== undefined && foldText !== '') {
       fold = Number(foldText);
-      if (!Number.isInteger(fold)) throw new Error(`${source}:${lineNo}: fold must be an integer, got '${foldText}'`);
+      if (!/^[+-]?\d+$/.test(foldText.trim())) throw new Error(`${source}:${lineNo}: 'fold' must be an integer, got '${foldText}'`);
     }
     const previous = seen.get(file);
-    if (previous !== undefined) throw new Error(`${source}:${lineNo}: '${file}' is already labelled on line ${previous}`);
+    if (previous !== undefined) throw new Error(`${source}:${lineNo}: file '${file}' is listed twice (first on line ${previous})`);
     seen.set(file, lineNo);
-    rows.push({ file, label, ...(fold !== undefined ? { fold } : {}), ...(group ? { group } : {}), ...(split ? { split } : {}), ...(labelName ? { labelName } : {}) });
+    rows.push({ file, label, ...(fold !== undefined ? { fold } : {}), ...(group ? { group } : {}), ...(split ? { split } : {}), ...(labelName ? { labelName } : {}), line: lineNo });
   });
   return rows;
 }

@@ -31,6 +31,8 @@ export interface ManifestEntry {
   fold?: number;
   /** The long video (or recording) this file belongs to. */
   group?: string;
+  /** For a prepared copy (`avid prepare`): the original file it was transcoded from. */
+  source?: string;
 }
 
 export interface ManifestReject {
@@ -236,6 +238,7 @@ const entrySchema = z
     label: z.string().optional(),
     fold: z.number().int().optional(),
     group: z.string().optional(),
+    source: z.string().optional(),
   })
   .strict();
 const rejectSchema = z.object({ path: z.string().min(1), reason: z.string().min(1), detail: z.string().optional() }).strict();

@@ -1,4 +1,6 @@
-// A small deterministic PRNG for data-side randomness (clip timing, crops, jitter, shuffles).
+// The seeded random streams of everything outside libtorch: data-side randomness (clip timing, crops, jitter,
+// shuffles) and the pure-TypeScript evaluation solvers. (libtorch's own generator is tensor/random.ts; the
+// synthetic world keeps its own splitmix32 streams in data/synth/prng.ts, see there.)
 //
 // Why not the libtorch generator: data randomness must be addressable — the choice for sample i of epoch e
 // must not depend on how many samples were drawn before it (workers finish in any order, a resumed run
@@ -108,12 +110,7 @@ export class Rng {
   }
   /** Shuffles `array` in place (Fisher–Yates) and returns it. */
   shuffle<T>(array: T[]): T[] {
-    for (let i = array.length - 1; i > 0; i--) {
-      const j = Math.floor(this.float() * (i + 1));
-      const tmp = array[i];
-      array[i] = array[j];
-      array[j] = tmp;
-    }
+    shuffleInPlace(array, () => this.float());
     return array;
   }
   /** A random permutation of 0..n-1. */
@@ -129,4 +126,24 @@ export class Rng {
  */
 export function rngFor(seed: number, epoch: number, sampleIndex: number, purpose = ''): Rng {
   return new Rng(hash32(seed, epoch, sampleIndex, purpose));
+}
+
+/**
+ * A plain function of floats in [0, 1) from mulberry32, for the pure-TypeScript solvers of evaluation (the
+ * SVM's coordinate order, group shuffles of inner splits): results never depend on Math.random. The seed is
+ * mixed with the golden ratio as those solvers always did, so their choices (and results) are unchanged.
+ */
+export function seededRandom(seed: number): () => number {
+  const next = mulberry32((Math.floor(seed) ^ 0x9e3779b9) >>> 0);
+  return () => next() / 4294967296;
+}
+
+/** Shuffles `array` in place (Fisher–Yates) over its first `length` items. */
+export function shuffleInPlace<T>(array: { [i: number]: T; length: number }, random: () => number, length = array.length): void {
+  for (let i = length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const t = array[i];
+    array[i] = array[j];
+    array[j] = t;
+  }
 }

@@ -9,12 +9,14 @@ import { loadConfig } from '../config/load.js';
 import { pretrain } from '../train/pretrain.js';
 import { writeJson, ensureRunDir } from '../train/run-dir.js';
 import { readManifest } from '../data/manifest.js';
-import { loadAVModel } from '../models/index.js';
+import { readRunArtifact, readMemoryBanks, avModelOf, disposeArtifact } from '../train/run-artifact.js';
 import { readLabelledVideos, evaluateAV } from '../eval/av-evaluation.js';
 import { decodeEvalClips } from '../eval/av-features.js';
-import { geometryFromConfig } from '../eval/localize.js';
+import { clipGeometry } from '../eval/clip-geometry.js';
 import { formatTable } from '../eval/results.js';
-import { banksFromCheckpoint, diagnoseBanks, appendDiagnostics, twinsFromWorld, type BankDiagnostics } from './cma-diagnostics.js';
+import { diagnoseBanks, type BankDiagnostics } from '../eval/cma-diagnostics.js';
+import { twinsFromWorld } from '../ssl/cma-measures.js';
+import { appendDiagnostics } from '../report/cma-diagnostics-metric.js';
 
 export interface CompareOptions {
   /** The Cross-AVID checkpoint both branches start from. */
@@ -62,7 +64,7 @@ export async function compareEqualUpdates(o: CompareOptions): Promise<{ results:
       const done = completedCheckpoint(path.join(out, name), config.train.epochs);
       if (done) process.stderr.write(`already trained: ${done}\n`);
       const run = done ? { checkpoint: done } : await pretrain(config);
-      const banks = banksFromCheckpoint(run.checkpoint);
+      const banks = readMemoryBanks(run.checkpoint);
       let diagnostics: BankDiagnostics;
       try {
         diagnostics = diagnoseBanks(banks, samples, { k: config.objective.cma.positives, twinOf });
@@ -71,15 +73,16 @@ export async function compareEqualUpdates(o: CompareOptions): Promise<{ results:
         banks.audio.dispose();
       }
       appendDiagnostics(path.join(out, name), config.train.epochs - 1, diagnostics, name);
-      const { model, config: modelConfig, audioStats } = loadAVModel(run.checkpoint, undefined, 1);
+      const artifact = readRunArtifact(run.checkpoint, { seed: 1 });
       try {
-        const geometry = geometryFromConfig(modelConfig, audioStats);
+        const model = avModelOf(artifact, 'the comparison');
+        const geometry = clipGeometry(artifact.config, artifact.audioStats);
         clips ??= await decodeEvalClips(videos, geometry, { clipsPerVideo: 2 });
         const e = await evaluateAV(model, videos, geometry, clips);
         const scores = (p: Record<string, { video: number }>) => Object.fromEntries(Object.entries(p).map(([b, s]) => [b, s.video]));
         results.push({ branch, seed, checkpoint: run.checkpoint, probe: { video: scores(e.probe.video), audio: scores(e.probe.audio) }, retrieval: { v2a: e.retrieval.v2a.recall[1], a2v: e.retrieval.a2v.recall[1] }, diagnostics });
       } finally {
-        model.dispose();
+        disposeArtifact(artifact);
       }
       writeJson(out, 'equal-updates.json', { init: o.init, config: o.config, epochs: o.epochs ?? null, results });
     }

@@ -8,14 +8,16 @@ import { readManifest } from '../data/manifest.js';
 import { loadConfig } from '../config/load.js';
 import { pretrain } from '../train/pretrain.js';
 import { writeJson, writeVersions, ensureRunDir } from '../train/run-dir.js';
-import { loadAVModel } from '../models/index.js';
+import { readRunArtifact, readMemoryBanks, avModelOf, disposeArtifact } from '../train/run-artifact.js';
 import { readLabelledVideos, evaluateAV, type AVEvaluation, type LabelledVideo } from '../eval/av-evaluation.js';
 import { decodeEvalClips } from '../eval/av-features.js';
-import { geometryFromConfig, localizeClip, decodeLocalizationClip } from '../eval/localize.js';
+import { localizeClip, decodeLocalizationClip } from '../eval/localize.js';
+import { clipGeometry, type ClipGeometry } from '../eval/clip-geometry.js';
 import { formatTable } from '../eval/results.js';
-import { banksFromCheckpoint, precisionTable, collapse, anchorExample, diagnoseBanks, diagnosticsTables, appendDiagnostics, twinsFromWorld } from './cma-diagnostics.js';
+import { precisionTable, collapse, anchorExample, twinsFromWorld } from '../ssl/cma-measures.js';
+import { diagnoseBanks, diagnosticsTables } from '../eval/cma-diagnostics.js';
+import { appendDiagnostics } from '../report/cma-diagnostics-metric.js';
 import { buildReport, extractThumbnail, linkIntoRun } from '../report/index.js';
-import { loadStats } from '../media/spectrogram.js';
 
 export interface DemoOptions {
   /** The run directory (default runs/demo). */
@@ -64,16 +66,17 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 
   step(4, total, 'evaluation: features of held-out and training videos, linear probes, retrieval');
   const videos = (await readLabelledVideos(path.join(worldDir, 'labels.csv'))).filter((v) => v.path.includes(`${path.sep}clips${path.sep}`));
-  const geometry = geometryFromConfig(cma as unknown as Record<string, unknown>, loadStats(path.join(runDir, 'cma', 'audio-stats.json')));
+  const cmaArtifact = readRunArtifact(cmaRun.checkpoint, { withModel: false });
+  const geometry = clipGeometry(cmaArtifact.config, cmaArtifact.audioStats);
   const clips = await decodeEvalClips(videos, geometry, { clipsPerVideo: 2, onProgress: (d, n) => d % 50 === 0 && process.stderr.write(`decoded ${d}/${n} clips\n`) });
   const evaluations: Record<string, AVEvaluation> = {};
   for (const [name, checkpoint] of [['random', `random:${crossRun.checkpoint}`], ['cross-avid', crossRun.checkpoint], ['cma', cmaRun.checkpoint]] as const) {
-    const { model } = loadAVModel(checkpoint, undefined, cma.seed + 1);
+    const artifact = readRunArtifact(checkpoint, { seed: cma.seed + 1 });
     try {
-      evaluations[name] = await evaluateAV(model, videos, geometry, clips);
+      evaluations[name] = await evaluateAV(avModelOf(artifact, 'the demo'), videos, geometry, clips);
       process.stderr.write(`${name}: video@1 (conv5x) ${(100 * evaluations[name].probe.video.conv5x.video).toFixed(1)}%, audio@1 ${(100 * evaluations[name].probe.audio.conv5x.video).toFixed(1)}%\n`);
     } finally {
-      model.dispose();
+      disposeArtifact(artifact);
     }
   }
   writeEvaluationResults(runDir, evaluations);
@@ -83,7 +86,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const manifest = readManifest(path.join(runDir, 'cross-avid', 'manifest.jsonl'));
   await writeCmaResults(runDir, manifest.map((e) => e.path), manifest.map((e) => Number(e.label ?? -1)), crossRun.checkpoint, cmaRun.checkpoint, cma.objective.cma.positives);
   writeCmaDiagnostics(runDir, manifest, crossRun.checkpoint, cmaRun.checkpoint, cma.objective.cma.positives, JSON.parse(readFileSync(path.join(worldDir, 'world.json'), 'utf8')), [crossRun.epoch - 1, crossRun.epoch + cma.train.epochs - 1]);
-  await writeLocalization(runDir, videos.filter((v) => v.split === 'test').slice(0, 12), cmaRun.checkpoint, { ...cma.model }, geometry);
+  await writeLocalization(runDir, videos.filter((v) => v.split === 'test').slice(0, 12), cmaRun.checkpoint, geometry);
 
   step(6, total, 'report');
   const reportPath = await buildReport(runDir);
@@ -170,8 +173,8 @@ async function writeRetrievalExamples(runDir: string, e: AVEvaluation): Promise<
 }
 
 async function writeCmaResults(runDir: string, files: string[], labels: number[], crossCheckpoint: string, cmaCheckpoint: string, k: number): Promise<void> {
-  const before = banksFromCheckpoint(crossCheckpoint);
-  const after = banksFromCheckpoint(cmaCheckpoint);
+  const before = readMemoryBanks(crossCheckpoint);
+  const after = readMemoryBanks(cmaCheckpoint);
   try {
     const precision = precisionTable(before, labels, k);
     const collapseBefore = collapse(before);
@@ -209,7 +212,7 @@ const round3 = (x: number) => Math.round(1000 * x) / 1000;
 function writeCmaDiagnostics(runDir: string, manifest: ReturnType<typeof readManifest>, crossCheckpoint: string, cmaCheckpoint: string, k: number, world: Parameters<typeof twinsFromWorld>[0], epochs: number[]): void {
   const samples = manifest.map((e) => ({ label: Number(e.label ?? -1), fold: Number(e.fold ?? 1), group: String(e.group ?? e.index) }));
   const phases = [['after Cross-AVID', crossCheckpoint], ['after CMA', cmaCheckpoint]].map(([name, checkpoint], i) => {
-    const banks = banksFromCheckpoint(checkpoint);
+    const banks = readMemoryBanks(checkpoint);
     try {
       const d = diagnoseBanks(banks, samples, { k, twinOf: twinsFromWorld(world) });
       appendDiagnostics(runDir, epochs[i], d, name);
@@ -222,7 +225,7 @@ function writeCmaDiagnostics(runDir: string, manifest: ReturnType<typeof readMan
   writeJson(runDir, 'results/cma-diagnostics.json', diagnosticsTables(phases));
 }
 
-async function writeLocalization(runDir: string, videos: LabelledVideo[], checkpoint: string, spec: { name: 'av-r2plus1d-10' | 'av-r2plus1d-18' | 'av-r2plus1d-34'; width?: number }, geometry: ReturnType<typeof geometryFromConfig>): Promise<void> {
+async function writeLocalization(runDir: string, videos: LabelledVideo[], checkpoint: string, geometry: ClipGeometry): Promise<void> {
   // Random initialisations' Grad-CAM maps differ a lot from seed to seed (box scores 10-60%): the baseline is their mean.
   const randomSeeds = [0, 1, 2, 3];
   const score: Record<string, number> = {};
@@ -231,7 +234,8 @@ async function writeLocalization(runDir: string, videos: LabelledVideo[], checkp
   for (const [name, source, seeds] of [['trained', checkpoint, [1]], ['random', `random:${checkpoint}`, randomSeeds]] as const) {
     const rates: number[] = [];
     for (const seed of seeds) {
-      const { model } = loadAVModel(source, spec, seed);
+      const artifact = readRunArtifact(source, { seed });
+      const model = avModelOf(artifact, 'localisation');
       try {
         for (const [i, v] of videos.entries()) {
           const outDir = name === 'trained' && i < 2 ? path.join(runDir, 'localization') : undefined;
@@ -240,7 +244,7 @@ async function writeLocalization(runDir: string, videos: LabelledVideo[], checkp
           if (outDir) r.frames.forEach((f, t) => frames.push({ image: path.relative(runDir, f), boxHit: r.hits?.[t] ?? false }));
         }
       } finally {
-        model.dispose();
+        disposeArtifact(artifact);
       }
     }
     score[name] = rates.reduce((a, b) => a + b, 0) / Math.max(rates.length, 1);

@@ -6,15 +6,14 @@ import path from 'node:path';
 import type { PretrainConfig } from '../config/schema.js';
 import { parseConfig } from '../config/load.js';
 import { pretrain } from '../train/pretrain.js';
-import { loadAVModel } from '../models/index.js';
+import { readRunArtifact, avModelOf, disposeArtifact } from '../train/run-artifact.js';
 import { readLabelledVideos, evaluateAV } from '../eval/av-evaluation.js';
 import { decodeEvalClips } from '../eval/av-features.js';
-import { geometryFromConfig } from '../eval/localize.js';
+import { clipGeometry } from '../eval/clip-geometry.js';
 import { formatTable } from '../eval/results.js';
 import { linePlot, barChart } from '../report/svg-plot.js';
 import { html } from '../report/html.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { loadStats } from '../media/spectrogram.js';
 
 export interface AblationSetting {
   k: number;
@@ -59,18 +58,18 @@ export async function runLongFormAblation(base: PretrainConfig, settings: Ablati
       .map((r) => [r.step, r.loss] as [number, number]);
     const result: AblationResult = { setting, name, losses, finalLoss: losses.at(-1)?.[1] ?? NaN };
     if ((o.probe ?? true) && probeLabels) {
-      const geometry = geometryFromConfig(config as unknown as Record<string, unknown>, loadStats(path.join(outDir, name, 'audio-stats.json')));
-      if (!probeSet) {
-        const videos = await readLabelledVideos(probeLabels);
-        probeSet = { videos, clips: await decodeEvalClips(videos, geometry, { clipsPerVideo: 1 }) };
-      }
-      const { videos, clips } = probeSet;
-      const { model } = loadAVModel(run.checkpoint);
+      const artifact = readRunArtifact(run.checkpoint);
       try {
-        const e = await evaluateAV(model, videos, geometry, clips);
+        const geometry = clipGeometry(artifact.config, artifact.audioStats);
+        if (!probeSet) {
+          const videos = await readLabelledVideos(probeLabels);
+          probeSet = { videos, clips: await decodeEvalClips(videos, geometry, { clipsPerVideo: 1 }) };
+        }
+        const { videos, clips } = probeSet;
+        const e = await evaluateAV(avModelOf(artifact, 'the ablation probe'), videos, geometry, clips);
         result.probe = { video: e.probe.video.conv5x.video, audio: e.probe.audio.conv5x.video };
       } finally {
-        model.dispose();
+        disposeArtifact(artifact);
       }
     }
     results.push(result);

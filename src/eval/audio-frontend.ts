@@ -24,6 +24,19 @@ export interface AudioFrontendOptions {
   statsFile?: string;
 }
 
+/** An evaluation's audio choices, shared by every runner (svm/probe/knn, retrieval, finetune). */
+export interface EvaluationAudioOptions {
+  /** --frontend: the log spectrogram; default the checkpoint's audio.frontend. */
+  frontend?: AudioFrontendName;
+  /** --audio-stats: per-bin statistics (avid's JSON or the reference's .npz) over the checkpoint's. */
+  audioStatsFile?: string;
+}
+
+/** Where the statistics that normalise an evaluation's input come from (null: none), for its results. */
+export function statisticsSource(stats: SpectrogramStats | null | undefined, statsFile?: string): 'checkpoint statistics' | `statistics of ${string}` | null {
+  return !stats ? null : statsFile ? `statistics of ${statsFile}` : 'checkpoint statistics';
+}
+
 export interface AudioFrontend {
   readonly options: { spectrogram: SpectrogramConfig; normalisation: 'checkpoint statistics' | 'per clip' | `statistics of ${string}` };
   /** (B, L) float32 waveforms → (B, 1, frames, freqBins) float32. */
@@ -63,7 +76,7 @@ export function createAudioFrontend(o: AudioFrontendOptions = {}): AudioFrontend
     : spectrogramConfigFor({ frontend, sampleRate: o.sampleRate ?? 24000, windowSeconds: o.windowSec ?? 0.02, hopSeconds: o.hopSec ?? 0.02, freqBins: o.freqBins ?? 129 });
   const stats = o.stats ?? null;
   return {
-    options: { spectrogram, normalisation: !stats ? 'per clip' : o.statsFile ? `statistics of ${o.statsFile}` : 'checkpoint statistics' },
+    options: { spectrogram, normalisation: statisticsSource(stats, o.statsFile) ?? 'per clip' },
     toInput(waveforms: T.Tensor): T.Tensor {
       return T.tidy(() => {
         const log = audioSpectrogram(waveforms, spectrogram);

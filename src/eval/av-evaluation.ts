@@ -8,7 +8,7 @@ import { extractAVFeatures, type AVFeatures, type EvalClips } from './av-feature
 import { linearProbe } from './linear-probe.js';
 import { crossModalRetrieval, type RetrievalScores } from './retrieval.js';
 import type { FeatureMatrix } from './svm.js';
-import type { ClipGeometry } from './localize.js';
+import type { ClipGeometry } from './clip-geometry.js';
 import type { ProtocolSample } from './svm-protocol.js';
 
 export interface LabelledVideo {

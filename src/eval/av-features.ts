@@ -3,14 +3,14 @@
 // mode; per block pooled features and the unit-norm embeddings of the heads, one row per clip.
 import * as T from '../tensor/index.js';
 import type { AVModel } from '../models/index.js';
-import { decodeVideoClip, decodeAudio } from '../media/decode.js';
+import { decodeClips } from '../media/decode.js';
 import { clipsToUnitTensor, normalizeVideo } from '../media/video-tensor.js';
 
 import { extractBlockFeatures, PROBE_VIDEO_POOLING, type BlockEncoder, type BlockPooling } from './features.js';
 import { uniformClipStarts } from './audio-clips.js';
 import { decodedVideo, cutClip } from '../data/in-memory-videos.js';
 import type { FeatureMatrix } from './svm.js';
-import { audioInputFor, type ClipGeometry } from './localize.js';
+import { audioInputFor, type ClipGeometry } from './clip-geometry.js';
 import { stackWaveforms } from '../media/audio-input.js';
 
 export interface AVVideo {
@@ -74,22 +74,30 @@ export async function decodeEvalClips(videos: AVVideo[], g: ClipGeometry, o: { c
   const k = o.clipsPerVideo ?? 2;
   const clipSeconds = g.frames / g.fps;
   const jobs = videos.flatMap((v, vi) => uniformClipStarts(v.durationSec, Math.max(clipSeconds, g.audioSeconds), k).map((start) => ({ vi, path: v.path, start, duration: v.durationSec })));
+  const audioStartOf = (job: (typeof jobs)[number]) => Math.max(0, Math.min(job.start + clipSeconds / 2 - g.audioSeconds / 2, job.duration - g.audioSeconds));
+  // The clips of one video in one call: one open file, one forward pass where they are close.
+  const jobsOfVideo = videos.map((_, vi) => jobs.filter((j) => j.vi === vi));
   let done = 0;
-  const decoded = await mapLimited(jobs, o.workers ?? 3, async (job) => {
-    const audioStart = Math.max(0, Math.min(job.start + clipSeconds / 2 - g.audioSeconds / 2, job.duration - g.audioSeconds));
+  const perVideo = await mapLimited(jobsOfVideo, o.workers ?? 3, async (own) => {
+    if (own.length === 0) return [];
     // Videos this process already holds decoded (a training run's memory cache) are cut from memory.
-    const inMemory = decodedVideo(job.path, g.fps, g.sampleRate);
-    if (inMemory) {
-      o.onProgress?.(++done, jobs.length);
-      return cutClip(inMemory, g.fps, g.sampleRate, job.start, g.frames, g.size, g.size, audioStart, g.audioSeconds);
-    }
-    const [clip, audio] = await Promise.all([
-      decodeVideoClip(job.path, { startSec: job.start, numFrames: g.frames, fps: g.fps, outWidth: g.size, outHeight: g.size }),
-      decodeAudio(job.path, { startSec: audioStart, durationSec: g.audioSeconds, sampleRate: g.sampleRate }),
-    ]);
-    o.onProgress?.(++done, jobs.length);
-    return { pixels: clip.pixels, samples: audio.samples };
+    const inMemory = decodedVideo(own[0].path, g.fps, g.sampleRate);
+    const clips = inMemory
+      ? own.map((job) => cutClip(inMemory, g.fps, g.sampleRate, job.start, g.frames, g.size, g.size, audioStartOf(job), g.audioSeconds))
+      : (
+          await decodeClips(
+            own[0].path,
+            own.map((job) => ({
+              video: { startSec: job.start, numFrames: g.frames, fps: g.fps, outWidth: g.size, outHeight: g.size },
+              audio: { startSec: audioStartOf(job), durationSec: g.audioSeconds, sampleRate: g.sampleRate },
+            })),
+          )
+        ).map((c) => ({ pixels: c.video!.pixels, samples: c.audio!.samples }));
+    done += own.length;
+    o.onProgress?.(done, jobs.length);
+    return clips;
   });
+  const decoded = perVideo.flat();
   return { pixels: decoded.map((d) => d.pixels), samples: decoded.map((d) => d.samples), videoOfClip: Int32Array.from(jobs.map((j) => j.vi)) };
 }
 

@@ -10,7 +10,7 @@ import { DataLoader, type Batch } from '../data/loader.js';
 import { decodeAllVideos, InMemoryClipDataset, cutAudio } from '../data/in-memory-videos.js';
 import { decodeAudio } from '../media/decode.js';
 import { spectrogramConfigFor } from '../media/audio-input.js';
-import type { ClipGeometry } from './localize.js';
+import type { ClipGeometry } from './clip-geometry.js';
 import type { FinetuneBatchSource, TestBatch, TrainBatch } from './finetune.js';
 
 export type FinetuneModality = 'audio' | 'video';

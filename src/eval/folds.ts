@@ -2,7 +2,7 @@
 // DCASE: the given split). Inner splits, used to choose hyper-parameters on training data only, are the
 // remaining training folds when there are several, or a seeded group k-fold otherwise; either way a
 // recording group never straddles an inner train/validation boundary.
-import { seededRandom, shuffleInPlace } from './random.js';
+import { seededRandom, shuffleInPlace } from '../data/rng.js';
 
 export interface FoldSplit {
   /** The fold held out for testing (outer) or validation (inner). */

@@ -1,8 +1,9 @@
 // Labels of a downstream dataset: which class each file belongs to, which cross-validation fold it sits in,
 // and which recording group it comes from (clips cut from one recording must never straddle train and test).
-// Two sources: a CSV (`file,label,fold[,group]`) or the ESC file-naming scheme.
+// Two sources: a CSV (`file,label,fold[,group]`, read by data/labels.ts) or the ESC file-naming scheme.
 import { readFileSync, readdirSync } from 'node:fs';
 import { splitCsvLine } from '../io/csv.js';
+import { parseLabelsCsv } from '../data/labels.js';
 
 export interface LabelledFile {
   /** The file as named by the source (a CSV path as written, or the ESC file name). */
@@ -38,54 +39,30 @@ function denseLabels(names: string[]): { classNames: string[]; index: Map<string
   return { classNames: unique, index: new Map(unique.map((n, i) => [n, i])) };
 }
 
-/** Parses CSV text (`file,label,fold[,group]` with a header naming those columns, in any order). */
-export function parseLabelsCsv(text: string, source = '<csv>'): LabelSet {
+/**
+ * A label set from labels CSV text, read by the one CSV reader (data/labels.ts) with what the protocols
+ * require on top: a header naming file, label and fold; a fold on every row; a split of train or test;
+ * groups that stay within one fold; and dense class indices.
+ */
+export function parseLabelSet(text: string, source = '<csv>'): LabelSet {
   const lines = text.split(/\r?\n/);
-  let headerLine = -1;
-  for (let i = 0; i < lines.length; i++) {
-    if (lines[i].trim() !== '') {
-      headerLine = i;
-      break;
-    }
-  }
+  const headerLine = lines.findIndex((l) => l.trim() !== '');
   if (headerLine < 0) throw new Error(`${source}: empty labels file (expected a header 'file,label,fold[,group]')`);
   const header = splitCsvLine(lines[headerLine])?.map((h) => h.toLowerCase());
   if (!header) throw new Error(`${source}:${headerLine + 1}: unterminated quote in the header`);
-  const col = (name: string) => header.indexOf(name);
   for (const required of ['file', 'label', 'fold']) {
-    if (col(required) < 0) {
+    if (!header.includes(required)) {
       throw new Error(
         `${source}:${headerLine + 1}: the header must name the columns file,label,fold[,group]; ` +
           `'${required}' is missing (header: ${lines[headerLine].trim()})`,
       );
     }
   }
-  const [fileCol, labelCol, foldCol, groupCol, splitCol] = [col('file'), col('label'), col('fold'), col('group'), col('split')];
-
-  const rows: { file: string; labelName: string; fold: number; group: string; split?: 'train' | 'test' }[] = [];
-  const seen = new Map<string, number>();
-  for (let i = headerLine + 1; i < lines.length; i++) {
-    if (lines[i].trim() === '') continue;
-    const where = `${source}:${i + 1}`;
-    const fields = splitCsvLine(lines[i]);
-    if (!fields) throw new Error(`${where}: unterminated quote`);
-    if (fields.length < header.length) {
-      throw new Error(`${where}: expected ${header.length} fields (${header.join(',')}), got ${fields.length}: '${lines[i].trim()}'`);
-    }
-    const file = fields[fileCol];
-    const labelName = fields[labelCol];
-    const foldText = fields[foldCol];
-    if (!file) throw new Error(`${where}: empty 'file'`);
-    if (!labelName) throw new Error(`${where}: empty 'label' for ${file}`);
-    if (!INTEGER.test(foldText)) throw new Error(`${where}: 'fold' must be an integer, got '${foldText}'`);
-    const previous = seen.get(file);
-    if (previous !== undefined) throw new Error(`${where}: file '${file}' is listed twice (first on line ${previous})`);
-    seen.set(file, i + 1);
-    const group = groupCol >= 0 && fields[groupCol] ? fields[groupCol] : file;
-    const split = splitCol >= 0 ? fields[splitCol] : undefined;
-    if (split !== undefined && split !== 'train' && split !== 'test') throw new Error(`${where}: 'split' must be 'train' or 'test', got '${split}'`);
-    rows.push({ file, labelName, fold: Number(foldText), group, ...(split ? { split } : {}) });
-  }
+  const rows = parseLabelsCsv(text, source).map((r) => {
+    if (r.split !== undefined && r.split !== 'train' && r.split !== 'test') throw new Error(`${source}:${r.line}: 'split' must be 'train' or 'test', got '${r.split}'`);
+    if (r.fold === undefined) throw new Error(`${source}:${r.line}: 'fold' must be an integer, got ''`);
+    return { file: r.file, labelName: r.label, fold: r.fold, group: r.group ?? r.file, ...(r.split ? { split: r.split as 'train' | 'test' } : {}) };
+  });
   if (rows.length === 0) throw new Error(`${source}: no rows after the header`);
   const { classNames, index } = denseLabels(rows.map((r) => r.labelName));
   const entries = rows.map((r) => ({ ...r, label: index.get(r.labelName)! }));
@@ -93,14 +70,14 @@ export function parseLabelsCsv(text: string, source = '<csv>'): LabelSet {
   return { entries, classNames };
 }
 
-export function readLabelsCsv(path: string): LabelSet {
+export function readLabelSet(path: string): LabelSet {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     throw new Error(`cannot read labels file ${path}: ${(error as Error).message}`);
   }
-  return parseLabelsCsv(text, path);
+  return parseLabelSet(text, path);
 }
 
 /** `NNN_-_Class_name_F-FREESOUNDID-TAKE.ext`: class NNN, fold F, recording FREESOUNDID, take TAKE. */

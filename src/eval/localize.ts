@@ -10,30 +10,8 @@ import { decodeVideoClip, decodeAudio } from '../media/decode.js';
 import { clipsToUnitTensor, normalizeVideo } from '../media/video-tensor.js';
 import { writePngFrames } from '../media/write-frames.js';
 import { encodeMp4 } from '../data/synth/encode.js';
-import { audioInput } from '../media/audio-input.js';
-import type { AudioFrontendName, SpectrogramStats } from '../media/spectrogram.js';
-import { evaluationFrontend, assertStatsMatchFrontend } from './audio-frontend.js';
 import { videoGradCam, overlayHeatmap, peakInBox } from './gradcam.js';
-
-export interface ClipGeometry {
-  frames: number;
-  fps: number;
-  size: number;
-  audioSeconds: number;
-  sampleRate: number;
-  hopSeconds: number;
-  windowSeconds: number;
-  freqBins: number;
-  /** The log spectrogram (media/audio-input.ts); absent: 'paper'. */
-  frontend?: AudioFrontendName;
-  /** The run's per-bin spectrogram statistics; without them the log spectrogram is used as is. */
-  audioStats?: SpectrogramStats | null;
-}
-
-/** The audio network's input for (B, L) waveforms with this geometry. */
-export function audioInputFor(g: ClipGeometry, waveforms: T.Tensor): T.Tensor {
-  return audioInput(waveforms, { sampleRate: g.sampleRate, windowSeconds: g.windowSeconds, hopSeconds: g.hopSeconds, freqBins: g.freqBins, frontend: g.frontend }, g.audioStats);
-}
+import { audioInputFor, type ClipGeometry } from './clip-geometry.js';
 
 export interface LocalizeResult {
   file: string;
@@ -157,25 +135,4 @@ export async function localizeClip(model: AVModel, file: string, geometry: ClipG
     heatmap.dispose();
     overlay.dispose();
   }
-}
-
-/** The geometry a run was trained with (its config), with defaults for plain state dicts. */
-export function geometryFromConfig(config: Record<string, any> | undefined, audioStats?: unknown, frontendOverride?: string | null): ClipGeometry {
-  const video = config?.video ?? {};
-  const audio = config?.audio ?? {};
-  // The checkpoint's front end (absent: 'paper'; imported reference checkpoints: 'reference'), or --frontend.
-  const frontend = evaluationFrontend(config, frontendOverride);
-  assertStatsMatchFrontend(audioStats as SpectrogramStats | undefined, frontend);
-  return {
-    frontend,
-    frames: video.frames ?? 8,
-    fps: video.fps ?? 16,
-    size: video.size ?? 112,
-    audioSeconds: audio.seconds ?? 2,
-    sampleRate: audio.sampleRate ?? 24000,
-    hopSeconds: audio.hopSeconds ?? 0.02,
-    windowSeconds: audio.windowSeconds ?? 0.02,
-    freqBins: audio.freqBins ?? 129,
-    audioStats: (audioStats as SpectrogramStats | undefined) ?? null,
-  };
 }

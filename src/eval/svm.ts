@@ -1,7 +1,8 @@
 // Linear support vector machines by dual coordinate descent (Hsieh, Chang, Lin, Keerthi, Sundararajan,
 // "A Dual Coordinate Descent Method for Large-scale Linear SVM", ICML 2008; LIBLINEAR's solver for
-// L2-regularised L1- and L2-loss SVC), in plain TypeScript: the problems of the sound protocol are small
-// (thousands of clips, hundreds to thousands of dimensions), and exactness matters more than speed.
+// L2-regularised L1- and L2-loss SVC), in TypeScript, with the two row operations that take the time (x̃ᵢ·w
+// and w += s·xᵢ) in WebAssembly SIMD where it is available (svm-kernels.ts): the problems of the sound
+// protocol are small (thousands of clips, hundreds to thousands of dimensions), but fitted many times.
 //
 // Primal:  min_w ½‖w‖² + C Σ ξ(yᵢ wᵀx̃ᵢ),  ξ(m) = max(0, 1−m) (hinge) or max(0, 1−m)² (squared hinge),
 // with x̃ᵢ = [xᵢ, B] so that the bias b = B·w_{d} is learned as one more weight (and, as in LIBLINEAR, is
@@ -11,7 +12,8 @@
 // shrinks variables stuck at a bound, and stops when the projected gradient's spread (max − min) falls
 // below `tolerance` on ALL variables (shrunk ones are re-checked before stopping).
 
-import { seededRandom } from './random.js';
+import { seededRandom } from '../data/rng.js';
+import { rowKernels, type RowKernels } from './svm-kernels.js';
 
 export type SvmLoss = 'hinge' | 'squared-hinge';
 
@@ -93,15 +95,23 @@ function squaredNorms(X: FeatureMatrix, biasFeature: number): Float64Array {
   return out;
 }
 
-function solveDual(X: FeatureMatrix, y: Int8Array, norms: Float64Array, o: Required<SvmOptions>, initialAlpha?: Float64Array): BinarySvm {
-  const { data, rows: n, cols: d } = X;
+function solveDual(
+  X: FeatureMatrix,
+  y: Int8Array,
+  norms: Float64Array,
+  o: Required<SvmOptions>,
+  initialAlpha?: Float64Array,
+  kernels: RowKernels = rowKernels(X.data, X.rows, X.cols),
+): BinarySvm {
+  const n = X.rows;
   const B = o.bias ? o.biasScale : 0;
   const diag = o.loss === 'hinge' ? 0 : 0.5 / o.C;
   const upper = o.loss === 'hinge' ? o.C : Infinity;
   const qd = new Float64Array(n);
   for (let i = 0; i < n; i++) qd[i] = norms[i] + diag;
 
-  const w = new Float64Array(d);
+  kernels.reset();
+  const w = kernels.w;
   let wb = 0; // weight of the bias feature
   const alpha = new Float64Array(n);
   if (initialAlpha) {
@@ -112,8 +122,7 @@ function solveDual(X: FeatureMatrix, y: Int8Array, norms: Float64Array, o: Requi
       if (a === 0) continue;
       alpha[i] = a;
       const step = a * y[i];
-      const off = i * d;
-      for (let k = 0; k < d; k++) w[k] += step * data[off + k];
+      kernels.addScaled(i, step);
       wb += step * B;
     }
   }
@@ -121,12 +130,7 @@ function solveDual(X: FeatureMatrix, y: Int8Array, norms: Float64Array, o: Requi
   for (let i = 0; i < n; i++) index[i] = i;
   const random = seededRandom(o.seed);
 
-  const gradient = (i: number): number => {
-    const off = i * d;
-    let dot = wb * B;
-    for (let k = 0; k < d; k++) dot += w[k] * data[off + k];
-    return y[i] * dot - 1 + diag * alpha[i];
-  };
+  const gradient = (i: number): number => y[i] * (kernels.dot(i) + wb * B) - 1 + diag * alpha[i];
 
   // max − min of the projected gradient over every variable at the current α (the convergence certificate).
   const violationNow = (): number => {
@@ -190,8 +194,7 @@ function solveDual(X: FeatureMatrix, y: Int8Array, norms: Float64Array, o: Requi
         alpha[i] = Math.min(Math.max(next, 0), upper);
         const step = (alpha[i] - old) * y[i];
         if (step !== 0) {
-          const off = i * d;
-          for (let k = 0; k < d; k++) w[k] += step * data[off + k];
+          kernels.addScaled(i, step);
           wb += step * B;
         }
       }
@@ -220,7 +223,8 @@ function solveDual(X: FeatureMatrix, y: Int8Array, norms: Float64Array, o: Requi
   }
 
   const violation = violationNow();
-  return { w, b: wb * B, alpha, iterations, converged: converged || violation <= o.tolerance, violation };
+  // w is the kernels' buffer, reused by the next solve: the model gets its own copy.
+  return { w: Float64Array.from(w), b: wb * B, alpha, iterations, converged: converged || violation <= o.tolerance, violation };
 }
 
 function toSigns(y: ArrayLike<number>, n: number): Int8Array {
@@ -278,9 +282,10 @@ export function trainOneVsRest(X: FeatureMatrix, labels: ArrayLike<number>, numC
   const biases = new Float64Array(numClasses);
   const diagnostics: OneVsRestSvm['diagnostics'] = [];
   const signs = new Int8Array(X.rows);
+  const kernels = rowKernels(X.data, X.rows, X.cols);
   for (let c = 0; c < numClasses; c++) {
     for (let i = 0; i < X.rows; i++) signs[i] = labels[i] === c ? 1 : -1;
-    const m = solveDual(X, signs, norms, { ...o, seed: o.seed + c });
+    const m = solveDual(X, signs, norms, { ...o, seed: o.seed + c }, undefined, kernels);
     weights.set(m.w, c * X.cols);
     biases[c] = m.b;
     diagnostics.push({ iterations: m.iterations, converged: m.converged, violation: m.violation });
@@ -319,11 +324,12 @@ export function trainOneVsRestPath(
     diagnostics: [],
   }));
   const signs = new Int8Array(X.rows);
+  const kernels = rowKernels(X.data, X.rows, X.cols);
   for (let c = 0; c < numClasses; c++) {
     for (let i = 0; i < X.rows; i++) signs[i] = labels[i] === c ? 1 : -1;
     let previous: Float64Array | undefined;
     for (const k of order) {
-      const m = solveDual(X, signs, norms, { ...checked[k], seed: checked[k].seed + c }, previous);
+      const m = solveDual(X, signs, norms, { ...checked[k], seed: checked[k].seed + c }, previous, kernels);
       previous = m.alpha;
       models[k].weights.set(m.w, c * X.cols);
       models[k].biases[c] = m.b;

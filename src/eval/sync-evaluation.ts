@@ -18,7 +18,7 @@ import { decodeAllVideos, cutClip, cutAudio } from '../data/in-memory-videos.js'
 import type { ManifestEntry } from '../data/manifest.js';
 import { Rng, hash32 } from '../data/rng.js';
 import { stackWaveforms } from '../media/audio-input.js';
-import { audioInputFor, type ClipGeometry } from './localize.js';
+import { audioInputFor, type ClipGeometry } from './clip-geometry.js';
 
 /** Correct pairs out of n, with the binomial standard error of the accuracy. */
 export interface SyncRate {

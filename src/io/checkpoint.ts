@@ -49,17 +49,6 @@ export function loadCheckpoint(file: string): CheckpointContents {
   return { groups, scalars };
 }
 
-/**
- * The model state dict of a file that is either an avid checkpoint (keys `model.*`) or a plain state dict
- * (for example one exported from PyTorch). The caller owns the tensors.
- */
-export function loadModelState(file: string): Map<string, Tensor> {
-  const { groups } = loadCheckpoint(file);
-  for (const [prefix, tensors] of Object.entries(groups)) if (prefix !== 'model') tensors.forEach((t) => t.dispose());
-  if (!groups.model) throw new Error(`checkpoint ${file} holds no model weights`);
-  return groups.model;
-}
-
 export function disposeContents(contents: CheckpointContents): void {
   for (const tensors of Object.values(contents.groups)) tensors.forEach((t) => t.dispose());
 }

@@ -1,8 +1,10 @@
-// Decoding with ffmpeg child processes: one pass per clip does the seek, the frame-rate conversion, the crop,
-// the resize and the flip, and streams raw pixels (rgb24) or samples (mono f32le) on stdout. No temporary
-// files; arguments are arrays (file names never reach a shell).
-import { endianness } from 'node:os';
-import { runProcess, lastErrorLine } from './child-processes.js';
+// Decoding clips in process with FFmpeg's libraries (native/media_*.cc): the file stays open between clips
+// (a bounded cache of demuxers and decoders), each clip seeks to the keyframe before it and decodes forward,
+// and frames and samples are written by a native thread straight into the arrays allocated here. The frames
+// and samples equal those of the ffmpeg program with the filter chain that avid used before
+// (`-ss S -i F -vf setpts=PTS-STARTPTS,fps=…,crop,scale=W:H:flags=bilinear[,hflip],format=rgb24`, and
+// `-ac 1 -ar R` for audio): test/media/native-decode.test.ts checks it against the program.
+import { decodeNative, type NativeClip } from './native-decoder.js';
 
 /** A crop box in displayed source pixels (after the rotation ffmpeg applies). */
 export interface CropBox {
@@ -31,12 +33,10 @@ export interface AudioRequest {
 }
 
 export interface DecodeOptions {
+  /** Aborting rejects with AbortError; the native decoder stops at its next packet. */
   signal?: AbortSignal;
-  /** Decoder threads per ffmpeg process (default 1: parallelism comes from running several processes). */
-  threads?: number;
-  /** Kill ffmpeg after this long (default 60 s): a hung decode must not stall a training run. */
+  /** Give up on a clip after this long (default 60 s): a hung or pathological decode must not stall a run. */
   timeoutMs?: number;
-  ffmpeg?: string;
 }
 
 export interface DecodedVideoClip {
@@ -45,7 +45,7 @@ export interface DecodedVideoClip {
   numFrames: number;
   width: number;
   height: number;
-  /** Frames ffmpeg delivered; the rest (paddedFrames) repeat the last one because the file ended early. */
+  /** Frames the file delivered; the rest (paddedFrames) repeat the last one because the file ended early. */
   decodedFrames: number;
   paddedFrames: number;
 }
@@ -58,7 +58,10 @@ export interface DecodedAudio {
   paddedSamples: number;
 }
 
-/** Why a decode failed; `reason` is short and stable (for counts), `detail` says what ffmpeg said. */
+/**
+ * Why a decode failed; `reason` is short and stable (for counts: "no video stream", "no audio stream",
+ * "unreadable", "no frames", "decode timed out"), `detail` says what FFmpeg said.
+ */
 export class DecodeError extends Error {
   constructor(
     readonly path: string,
@@ -70,25 +73,94 @@ export class DecodeError extends Error {
   }
 }
 
-if (endianness() !== 'LE') throw new Error('avid media decoding assumes a little-endian machine (f32le output)');
+export interface DecodedAudioVisualClip {
+  video: DecodedVideoClip;
+  audio: DecodedAudio;
+}
 
-function seconds(value: number): string {
-  return Math.max(0, value).toFixed(6);
+/** One clip of a batch: its video, its audio, or both (decodeAudioVisualClip's pair). */
+export interface ClipRequest {
+  video?: VideoClipRequest;
+  audio?: AudioRequest;
+}
+
+export interface DecodedClip {
+  video?: DecodedVideoClip;
+  audio?: DecodedAudio;
 }
 
 function positiveInt(name: string, value: number): void {
   if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got ${value}`);
 }
 
-/** The ffmpeg filter chain of a clip request (exported for tests and for the cache key). */
-export function videoFilterChain(request: VideoClipRequest): string {
-  const filters = [`fps=${request.fps}`];
+function checkVideo(request: VideoClipRequest): void {
+  positiveInt('numFrames', request.numFrames);
+  positiveInt('outWidth', request.outWidth);
+  positiveInt('outHeight', request.outHeight);
+  if (!(request.fps > 0)) throw new Error(`fps must be > 0, got ${request.fps}`);
+  if (!Number.isFinite(request.startSec)) throw new Error(`startSec must be a finite number, got ${request.startSec}`);
   const c = request.crop;
-  if (c) filters.push(`crop=${Math.round(c.width)}:${Math.round(c.height)}:${Math.round(c.x)}:${Math.round(c.y)}`);
-  filters.push(`scale=${request.outWidth}:${request.outHeight}:flags=bilinear`);
-  if (request.flip) filters.push('hflip');
-  filters.push('format=rgb24');
-  return filters.join(',');
+  if (c && !(c.width >= 1 && c.height >= 1 && c.x >= 0 && c.y >= 0)) {
+    throw new Error(`invalid crop box ${JSON.stringify(c)}: width and height must be ≥ 1 and x, y ≥ 0`);
+  }
+}
+
+function checkAudio(request: AudioRequest): void {
+  positiveInt('sampleRate', request.sampleRate);
+  if (!(request.durationSec > 0)) throw new Error(`durationSec must be > 0, got ${request.durationSec}`);
+  if (!Number.isFinite(request.startSec)) throw new Error(`startSec must be a finite number, got ${request.startSec}`);
+}
+
+function nativeVideo(request: VideoClipRequest): NativeClip['video'] {
+  const c = request.crop;
+  return {
+    startSec: request.startSec,
+    numFrames: request.numFrames,
+    fps: request.fps,
+    outWidth: request.outWidth,
+    outHeight: request.outHeight,
+    // Rounded as the ffmpeg crop filter's arguments were.
+    crop: c ? { x: Math.round(c.x), y: Math.round(c.y), width: Math.round(c.width), height: Math.round(c.height) } : undefined,
+    flip: request.flip ?? false,
+    pixels: new Uint8Array(request.numFrames * request.outWidth * request.outHeight * 3),
+  };
+}
+
+function nativeAudio(request: AudioRequest): NativeClip['audio'] {
+  return {
+    startSec: request.startSec,
+    durationSec: request.durationSec,
+    sampleRate: request.sampleRate,
+    samples: new Float32Array(Math.round(request.durationSec * request.sampleRate)),
+  };
+}
+
+/**
+ * Decodes several clips of one video in one call: clips close in time share one forward pass, the others
+ * seek. The results come back in the order of `requests`. Rejects with the DecodeError of the first clip
+ * (in request order) that failed, with AbortError when `options.signal` fires.
+ */
+export async function decodeClips(path: string, requests: readonly ClipRequest[], options: DecodeOptions = {}): Promise<DecodedClip[]> {
+  const clips: NativeClip[] = requests.map((r) => {
+    if (!r.video && !r.audio) throw new Error('a clip request needs video, audio or both');
+    if (r.video) checkVideo(r.video);
+    if (r.audio) checkAudio(r.audio);
+    return { video: r.video && nativeVideo(r.video), audio: r.audio && nativeAudio(r.audio) };
+  });
+  const results = await decodeNative(path, clips, options);
+  return results.map((result, i) => {
+    if (result.reason) throw new DecodeError(path, result.reason, result.detail);
+    const clip = clips[i];
+    const decoded: DecodedClip = {};
+    if (clip.video) {
+      const v = clip.video;
+      decoded.video = { pixels: v.pixels, numFrames: v.numFrames, width: v.outWidth, height: v.outHeight, decodedFrames: result.decodedFrames, paddedFrames: v.numFrames - result.decodedFrames };
+    }
+    if (clip.audio) {
+      decoded.audio = { samples: clip.audio.samples, sampleRate: clip.audio.sampleRate, paddedSamples: clip.audio.samples.length - result.decodedSamples };
+    }
+    return decoded;
+  });
 }
 
 /**
@@ -97,48 +169,8 @@ export function videoFilterChain(request: VideoClipRequest): string {
  * can be decoded, rejects with a DecodeError.
  */
 export async function decodeVideoClip(path: string, request: VideoClipRequest, options: DecodeOptions = {}): Promise<DecodedVideoClip> {
-  positiveInt('numFrames', request.numFrames);
-  positiveInt('outWidth', request.outWidth);
-  positiveInt('outHeight', request.outHeight);
-  if (!(request.fps > 0)) throw new Error(`fps must be > 0, got ${request.fps}`);
-  const c = request.crop;
-  if (c && !(c.width >= 1 && c.height >= 1 && c.x >= 0 && c.y >= 0)) {
-    throw new Error(`invalid crop box ${JSON.stringify(c)}: width and height must be ≥ 1 and x, y ≥ 0`);
-  }
-  const frameBytes = request.outWidth * request.outHeight * 3;
-  const pixels = new Uint8Array(frameBytes * request.numFrames);
-  const args = [
-    '-nostdin', '-hide_banner', '-v', 'error',
-    '-threads', String(options.threads ?? 1),
-    // Before -i: a fast keyframe seek, then decoding (accurately) up to the requested time.
-    '-ss', seconds(request.startSec),
-    '-i', `file:${path}`,
-    '-map', '0:v:0', '-an', '-sn', '-dn',
-    '-filter_threads', '1',
-    // Time zero at the first frame kept, as in decodeAudioVisualClip: both pick the same frames.
-    '-vf', `setpts=PTS-STARTPTS,${videoFilterChain(request)}`,
-    '-frames:v', String(request.numFrames),
-    '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1',
-  ];
-  const result = await runProcess(options.ffmpeg ?? 'ffmpeg', args, { signal: options.signal, timeoutMs: options.timeoutMs ?? 60_000, stdoutInto: pixels });
-  if (result.timedOut) throw new DecodeError(path, 'decode timed out', `after ${(options.timeoutMs ?? 60_000) / 1000} s`);
-  const decodedFrames = Math.min(request.numFrames, Math.floor(result.stdoutBytes / frameBytes));
-  if (decodedFrames === 0) {
-    const said = lastErrorLine(result.stderr);
-    if (/matches no streams/.test(result.stderr)) throw new DecodeError(path, 'no video stream');
-    if (result.exitCode === 0) throw new DecodeError(path, 'no frames', `nothing to decode from ${request.startSec.toFixed(2)} s`);
-    throw new DecodeError(path, 'unreadable', said || `ffmpeg exited with ${result.exitCode ?? result.signal}`);
-  }
-  const last = pixels.subarray((decodedFrames - 1) * frameBytes, decodedFrames * frameBytes);
-  for (let f = decodedFrames; f < request.numFrames; f++) pixels.set(last, f * frameBytes);
-  return {
-    pixels,
-    numFrames: request.numFrames,
-    width: request.outWidth,
-    height: request.outHeight,
-    decodedFrames,
-    paddedFrames: request.numFrames - decodedFrames,
-  };
+  const [clip] = await decodeClips(path, [{ video: request }], options);
+  return clip.video!;
 }
 
 /**
@@ -147,105 +179,15 @@ export async function decodeVideoClip(path: string, request: VideoClipRequest, o
  * outside the file. Rejects with a DecodeError when the file has no audio or it cannot be read.
  */
 export async function decodeAudio(path: string, request: AudioRequest, options: DecodeOptions = {}): Promise<DecodedAudio> {
-  positiveInt('sampleRate', request.sampleRate);
-  if (!(request.durationSec > 0)) throw new Error(`durationSec must be > 0, got ${request.durationSec}`);
-  const total = Math.round(request.durationSec * request.sampleRate);
-  const samples = new Float32Array(total);
-  // A window that starts before the file: silence first, then the file from 0.
-  const leading = Math.min(total, Math.max(0, Math.round(-request.startSec * request.sampleRate)));
-  const wanted = total - leading;
-  let decoded = 0;
-  if (wanted > 0) {
-    const target = new Uint8Array(samples.buffer, leading * 4, wanted * 4);
-    const args = [
-      '-nostdin', '-hide_banner', '-v', 'error',
-      '-threads', String(options.threads ?? 1),
-      '-ss', seconds(request.startSec),
-      '-i', `file:${path}`,
-      '-map', '0:a:0', '-vn', '-sn', '-dn',
-      '-ac', '1', '-ar', String(request.sampleRate),
-      // A few samples more than needed, so the resampler's rounding never leaves the last one empty.
-      '-t', seconds(wanted / request.sampleRate + 0.01),
-      '-f', 'f32le', 'pipe:1',
-    ];
-    const result = await runProcess(options.ffmpeg ?? 'ffmpeg', args, { signal: options.signal, timeoutMs: options.timeoutMs ?? 60_000, stdoutInto: target });
-    if (result.timedOut) throw new DecodeError(path, 'decode timed out', `after ${(options.timeoutMs ?? 60_000) / 1000} s`);
-    decoded = Math.min(wanted, Math.floor(result.stdoutBytes / 4));
-    if (result.exitCode !== 0) {
-      const said = lastErrorLine(result.stderr);
-      if (/matches no streams/.test(result.stderr)) throw new DecodeError(path, 'no audio stream');
-      if (decoded === 0) throw new DecodeError(path, 'unreadable', said || `ffmpeg exited with ${result.exitCode ?? result.signal}`);
-    }
-  }
-  return { samples, sampleRate: request.sampleRate, paddedSamples: total - decoded };
-}
-
-export interface DecodedAudioVisualClip {
-  video: DecodedVideoClip;
-  audio: DecodedAudio;
+  const [clip] = await decodeClips(path, [{ audio: request }], options);
+  return clip.audio!;
 }
 
 /**
- * The video clip and the audio window of one training or evaluation sample from ONE ffmpeg process: one
- * start-up (≈ 90 ms of CPU for Debian's ffmpeg, as much as decoding 2 s of audio), one open and one seek
- * (to the earlier of the two starts; trim filters cut each stream from there). Frames go to stdout, samples
- * to fd 3. Same results as decodeVideoClip + decodeAudio, at about two thirds of the CPU.
+ * The video clip and the audio window of one training or evaluation sample in one pass over the file (one
+ * seek, to the earlier of the two starts). Same results as decodeVideoClip + decodeAudio.
  */
 export async function decodeAudioVisualClip(path: string, video: VideoClipRequest, audio: AudioRequest, options: DecodeOptions = {}): Promise<DecodedAudioVisualClip> {
-  positiveInt('numFrames', video.numFrames);
-  positiveInt('outWidth', video.outWidth);
-  positiveInt('outHeight', video.outHeight);
-  positiveInt('sampleRate', audio.sampleRate);
-  if (!(video.fps > 0)) throw new Error(`fps must be > 0, got ${video.fps}`);
-  if (!(audio.durationSec > 0)) throw new Error(`durationSec must be > 0, got ${audio.durationSec}`);
-  const c = video.crop;
-  if (c && !(c.width >= 1 && c.height >= 1 && c.x >= 0 && c.y >= 0)) {
-    throw new Error(`invalid crop box ${JSON.stringify(c)}: width and height must be ≥ 1 and x, y ≥ 0`);
-  }
-  const frameBytes = video.outWidth * video.outHeight * 3;
-  const pixels = new Uint8Array(frameBytes * video.numFrames);
-  const totalSamples = Math.round(audio.durationSec * audio.sampleRate);
-  const samples = new Float32Array(totalSamples);
-  const leading = Math.min(totalSamples, Math.max(0, Math.round(-audio.startSec * audio.sampleRate)));
-  const wanted = totalSamples - leading;
-  const videoStart = Math.max(0, video.startSec);
-  const audioStart = Math.max(0, audio.startSec);
-  const seekTo = Math.min(videoStart, audioStart);
-  const trim = (name: string, from: number) => (from - seekTo > 1e-6 ? `${name}=start=${seconds(from - seekTo)},` : '');
-  const graph =
-    `[0:v:0]${trim('trim', videoStart)}setpts=PTS-STARTPTS,${videoFilterChain(video)}[v];` +
-    `[0:a:0]${trim('atrim', audioStart)}asetpts=PTS-STARTPTS[a]`;
-  const args = [
-    '-nostdin', '-hide_banner', '-v', 'error',
-    '-threads', String(options.threads ?? 1),
-    '-ss', seconds(seekTo),
-    '-i', `file:${path}`,
-    '-filter_complex_threads', '1',
-    '-filter_complex', graph,
-    '-map', '[v]', '-frames:v', String(video.numFrames), '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1',
-    '-map', '[a]', '-ac', '1', '-ar', String(audio.sampleRate), '-t', seconds(Math.max(wanted, 1) / audio.sampleRate + 0.01), '-f', 'f32le', 'pipe:3',
-  ];
-  const audioTarget = new Uint8Array(samples.buffer, leading * 4, wanted * 4);
-  const result = await runProcess(options.ffmpeg ?? 'ffmpeg', args, {
-    signal: options.signal,
-    timeoutMs: options.timeoutMs ?? 60_000,
-    stdoutInto: pixels,
-    extraOutputs: [audioTarget],
-  });
-  if (result.timedOut) throw new DecodeError(path, 'decode timed out', `after ${(options.timeoutMs ?? 60_000) / 1000} s`);
-  const decodedFrames = Math.min(video.numFrames, Math.floor(result.stdoutBytes / frameBytes));
-  const decodedSamples = wanted > 0 ? Math.min(wanted, Math.floor(result.extraBytes[0] / 4)) : 0;
-  if (decodedFrames === 0 || (result.exitCode !== 0 && decodedSamples === 0 && wanted > 0)) {
-    const said = lastErrorLine(result.stderr);
-    if (/specifier ':v:0'.*matches no streams/.test(result.stderr)) throw new DecodeError(path, 'no video stream');
-    if (/specifier ':a:0'.*matches no streams/.test(result.stderr)) throw new DecodeError(path, 'no audio stream');
-    if (result.exitCode === 0) throw new DecodeError(path, 'no frames', `nothing to decode from ${video.startSec.toFixed(2)} s`);
-    throw new DecodeError(path, 'unreadable', said || `ffmpeg exited with ${result.exitCode ?? result.signal}`);
-  }
-  const last = pixels.subarray((decodedFrames - 1) * frameBytes, decodedFrames * frameBytes);
-  for (let f = decodedFrames; f < video.numFrames; f++) pixels.set(last, f * frameBytes);
-  return {
-    video: { pixels, numFrames: video.numFrames, width: video.outWidth, height: video.outHeight, decodedFrames, paddedFrames: video.numFrames - decodedFrames },
-    audio: { samples, sampleRate: audio.sampleRate, paddedSamples: totalSamples - decodedSamples },
-  };
+  const [clip] = await decodeClips(path, [{ video, audio }], options);
+  return { video: clip.video!, audio: clip.audio! };
 }

@@ -4,4 +4,4 @@ export { ProjectionHead } from './heads.js';
 export { AVModel, type AVEmbeddings } from './av-model.js';
 export { createModel, MODEL_NAMES, type ModelName, type ModelOptions } from './registry.js';
 export { hashFill, hashFillStateDict } from './hash-fill.js';
-export { loadAVModel, type ModelSpec, type LoadedModel } from './from-checkpoint.js';
+export { inferArchitecture, type Architecture, type VideoDepth } from './infer-architecture.js';

@@ -2,7 +2,7 @@
 import { Tensor, empty, zeros, ones, full, functional as F, type Generator } from '../tensor/index.js';
 import { Layer } from './module.js';
 import { defaultBiasInit_, defaultWeightInit_ } from './init.js';
-import { syncBatchNorm } from '../dist/sync-batch-norm.js';
+import { syncBatchNorm } from '../distributed/sync-batch-norm.js';
 
 type Ints = number | number[];
 const tuple = (v: Ints, n: number) => (typeof v === 'number' ? new Array<number>(n).fill(v) : v);

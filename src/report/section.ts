@@ -23,9 +23,27 @@ export interface SectionContext {
   tsneIterations: number;
 }
 
+/** The command that writes each run file, so that a missing section says how to fill it. */
+export const FILLED_BY: Record<string, string> = {
+  'config.json': 'avid pretrain',
+  'metrics.jsonl': 'avid pretrain',
+  'data.json': 'avid pretrain',
+  'versions.json': 'avid pretrain',
+  'results/probe.json': 'avid eval-av --checkpoint <run dir> --labels <labels.csv>',
+  'results/retrieval.json': 'avid eval-av --checkpoint <run dir> --labels <labels.csv>',
+  'results/svm.json': 'avid eval svm --checkpoint <run dir> --data <sounds>',
+  'results/cma.json': 'avid demo (CMA positives with thumbnails)',
+  'results/embedding.json': 'avid demo',
+  'results/embeddings.json': 'avid demo',
+  'results/localization.json': 'avid localize --checkpoint <run dir> <videos with ground truth>',
+  'results/summary.json': 'avid demo',
+};
+
 export function notAvailable(files: string[]): SafeHtml {
   const names = files.map((f, i) => html`${i ? ' or ' : ''}<code>${f}</code>`);
-  return html`<p class="not-available">Not available for this run (no ${names}).</p>`;
+  const commands = [...new Set(files.map((f) => FILLED_BY[f]).filter((c): c is string => c !== undefined))];
+  const fill = commands.map((c, i) => html`${i ? ' or ' : ''}<code>${c}</code>`);
+  return html`<p class="not-available">Not available for this run (no ${names}${commands.length ? html`; written by ${fill}` : ''}).</p>`;
 }
 
 export function couldNotRead(error: string): SafeHtml {

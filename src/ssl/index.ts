@@ -6,3 +6,4 @@ export { CmaObjective, type CmaOptions } from './cma.js';
 export { minePositives, blockScores, positivePrecision, type AgreementKind, type MineOptions, type MiningSplit, type ScoreNormalisation } from './cma-mining.js';
 export { AvtsObjective, avtsLoss, syncPairAccuracy, hardShareAt, type AvtsOptions } from './avts.js';
 export type { Objective, ObjectiveOutput, ObjectiveState, EmbeddedBatch, StepContext } from './objective.js';
+export * from './cma-measures.js';

@@ -2,7 +2,7 @@
 // environment variables (set by `avid launch`) and provides the gradient all-reduce, the all-gather of
 // embeddings and indices for identical memory-bank updates, and scalar means.
 import * as T from '../tensor/index.js';
-import { fromEnvironment, initProcessGroup, allReduceGradients, allGatherTensor, allReduce, broadcastParameters, destroy, OverlappedGradients } from '../dist/index.js';
+import { fromEnvironment, initProcessGroup, allReduceGradients, allGatherTensor, allReduce, broadcastParameters, destroy, OverlappedGradients } from '../distributed/index.js';
 import type { Module } from '../nn/index.js';
 import type { Distributed } from './trainer.js';
 

@@ -126,9 +126,9 @@ test('readManifest names the file and line of a bad entry', () => {
 });
 
 test('labels CSV errors name the file and line', () => {
-  assert.throws(() => parseLabelsCsv('file,label,fold\na.mp4,dog,x\n', 'l.csv'), /l\.csv:2: fold must be an integer/);
-  assert.throws(() => parseLabelsCsv('a.mp4,dog,1\na.mp4,cat,2\n', 'l.csv'), /l\.csv:2: 'a\.mp4' is already labelled on line 1/);
-  assert.deepEqual(parseLabelsCsv('"a, b.mp4",dog\n'), [{ file: 'a, b.mp4', label: 'dog' }]);
+  assert.throws(() => parseLabelsCsv('file,label,fold\na.mp4,dog,x\n', 'l.csv'), /l\.csv:2: 'fold' must be an integer, got 'x'/);
+  assert.throws(() => parseLabelsCsv('a.mp4,dog,1\na.mp4,cat,2\n', 'l.csv'), /l\.csv:2: file 'a\.mp4' is listed twice \(first on line 1\)/);
+  assert.deepEqual(parseLabelsCsv('"a, b.mp4",dog\n'), [{ file: 'a, b.mp4', label: 'dog', line: 1 }]);
 });
 
 test('avid manifest writes the manifest and the rejects and prints counts', { skip: skipWithoutAvClips }, () => {

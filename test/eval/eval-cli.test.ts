@@ -12,6 +12,10 @@ import { ANALYSIS_SPECTROGRAM } from '../../src/media/spectrogram.js';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { writeLabelledTones } from './tones.js';
+import { parseConfig } from '../../src/config/load.js';
+import { pretrain } from '../../src/train/pretrain.js';
+import { RandomSource } from '../helpers/random-source.js';
+import { buildReport } from '../../src/report/index.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const avClips = path.resolve(repoRoot, '../shared/data/av-clips');
@@ -35,6 +39,9 @@ test('avid eval svm, knn and probe end to end on generated tones (CSV labels, fe
       assert.equal(await run(['probe', ...common, '--out', path.join(dir, 'probe.json')]), 0);
       await assert.rejects(run(['svm', '--checkpoint', 'random', '--data', dir, '--out', 'x.json']), /does not follow the ESC naming scheme/);
       await assert.rejects(run(['nope', ...common, '--out', 'x.json']), /the protocol must be svm, probe, knn, retrieval or finetune/);
+      await assert.rejects(run(['svm', ...common]), /--out is required: random is not a run directory/);
+      await assert.rejects(run(['svm', ...common, '--widht', '1', '--out', 'x.json']), /unknown flag --widht \(did you mean --width\?\)/);
+      await assert.rejects(run(['svm', ...common, '--clips', 'two', '--out', 'x.json']), /--clips must be a positive integer; got 'two'/);
     } finally {
       console.log = log;
       process.stderr.write = stderr;
@@ -57,7 +64,7 @@ test('avid eval svm, knn and probe end to end on generated tones (CSV labels, fe
   }
 });
 
-test('avid eval loads AV checkpoints (audio_model.*) with their spectrogram statistics', async (t) => {
+test('avid eval reads the architecture of an encoder checkpoint (audio_model.*) and its spectrogram statistics', async (t) => {
   if (spawnSync('ffmpeg', ['-version']).status !== 0) return t.skip('ffmpeg is not installed');
   const dir = mkdtempSync(path.join(tmpdir(), 'avid-eval-ckpt-'));
   try {
@@ -81,8 +88,9 @@ test('avid eval loads AV checkpoints (audio_model.*) with their spectrogram stat
     process.stderr.write = (() => true) as typeof process.stderr.write;
     console.log = () => {};
     try {
-      assert.equal(await run(['svm', ...args, '--width', '0.125', '--model', 'av-r2plus1d-10', '--out', path.join(dir, 'r.json')]), 0);
-      await assert.rejects(run(['svm', ...args, '--width', '0.25', '--out', path.join(dir, 'x.json')]), /shape mismatches: conv1\.0\.weight/);
+      // The architecture (an audio encoder of width 0.125) comes from the checkpoint's weights.
+      assert.equal(await run(['svm', ...args, '--out', path.join(dir, 'r.json')]), 0);
+      await assert.rejects(run(['svm', ...args, '--width', '0.25', '--out', path.join(dir, 'x.json')]), /--width: only for --checkpoint random/);
     } finally {
       process.stderr.write = stderr;
       console.log = log;
@@ -118,6 +126,42 @@ test('avid eval retrieval on the real videos (random weights: near chance, files
   } finally {
     process.stderr.write = stderr;
     console.log = log;
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test("avid eval svm on a run avid trained: the architecture (widths) comes from the run, not from flags", async (t) => {
+  if (spawnSync('ffmpeg', ['-version']).status !== 0) return t.skip('ffmpeg is not installed');
+  const dir = mkdtempSync(path.join(tmpdir(), 'avid-eval-run-'));
+  try {
+    writeLabelledTones(dir, { seconds: 1, fold: (i) => 1 + (i % 2), group: (name, i) => `${name}${i}` });
+    // A run whose audio encoder is not the default width: 'eval svm' used to build a width-1 encoder and fail.
+    const config = parseConfig({ name: 'narrow', runsDir: dir, data: { source: 'in-memory' }, audio: { seconds: 0.5, sampleRate: 16000 }, model: { width: 0.125, audioWidth: 0.25, embeddingDim: 16 }, objective: { negatives: 8 }, train: { epochs: 1, batchSize: 4, checkpointEvery: 1000 } }, 'test');
+    const trained = await pretrain(config, { source: new RandomSource(8, 4), progress: null });
+    const stderr = process.stderr.write.bind(process.stderr);
+    const log = console.log;
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    console.log = () => {};
+    try {
+      const out = path.join(dir, 'svm.json');
+      assert.equal(await run(['svm', '--checkpoint', path.join(dir, 'narrow'), '--data', dir, '--labels', path.join(dir, 'labels.csv'), '--clips', '2', '--no-cache', '--c-grid', '1', '--out', out]), 0);
+      const r = JSON.parse(readFileSync(out, 'utf8'));
+      assert.equal(r.encoder.checkpoint, trained.checkpoint);
+      assert.equal(r.settings.clipSeconds, 0.5, "the run's audio window");
+      assert.equal(r.settings.sampleRate, 16000, "the run's sample rate");
+      // Without --out the results land in the run, as a table the report shows.
+      assert.equal(await run(['knn', '--checkpoint', trained.checkpoint, '--data', dir, '--labels', path.join(dir, 'labels.csv'), '--clips', '2', '--no-cache', '--k', '1']), 0);
+      const tables = JSON.parse(readFileSync(path.join(dir, 'narrow', 'results', 'knn.json'), 'utf8'));
+      assert.equal(tables[0].columns[0], 'block');
+      assert.deepEqual(tables[0].rows.at(-1).slice(0, 2), ['conv5x', 'mean']);
+      assert.equal(JSON.parse(readFileSync(path.join(dir, 'narrow', 'results', 'details', 'knn.json'), 'utf8')).protocol, 'knn');
+      const report = await buildReport(path.join(dir, 'narrow'));
+      assert.match(readFileSync(report, 'utf8'), /k-NN sound classification/);
+    } finally {
+      process.stderr.write = stderr;
+      console.log = log;
+    }
+  } finally {
     rmSync(dir, { recursive: true });
   }
 });

@@ -9,9 +9,10 @@ import { Module, BatchNorm } from '../../src/nn/index.js';
 import { AudioConv2d } from '../../src/models/audio-conv2d.js';
 import { FinetuneClassifier, finetune, scaledMilestones, type FinetuneBatchSource, type TestBatch, type TrainBatch } from '../../src/eval/finetune.js';
 import { loadFinetuneMedia, mediaBatchSource } from '../../src/eval/finetune-data.js';
-import { geometryFromConfig } from '../../src/eval/localize.js';
+import { clipGeometry } from '../../src/eval/clip-geometry.js';
+import { PretrainConfig } from '../../src/config/schema.js';
 import { givenSplit, kFoldSplits } from '../../src/eval/folds.js';
-import { seededRandom } from '../../src/eval/random.js';
+import { seededRandom } from '../../src/data/rng.js';
 import { run } from '../../src/cli/commands/eval.js';
 import { loadCheckpoint, disposeContents } from '../../src/io/checkpoint.js';
 import { writeLabelledTones } from './tones.js';
@@ -154,7 +155,7 @@ test('media batches: no test file or recording reaches a training batch, in any 
   try {
     const { files } = makeTones(dir, false);
     const entries = files.map((f, i) => ({ fold: 1 + (Math.floor((i % 4) / 2) % 2), group: `${Math.floor(i / 4)}-${Math.floor((i % 4) / 2)}` }));
-    const geometry = geometryFromConfig(undefined, null);
+    const geometry = clipGeometry(PretrainConfig.parse({ data: { source: 'tones' } }));
     const media = await loadFinetuneMedia(files, 'audio', geometry);
     const labels = files.map((_, i) => Math.floor(i / 4));
     const before = T.memory().liveTensors;
@@ -208,7 +209,7 @@ test('avid eval finetune end to end on generated tones: given split and folds, r
     const common = ['--checkpoint', 'random', '--model', 'audio-conv2d', '--width', '0.125', '--data', dir, '--labels', csv, '--modality', 'audio', '--epochs', '8', '--train-clips', '4', '--lr', '3e-3', '--batch-size', '6', '--clips', '2'];
     assert.equal(await run(['finetune', ...common, '--out', path.join(dir, 'given.json')]), 0);
     assert.equal(await run(['finetune', ...common, '--splits', 'folds', '--out', path.join(dir, 'folds.json')]), 0);
-    await assert.rejects(run(['finetune', ...common, '--modality', 'video', '--out', path.join(dir, 'x.json')]), /audio encoder but --modality is video/);
+    await assert.rejects(run(['finetune', ...common, '--modality', 'video', '--out', path.join(dir, 'x.json')]), /--modality video: random holds a bare audio encoder, not a video one/);
     await assert.rejects(run(['finetune', ...common, '--epochs', '0', '--out', path.join(dir, 'x.json')]), /--epochs must be a positive integer/);
     console.log = log;
     process.stderr.write = stderr;

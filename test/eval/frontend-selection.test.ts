@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 import * as T from '../../src/tensor/index.js';
 import { run } from '../../src/cli/commands/eval.js';
 import { evaluationFrontend, createAudioFrontend } from '../../src/eval/audio-frontend.js';
-import { geometryFromConfig } from '../../src/eval/localize.js';
-import { loadAVModel } from '../../src/models/index.js';
+import { clipGeometry } from '../../src/eval/clip-geometry.js';
+import { readRunArtifact } from '../../src/train/run-artifact.js';
 import { saveCheckpoint, disposeContents } from '../../src/io/checkpoint.js';
 import { importReferenceCheckpoint } from '../../src/io/reference-checkpoint.js';
 import { ANALYSIS_SPECTROGRAM } from '../../src/media/spectrogram.js';
@@ -36,7 +36,12 @@ test('evaluationFrontend: the config field, paper without it, --frontend over bo
   // Statistics computed with one front end cannot normalise the other.
   const stats = { config: ANALYSIS_SPECTROGRAM, mean: new Array(129).fill(0), std: new Array(129).fill(1), frames: 1, clips: 1 };
   assert.throws(() => createAudioFrontend({ frontend: 'reference', stats }), /computed with the 'paper' front end; they cannot normalise the 'reference' one/);
-  assert.throws(() => geometryFromConfig({ audio: { frontend: 'reference' } }, stats), /computed with the 'paper' front end/);
+  const referenceConfig = PretrainConfig.parse({ data: { source: 'x' }, audio: { frontend: 'reference' } });
+  assert.throws(() => clipGeometry(referenceConfig, stats), /computed with the 'paper' front end/);
+  // The clip geometry of loader-based evaluations: the config's front end, or --frontend over it.
+  assert.equal(clipGeometry(referenceConfig).frontend, 'reference');
+  assert.equal(clipGeometry(referenceConfig, null, 'paper').frontend, 'paper');
+  assert.equal(clipGeometry(PretrainConfig.parse({ data: { source: 'x' } }), stats).frontend, 'paper');
 });
 
 // A reference checkpoint (zip serialisation, bare DistributedDataParallel state dict) written by python3-torch.
@@ -74,17 +79,17 @@ test('a checkpoint without audio.frontend evaluates with the paper front end, an
       disposeContents(contents);
     }
 
-    // The clip geometry of loader-based evaluations (finetune, eval-av, eval-sync, localize).
+    // The clip geometry of loader-based evaluations (finetune, eval-av, eval-sync, localize), read through the
+    // one reader of checkpoints (a .pth.tar too).
     for (const [file, expected] of [[pth, 'reference'], [imported, 'reference'], [older, 'paper']] as const) {
-      const { model, config, audioStats } = loadAVModel(file);
-      model.dispose();
-      assert.equal(geometryFromConfig(config, audioStats).frontend, expected, path.basename(file));
-      assert.equal(geometryFromConfig(config, audioStats, 'paper').frontend, 'paper', `${path.basename(file)} with --frontend paper`);
+      const { config, audioStats } = readRunArtifact(file, { withModel: false });
+      assert.equal(clipGeometry(config, audioStats).frontend, expected, path.basename(file));
+      assert.equal(clipGeometry(config, audioStats, 'paper').frontend, 'paper', `${path.basename(file)} with --frontend paper`);
     }
 
     // The SVM protocol: the spectrogram it used is in the results.
     writeLabelledTones(dir, { seconds: 1, fold: (i) => 1 + (i % 2), group: (name, i) => `${name}${i}` });
-    const common = ['--data', dir, '--labels', path.join(dir, 'labels.csv'), '--model', 'av-r2plus1d-10', '--width', '0.125', '--clips', '1', '--clip-seconds', '0.5', '--c-grid', '1', '--no-cache', '--threads', '1'];
+    const common = ['--data', dir, '--labels', path.join(dir, 'labels.csv'), '--clips', '1', '--clip-seconds', '0.5', '--c-grid', '1', '--no-cache', '--threads', '1'];
     const stderr = process.stderr.write.bind(process.stderr);
     const log = console.log;
     process.stderr.write = (() => true) as typeof process.stderr.write;
@@ -94,10 +99,11 @@ test('a checkpoint without audio.frontend evaluates with the paper front end, an
       assert.equal(await run(['svm', '--checkpoint', checkpoint, ...common, ...extra, '--out', out]), 0);
       return JSON.parse(readFileSync(out, 'utf8')).settings.frontend as { spectrogram: Record<string, unknown>; normalisation: string };
     };
-    let older_: Awaited<ReturnType<typeof evaluate>>, imported_: typeof older_, overridden: typeof older_, withStats: typeof older_;
+    let older_: Awaited<ReturnType<typeof evaluate>>, imported_: typeof older_, fromPth: typeof older_, overridden: typeof older_, withStats: typeof older_;
     try {
       older_ = await evaluate(older, 'older');
       imported_ = await evaluate(imported, 'imported');
+      fromPth = await evaluate(pth, 'pth');
       overridden = await evaluate(imported, 'overridden', ['--frontend', 'paper']);
       withStats = await evaluate(imported, 'with-stats', ['--audio-stats', npz]);
       await assert.rejects(evaluate(older, 'paper-with-npz', ['--audio-stats', npz]), /uses the 'paper' front end \(pass --frontend reference\)/);
@@ -106,12 +112,17 @@ test('a checkpoint without audio.frontend evaluates with the paper front end, an
       process.stderr.write = stderr;
       console.log = log;
     }
-    // Without the field: the paper's spectrogram (a 20 ms window, the flags' 20 ms hop and 129 bins).
-    assert.deepEqual(older_.spectrogram, ANALYSIS_SPECTROGRAM);
     // Imported: the reference's, with the settings it was trained on (100 frames/s, N = 512 → 257 bins).
-    assert.deepEqual(imported_.spectrogram, { frontend: 'reference', sampleRate: 24000, windowSec: 1024 / 24000, hopSec: 0.01, nFft: 1024, freqBins: 257 });
+    const reference = { frontend: 'reference', sampleRate: 24000, windowSec: 1024 / 24000, hopSec: 0.01, nFft: 1024, freqBins: 257 };
+    assert.deepEqual(imported_.spectrogram, reference);
     assert.equal(imported_.normalisation, 'per clip', 'the published checkpoints carry no statistics');
-    assert.deepEqual(overridden.spectrogram, ANALYSIS_SPECTROGRAM);
+    // The .pth.tar itself, converted on the fly by the reader: the same.
+    assert.deepEqual(fromPth.spectrogram, reference);
+    // Without the field: the paper's spectrogram (no frontend field; its window is the config's windowSeconds)
+    // with the checkpoint's settings, as is the imported one's with --frontend paper.
+    const paper = { sampleRate: 24000, windowSec: 1024 / 24000, hopSec: 0.01, nFft: 1024, freqBins: 257 };
+    assert.deepEqual(older_.spectrogram, paper);
+    assert.deepEqual(overridden.spectrogram, paper);
     // With the reference's training-set statistics given as its .npz file.
     assert.deepEqual(withStats.spectrogram, imported_.spectrogram);
     assert.equal(withStats.normalisation, `statistics of ${npz}`);

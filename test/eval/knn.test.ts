@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as T from '../../src/tensor/index.js';
 import { knnPredict, knnCrossValidation } from '../../src/eval/knn.js';
 import { matrix } from '../../src/eval/svm.js';
-import { seededRandom } from '../../src/eval/random.js';
+import { seededRandom } from '../../src/data/rng.js';
 
 test('k-NN by cosine: scale does not matter, votes and ties behave', () => {
   const before = T.memory().liveTensors;

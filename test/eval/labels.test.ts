@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseLabelsCsv, readLabelsCsv, parseEscName, labelsFromEscNames, labelsFromEscDirectory } from '../../src/eval/labels.js';
+import { parseLabelSet as parseLabelsCsv, readLabelSet as readLabelsCsv, parseEscName, labelsFromEscNames, labelsFromEscDirectory } from '../../src/eval/labels.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const esc10 = path.resolve(repoRoot, '../shared/data/esc10');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as T from '../../src/tensor/index.js';
 import { linearProbe, linearProbeFolds } from '../../src/eval/linear-probe.js';
 import { matrix } from '../../src/eval/svm.js';
-import { seededRandom } from '../../src/eval/random.js';
+import { seededRandom } from '../../src/data/rng.js';
 import type { ClipFeatures, ProtocolSample } from '../../src/eval/svm-protocol.js';
 
 // Small problems: one libtorch thread avoids OpenMP contention on a shared machine (10× faster here).

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runSvmProtocol, type ClipFeatures, type FitEvent, type ProtocolSample } from '../../src/eval/svm-protocol.js';
 import { matrix } from '../../src/eval/svm.js';
-import { seededRandom } from '../../src/eval/random.js';
+import { seededRandom } from '../../src/data/rng.js';
 
 function gaussian(random: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());

@@ -13,7 +13,7 @@ import {
   type FeatureMatrix,
   type SvmLoss,
 } from '../../src/eval/svm.js';
-import { seededRandom } from '../../src/eval/random.js';
+import { seededRandom } from '../../src/data/rng.js';
 
 function gaussian(random: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());

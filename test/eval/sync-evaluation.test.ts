@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { samePattern, syncPairs, syncRate } from '../../src/eval/sync-evaluation.js';
-import type { ClipGeometry } from '../../src/eval/localize.js';
+import type { ClipGeometry } from '../../src/eval/clip-geometry.js';
 
 const geometry: ClipGeometry = { frames: 8, fps: 8, size: 64, audioSeconds: 1, sampleRate: 24000, hopSeconds: 0.02, windowSeconds: 0.02, freqBins: 129 };
 

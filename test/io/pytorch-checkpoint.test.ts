@@ -22,7 +22,7 @@ import { unpickle } from '../../src/io/pickle.js';
 import { TorchTensor } from '../../src/io/torch-tensor.js';
 import { loadSafetensors } from '../../src/io/safetensors.js';
 import { loadCheckpoint, disposeContents } from '../../src/io/checkpoint.js';
-import { loadAVModel } from '../../src/models/index.js';
+import { readRunArtifact, readCheckpointContents, readMemoryBanks, avModelOf, NO_DATA_SOURCE } from '../../src/train/run-artifact.js';
 import { CmaObjective } from '../../src/ssl/cma.js';
 import { runPython, pythonTorchSkipReason } from '../helpers/python.js';
 
@@ -217,9 +217,11 @@ for (const name of ['ref-legacy-cuda.pth.tar', 'ref-zip.pth.tar']) {
     assert.match(result.stdout, /CMA positive sets: \[40,8\]/);
 
     const io = loadSafetensors(file('io.safetensors')).tensors;
-    const { model, spec, config } = loadAVModel(out);
-    assert.deepEqual(spec, { name: 'av-r2plus1d-18', width: 0.125, embeddingDim: 128 });
-    assert.equal((config as { audio: { frontend: string } }).audio.frontend, 'reference');
+    const artifact = readRunArtifact(out);
+    const model = avModelOf(artifact, 'the test');
+    assert.deepEqual(artifact.config.model, { name: 'av-r2plus1d-18', width: 0.125, embeddingDim: 128 });
+    assert.equal(artifact.config.audio.frontend, 'reference');
+    assert.equal(artifact.config.data.source, NO_DATA_SOURCE, 'an import records no training data');
     model.eval();
     const ours = T.noGrad(() => model.forward(io.get('video')!, io.get('audio')!));
     const videoError = relativeError(ours.video, io.get('v')!);
@@ -253,10 +255,31 @@ for (const name of ['ref-legacy-cuda.pth.tar', 'ref-zip.pth.tar']) {
   });
 }
 
+test('the one reader takes a .pth.tar where a checkpoint goes: pretraining\'s init, cma-diagnose\'s memory banks', { skip, timeout: 120_000 }, () => {
+  const criterion = loadSafetensors(file('criterion.safetensors')).tensors;
+  // What `pretrain --set init=…` reads: the model, the banks and Z, as from an imported file.
+  const contents = readCheckpointContents(file('ref-zip.pth.tar'));
+  assert.ok((contents.groups.model?.size ?? 0) > 0);
+  assertSameTensor(contents.groups.objective!.get('memory.video')!, criterion.get('nce_average.view1_mem')!, 'init: memory.video');
+  assert.ok(Math.abs((contents.scalars.objective as { logZ: Record<string, number> }).logZ.v2a - Math.log(3.25)) < 1e-9);
+  disposeContents(contents);
+  // What cma-diagnose and the demos read.
+  const banks = readMemoryBanks(file('ref-zip.pth.tar'));
+  assertSameTensor(banks.audio, criterion.get('nce_average.view2_mem')!, 'readMemoryBanks: audio');
+  banks.video.dispose();
+  banks.audio.dispose();
+  criterion.forEach((t) => t.dispose());
+  // A bare state dict has no banks: the error names the file.
+  assert.throws(() => readMemoryBanks(file('bare.pth')), /bare\.pth: holds no memory banks/);
+});
+
 for (const name of ['bare.pth', 'bare-legacy.pt', 'ref-zip.pth.tar']) {
-  test(`--checkpoint ${name} loads directly (loadAVModel) and embeds as PyTorch does`, { skip, timeout: 120_000 }, () => {
+  test(`--checkpoint ${name} loads directly (the run-artifact reader) and embeds as PyTorch does`, { skip, timeout: 120_000 }, () => {
     const io = loadSafetensors(file('io.safetensors')).tensors;
-    const { model } = loadAVModel(file(name));
+    const artifact = readRunArtifact(file(name));
+    assert.equal(artifact.kind, 'checkpoint');
+    assert.equal(artifact.config.audio.frontend, 'reference');
+    const model = avModelOf(artifact, 'the test');
     model.eval();
     const ours = T.noGrad(() => model.forward(io.get('video')!, io.get('audio')!));
     assert.ok(relativeError(ours.video, io.get('v')!) < 1e-4);

@@ -4,7 +4,9 @@ import * as T from '../../src/tensor/index.js';
 import { minePositives, positivePrecision, type AgreementKind, type ScoreNormalisation } from '../../src/ssl/cma-mining.js';
 import { sampleOutside } from '../../src/ssl/negatives.js';
 import { CmaObjective } from '../../src/ssl/cma.js';
-import { diagnoseBanks, diagnosticsMetric, positiveBreakdown, topKOverlap, similarityCorrelation } from '../../src/demo/cma-diagnostics.js';
+import { positiveBreakdown, topKOverlap, similarityCorrelation } from '../../src/ssl/cma-measures.js';
+import { diagnoseBanks } from '../../src/eval/cma-diagnostics.js';
+import { diagnosticsMetric } from '../../src/report/cma-diagnostics-metric.js';
 import { MetricRecordSchema } from '../../src/report/index.js';
 
 /** Every pair's score by hand: each modality's row normalised over the other instances, then combined. */

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { availableBackends } from '../../src/dist/index.js';
-import { freePort } from '../dist/helpers.js';
+import { availableBackends } from '../../src/distributed/index.js';
+import { freePort } from '../distributed/helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const script = path.join(here, 'fixtures/dp-run.ts');

@@ -1,19 +1,24 @@
 // avid cma-diagnose <run dir> | --checkpoint <file> --manifest <jsonl>: the CMA diagnostics of a run's memory
 // banks (precision@K of each agreement kind, twin-class share, class separation per bank, linear probe of
 // the memory representations, collapse), printed and appended to the run's metrics.jsonl.
-import { parseArgs } from 'node:util';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as T from '../../tensor/index.js';
 import { readManifest } from '../../data/manifest.js';
-import { formatTable } from '../../eval/results.js';
-import { banksFromCheckpoint, diagnoseBanks, appendDiagnostics, twinsFromWorld, AGREEMENT_KINDS, COMBINED_KINDS, type BankSample, type PositiveBreakdown } from '../../demo/cma-diagnostics.js';
+import { formatTable, writeResultsJson } from '../../eval/results.js';
+import { parseFlags, positiveInt, nameList } from '../flags.js';
+import { resultsDestination } from '../results-destination.js';
+import { writeFileAtomic } from '../../io/atomic.js';
+import { readMemoryBanks, readRunArtifact } from '../../train/run-artifact.js';
+import { diagnosticsTables, diagnoseBanks, type BankSample } from '../../eval/cma-diagnostics.js';
+import { twinsFromWorld, AGREEMENT_KINDS, COMBINED_KINDS, type PositiveBreakdown } from '../../ssl/cma-measures.js';
+import { appendDiagnostics } from '../../report/cma-diagnostics-metric.js';
 import type { ScoreNormalisation } from '../../ssl/cma-mining.js';
 
 export const summary = 'CMA diagnostics of a run\'s memory banks: precision@K per agreement kind, class separation, memory probe, collapse';
 
 const usage = `usage: avid cma-diagnose <run dir> [--k 8] [--normalise zscore,rank] [--phase <name>] [--no-probe] [--no-append] [--threads N]
-       avid cma-diagnose --checkpoint <file> --manifest <manifest.jsonl> [--world <world.json>] [--k 8] [--normalise ...]
+       avid cma-diagnose --checkpoint <run|file> [--manifest <manifest.jsonl>] [--world <world.json>] [--out <results.json>] [...]
 
 For the memory banks of an AVID or CMA checkpoint (a run's checkpoints/last.safetensors), against the labels
 of the manifest the run trained on (row i of the banks is manifest entry i):
@@ -27,15 +32,16 @@ of the manifest the run trained on (row i of the banks is manifest entry i):
   - the collapse measure (mean inner product of random pairs) of each bank;
   - how much the banks say the same thing: the share of an anchor's video-only top-K also in its audio-only
     top-K, and the mean correlation of vᵢ·vⱼ with aᵢ·aⱼ (agreement can only differ where the banks disagree).
-With a run directory the record is appended to <run dir>/metrics.jsonl (an 'epoch' record with
-cmaDiagnostics=<phase>), so that 'avid report' tabulates it. Twins come from the world.json beside the
-run's labels CSV (data.labels in config.json), or --world.`;
+For a run (its directory, or a checkpoint in its checkpoints/) the tables go to <run>/results/cma-diagnostics.json
+and the record is appended to <run>/metrics.jsonl (an 'epoch' record with cmaDiagnostics=<phase>), so that
+'avid report' shows them; --out <file> writes the diagnostics there instead (required outside a run). The
+manifest is the run's (data.json), or --manifest; twins come from the world.json beside the run's labels
+CSV (data.labels in its config), or --world.`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
+  const { values, positionals } = parseFlags(
+    argv,
+    {
       checkpoint: { type: 'string' },
       manifest: { type: 'string' },
       world: { type: 'string' },
@@ -45,38 +51,36 @@ export async function run(argv: string[]): Promise<number> {
       'no-append': { type: 'boolean', default: false },
       threads: { type: 'string' },
       normalise: { type: 'string', default: 'none' },
+      out: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
-  });
-  if (values.help || (positionals.length !== 1 && !(values.checkpoint && values.manifest))) {
+    { positionals: true },
+  );
+  if (values.help || (positionals.length !== 1 && !values.checkpoint)) {
     console.log(usage);
     return values.help ? 0 : 2;
   }
-  if (values.threads) T.setNumThreads(Number(values.threads));
-  const runDir = positionals[0];
-  let checkpoint = values.checkpoint;
-  let manifest = values.manifest;
-  let world = values.world;
-  let epoch = 0;
-  if (runDir) {
-    checkpoint ??= path.join(runDir, 'checkpoints', 'last.safetensors');
-    const config = JSON.parse(readFileSync(path.join(runDir, 'config.json'), 'utf8'));
-    const data = existsSync(path.join(runDir, 'data.json')) ? JSON.parse(readFileSync(path.join(runDir, 'data.json'), 'utf8')) : {};
-    manifest ??= data.manifest ?? config.data?.source;
-    if (!world && config.data?.labels) world = path.join(path.dirname(config.data.labels), 'world.json');
-    epoch = Math.max(0, (config.train?.epochs ?? 1) - 1);
-  }
-  if (!checkpoint || !existsSync(checkpoint)) throw new Error(`cma-diagnose: checkpoint not found: ${checkpoint}`);
+  if (values.threads) T.setNumThreads(positiveInt(values.threads, '--threads'));
+  if (positionals[0] && values.checkpoint) throw new Error('cma-diagnose: give a run directory or --checkpoint, not both');
+  // The run (or checkpoint) says where its manifest, labels and world are; --manifest/--world override.
+  const input = positionals[0] ?? values.checkpoint!;
+  const artifact = readRunArtifact(input, { withModel: false });
+  const checkpoint = artifact.checkpoint!;
+  const runDir = artifact.runDir;
+  const data = runDir && existsSync(path.join(runDir, 'data.json')) ? (JSON.parse(readFileSync(path.join(runDir, 'data.json'), 'utf8')) as { manifest?: string }) : {};
+  const manifest = values.manifest ?? data.manifest ?? artifact.config.data.source;
+  const labels = artifact.config.data.labels;
+  const world = values.world ?? (labels ? path.join(path.dirname(labels), 'world.json') : undefined);
+  const epoch = Math.max(0, artifact.config.train.epochs - 1);
+  const destination = resultsDestination(input, values.out);
   if (!manifest || !manifest.endsWith('.jsonl') || !existsSync(manifest)) throw new Error(`cma-diagnose: manifest not found (need a .jsonl manifest): ${manifest}`);
-  const k = Number(values.k);
-  if (!Number.isInteger(k) || k < 1) throw new Error(`cma-diagnose: --k must be a positive integer, got ${values.k}`);
-  const normalisations = values.normalise!.split(',').map((x) => x.trim());
-  for (const how of normalisations) if (!['none', 'zscore', 'rank'].includes(how)) throw new Error(`cma-diagnose: --normalise takes none, zscore or rank (comma-separated), got '${how}'`);
+  const k = positiveInt(values.k, '--k');
+  const normalisations = nameList(values.normalise, '--normalise', ['none', 'zscore', 'rank'] as const);
   const samples: BankSample[] = readManifest(manifest).map((e) => ({ label: e.label === undefined ? -1 : Number(e.label), fold: Number(e.fold ?? 1), group: String(e.group ?? e.index) }));
   if (samples.some((s) => !Number.isInteger(s.label))) throw new Error(`cma-diagnose: ${manifest} has labels that are not class ids`);
   const twinOf = world && existsSync(world) ? twinsFromWorld(JSON.parse(readFileSync(world, 'utf8'))) : {};
 
-  const banks = banksFromCheckpoint(checkpoint);
+  const banks = readMemoryBanks(checkpoint);
   try {
     if (banks.video.size(0) !== samples.length) throw new Error(`cma-diagnose: the banks have ${banks.video.size(0)} rows but ${manifest} has ${samples.length} entries`);
     const d = diagnoseBanks(banks, samples, { k, twinOf, probe: !values['no-probe'], normalisations: normalisations as ScoreNormalisation[] });
@@ -88,9 +92,19 @@ export async function run(argv: string[]): Promise<number> {
     console.log(formatTable(['bank', 'within class', 'twin class', 'other classes', 'collapse', 'memory probe'], (['video', 'audio'] as const).map((m) => [m, f(d.separation[m].within), f(d.separation[m].twin), f(d.separation[m].other), f(d.collapse[m]), d.probe ? f(d.probe[m]) : '-'])));
     if (d.probe) console.log(`memory probe, both banks concatenated: ${f(d.probe.both)}`);
     console.log(`banks agree: video-only and audio-only top-${k} share ${f(d.agreement.overlap)} of their positives; similarity correlation ${f(d.agreement.correlation)}`);
-    if (runDir && !values['no-append']) {
-      appendDiagnostics(runDir, epoch, d, values.phase ?? path.basename(path.resolve(runDir)));
-      console.log(`appended to ${path.join(runDir, 'metrics.jsonl')}`);
+    const phase = values.phase ?? path.basename(path.resolve(runDir ?? checkpoint));
+    if (destination.out) {
+      writeResultsJson(destination.out, { checkpoint, manifest, k, phase, diagnostics: d });
+      console.log(`results: ${destination.out}`);
+    } else {
+      const file = path.join(destination.runDir!, 'results', 'cma-diagnostics.json');
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileAtomic(file, `${JSON.stringify(diagnosticsTables([{ name: phase, d }]), null, 2)}\n`);
+      console.log(`results: ${file}`);
+      if (!values['no-append']) {
+        appendDiagnostics(destination.runDir!, epoch, d, phase);
+        console.log(`appended to ${path.join(destination.runDir!, 'metrics.jsonl')}`);
+      }
     }
   } finally {
     banks.video.dispose();

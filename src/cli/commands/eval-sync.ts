@@ -1,15 +1,18 @@
 // avid eval-sync --checkpoint <file|random|random:<file>|oracle> --labels <csv> [--split test]
-import { parseArgs } from 'node:util';
-import { loadAVModel } from '../../models/index.js';
+import path from 'node:path';
+import { readRunArtifact, avModelOf, disposeArtifact } from '../../train/run-artifact.js';
+import { PretrainConfig } from '../../config/schema.js';
 import { readLabelledVideos } from '../../eval/av-evaluation.js';
 import { evaluateSync, evaluateSyncOracle, groundTruthEvents, type SyncAccuracy, type SyncRate } from '../../eval/sync-evaluation.js';
-import { geometryFromConfig } from '../../eval/localize.js';
+import { clipGeometry } from '../../eval/clip-geometry.js';
+import { parseFlags, positiveInt, positiveNumber, seed as seedFlag, checkpointFlag, frontendFlag, ARCHITECTURE_FLAGS, CHECKPOINT_HELP, FRONTEND_FLAGS, FRONTEND_HELP } from '../flags.js';
+import { resultsDestination, writeEvaluationResults } from '../results-destination.js';
 
 export const summary = 'audio-visual synchronisation accuracy on easy and hard held-out pairs (AVTS)';
 
-const usage = `usage: avid eval-sync --checkpoint <file|random|random:<file>|oracle[:<file>]> --labels <labels.csv>
-           [--min-offset 1] [--pairs 4] [--seed 0] [--all] [--json]
-           [--model av-r2plus1d-10 --width 0.25]   (architecture, for 'random'; 'random:<file>' takes it and the clip geometry from <file>)
+const usage = `usage: avid eval-sync --checkpoint <run|file|random|random:<file>|oracle[:<file>]> --labels <labels.csv>
+           [--min-offset 1] [--pairs 4] [--seed 0] [--all] [--json] [--out results.json]
+           [--model av-r2plus1d-10 --width 0.25]   (architecture, for 'random' only)
 
 For each held-out video (split 'test' of the labels CSV, or all with --all), --pairs clips: is the in-sync
 audio closer to the video clip than an out-of-sync one? Easy: audio of another video. Hard: the same video's
@@ -18,35 +21,38 @@ are binomial standard errors over pairs. With ground truth beside the videos (av
 hard pairs whose two audio windows hold the same event pattern to within half a frame (a regular rhythm
 shifted by a multiple of its period) are counted apart as ambiguous.
 'oracle' scores pairs with a hand-made detector instead of a model (correlation of the frames' luminance
-increase with the audio's onset strength), in the geometry of <file> (or 8 frames at 8 fps, 64 px, 1 s).`;
+increase with the audio's onset strength), in the geometry of <file> (or 8 frames at 8 fps, 64 px, 1 s).
+The rates go into the run's results/sync.json (a table in the report; details in results/details/) or, with
+--out (required outside a run: a file elsewhere, random, oracle), into that JSON file. --json also prints them.
+
+${CHECKPOINT_HELP}
+${FRONTEND_HELP}`;
 
 const rate = (r: SyncRate) => `${(100 * r.accuracy).toFixed(1)}% ± ${(100 * r.standardError).toFixed(1)} (n=${r.n})`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      checkpoint: { type: 'string' },
-      labels: { type: 'string' },
-      'min-offset': { type: 'string', default: '1' },
-      pairs: { type: 'string', default: '4' },
-      seed: { type: 'string', default: '0' },
-      all: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      model: { type: 'string', default: 'av-r2plus1d-10' },
-      width: { type: 'string', default: '1' },
-      help: { type: 'boolean', default: false },
-    },
+  const { values } = parseFlags(argv, {
+    checkpoint: { type: 'string' },
+    labels: { type: 'string' },
+    'min-offset': { type: 'string', default: '1' },
+    pairs: { type: 'string', default: '4' },
+    seed: { type: 'string', default: '0' },
+    all: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    ...ARCHITECTURE_FLAGS,
+    ...FRONTEND_FLAGS,
+    help: { type: 'boolean', default: false },
   });
   if (values.help || !values.checkpoint || !values.labels) {
     console.log(usage);
     return values.help ? 0 : 2;
   }
-  const pairsPerVideo = Number(values.pairs);
-  if (!Number.isInteger(pairsPerVideo) || pairsPerVideo < 1) throw new Error(`--pairs: expected a positive integer, got '${values.pairs}'`);
-  const minOffsetSeconds = Number(values['min-offset']);
-  if (!(minOffsetSeconds > 0)) throw new Error(`--min-offset: expected seconds > 0, got '${values['min-offset']}'`);
-  const options = { minOffsetSeconds, pairsPerVideo, seed: Number(values.seed) };
+  const pairsPerVideo = positiveInt(values.pairs, '--pairs');
+  const minOffsetSeconds = positiveNumber(values['min-offset'], '--min-offset');
+  const options = { minOffsetSeconds, pairsPerVideo, seed: seedFlag(values.seed) };
+  const frontend = frontendFlag(values);
+  const destination = resultsDestination(values.checkpoint, values.out);
   const videos = (await readLabelledVideos(values.labels))
     .filter((v) => values.all || v.split === 'test')
     .map((v) => ({ ...v, events: groundTruthEvents(v.path) }));
@@ -54,21 +60,23 @@ export async function run(argv: string[]): Promise<number> {
   const oracle = /^oracle(:|$)/.exec(values.checkpoint);
   if (oracle) {
     const file = values.checkpoint.slice('oracle:'.length);
-    let config: Record<string, any> | undefined = { video: { frames: 8, fps: 8, size: 64 }, audio: { seconds: 1 } };
-    if (file) {
-      const loaded = loadAVModel(`random:${file}`);
-      loaded.model.dispose();
-      config = loaded.config;
-    }
-    r = await evaluateSyncOracle(videos, geometryFromConfig(config), options);
+    // The oracle has no weights: only a clip geometry, of <file> or a small default one.
+    const config = file ? readRunArtifact(`random:${file}`, { withModel: false }).config : PretrainConfig.parse({ data: { source: 'oracle' }, video: { frames: 8, fps: 8, size: 64 }, audio: { seconds: 1 } });
+    r = await evaluateSyncOracle(videos, clipGeometry(config, null, frontend), options);
   } else {
-    const { model, config, audioStats } = loadAVModel(values.checkpoint, { name: values.model as 'av-r2plus1d-10', width: Number(values.width) });
+    const { input, random } = checkpointFlag(values, { defaultModel: 'av-r2plus1d-10' });
+    const artifact = readRunArtifact(input, { seed: options.seed, random });
     try {
-      r = await evaluateSync(model, videos, geometryFromConfig(config, audioStats), options);
+      r = await evaluateSync(avModelOf(artifact, 'eval-sync'), videos, clipGeometry(artifact.config, artifact.audioStats, frontend), options);
     } finally {
-      model.dispose();
+      disposeArtifact(artifact);
     }
   }
+  const rows = [['easy (another video)', r.easy], ['hard (same video, shifted)', r.hard], ['hard, distinguishable', r.hardDistinct], ['hard, ambiguous', r.hardAmbiguous]]
+    .filter((row): row is [string, SyncRate] => row[1] !== null)
+    .map(([name, x]) => [name, Math.round(1000 * x.accuracy) / 10, Math.round(1000 * x.standardError) / 10, x.n]);
+  const title = `Audio-visual synchronisation on ${path.basename(values.labels)} (${r.videos} videos × ${r.pairsPerVideo} pairs, chance 50%)`;
+  const written = writeEvaluationResults(destination, { name: 'sync', title, details: { checkpoint: values.checkpoint, options, ...r }, table: { headers: ['pairs', 'accuracy %', '± %', 'n'], rows } });
   if (values.json) {
     console.log(JSON.stringify(r));
     return 0;
@@ -82,5 +90,6 @@ export async function run(argv: string[]): Promise<number> {
   }
   const labels = Object.entries(r.hardByLabel);
   if (labels.length > 1) console.log(`  hard pairs by class: ${labels.map(([k, v]) => `${k}: ${(100 * v.accuracy).toFixed(0)}% (n=${v.n})`).join(', ')}`);
+  console.log(`results: ${written.join(', ')}`);
   return 0;
 }

@@ -1,9 +1,9 @@
 // `avid launch --nproc N [--nnodes M --node-rank R --master ADDR:PORT] -- <avid command and args>`:
 // data-parallel training over N processes per machine (torchrun's environment variables).
 import { parseArgs } from 'node:util';
-import { freePort } from '../../dist/free-port.js';
+import { freePort } from '../../distributed/free-port.js';
 import { availableParallelism } from 'node:os';
-import { launch } from '../../dist/launcher.js';
+import { launch } from '../../distributed/launcher.js';
 
 export const summary = 'run an avid command as N data-parallel processes (torchrun-style, c10d Gloo/NCCL)';
 

@@ -2,6 +2,10 @@
 // (world seed, video index, purpose) through `deriveSeed`, so one video can be re-rendered alone and two
 // purposes (e.g. the look of a clip and its sound) never share a stream: changing how many numbers one
 // purpose draws cannot shift what another draws.
+//
+// Why not data/rng.ts: same idea (a murmur3-style hash of the key seeds a 32-bit generator), different
+// constants and generator (splitmix32), and the world's every pixel and sample come from these streams:
+// replacing them would re-render a different world and invalidate the figures measured on this one.
 
 /** Mixes 32-bit words into one seed (murmur3's finaliser per word). Strings are hashed by char codes. */
 export function deriveSeed(...parts: (number | string)[]): number {

@@ -62,7 +62,7 @@ export function overviewSection(run: RunInputs): Section {
   const link = (id: string, text: string): SafeHtml => html`<a href="#${id}">${text}</a>`;
   const body = rows.length
     ? table(['', 'value', ''], rows.map((r) => [link(r.section, r.label), r.value, r.detail]), 'overview')
-    : html`<p class="not-available">Not available for this run (no results yet).</p>`;
+    : html`<p class="not-available">Not available for this run (no results yet: <code>avid eval-av --checkpoint &lt;run dir&gt; --labels &lt;labels.csv&gt;</code> writes the probe and retrieval results).</p>`;
   return { id: 'overview', title: 'At a glance', status: rows.length ? 'ok' : 'missing', body };
 }
 

@@ -12,7 +12,7 @@ export function probeSection(run: RunInputs): Section {
   const probe = run.probe.value;
   const blocks = Object.entries(probe.blocks);
   if (blocks.length === 0)
-    return { id, title, status: 'missing', body: html`<p class="not-available">Not available for this run (results/probe.json lists no blocks).</p>` };
+    return { id, title, status: 'missing', body: html`<p class="not-available">Not available for this run (results/probe.json lists no blocks; written by <code>avid eval-av --checkpoint &lt;run dir&gt; --labels &lt;labels.csv&gt;</code>).</p>` };
   const fraction = isFractionScale(blocks.flatMap(([, b]) => [b.pretrained, b.random]));
   const format = (v: number) => formatPercent(v, fraction);
   const best = blocks.reduce((a, b) => (b[1].pretrained > a[1].pretrained ? b : a));

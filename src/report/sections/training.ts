@@ -58,7 +58,7 @@ export function trainingSection(run: RunInputs): Section {
       id,
       title,
       status: 'missing',
-      body: html`<p class="not-available">Not available for this run (metrics.jsonl has no training steps).</p>${epochs.length ? epochTable(epochs) : ''}${notes}`,
+      body: html`<p class="not-available">Not available for this run (metrics.jsonl has no training steps; written by <code>avid pretrain</code>).</p>${epochs.length ? epochTable(epochs) : ''}${notes}`,
     };
   }
   // A resumed run logs again the steps after its last checkpoint: the later lines are the ones that count.

@@ -1,0 +1,70 @@
+// The researcher's loop from the command line's point of view: synth → pretrain (tiny) → eval-av into the
+// run → report, whose probe section then shows the run's numbers instead of "not available".
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import * as T from '../../src/tensor/index.js';
+import { generateWorld } from '../../src/data/synth/index.js';
+import { loadConfig } from '../../src/config/load.js';
+import { pretrain } from '../../src/train/pretrain.js';
+import { run as evalAV } from '../../src/cli/commands/eval-av.js';
+import { buildReport } from '../../src/report/index.js';
+import { run as evalSync } from '../../src/cli/commands/eval-sync.js';
+import { run as localize } from '../../src/cli/commands/localize.js';
+import { run as cmaDiagnose } from '../../src/cli/commands/cma-diagnose.js';
+import { readLabelledVideos } from '../../src/eval/av-evaluation.js';
+
+T.setNumThreads(2);
+
+test('synth → pretrain → eval-av, eval-sync, localize, cma-diagnose → report: the evaluations land in the run', async (t) => {
+  if (spawnSync('ffmpeg', ['-version']).status !== 0) return t.skip('ffmpeg is not installed');
+  const dir = mkdtempSync(path.join(tmpdir(), 'avid-loop-'));
+  try {
+    const world = path.join(dir, 'world');
+    await generateWorld({ out: world, videos: 16, longVideos: 0, seconds: 3, size: 32, seed: 0 });
+    const labels = path.join(world, 'labels.csv');
+    const config = loadConfig('configs/cpu/cross-avid.yaml', [
+      `data.source=${world}`, `data.labels=${labels}`, `runsDir=${dir}`, 'name=tiny', 'data.clipsPerVideo=1',
+      'video={frames: 4, fps: 8, size: 32}', 'audio.seconds=1', 'model.width=0.125', 'model.embeddingDim=16',
+      'objective.negatives=8', 'train.epochs=1', 'train.batchSize=8', 'train.logEvery=1',
+    ]);
+    const trained = await pretrain(config, { progress: null });
+    const runDir = path.join(dir, 'tiny');
+    assert.equal(trained.checkpoint, path.join(runDir, 'checkpoints', 'last.safetensors'));
+    const before = readFileSync(await buildReport(runDir), 'utf8');
+    assert.match(before, /no <code>results\/probe\.json<\/code>; written by <code>avid eval-av --checkpoint &lt;run dir&gt;/, 'the missing section names its command');
+    const log = console.log;
+    console.log = () => {};
+    try {
+      assert.equal(await evalAV(['--checkpoint', runDir, '--labels', labels, '--clips', '1']), 0);
+      await assert.rejects(evalAV(['--checkpoint', `random:${runDir}`, '--labels', labels]), /--out is required: random:.* is not a run directory/);
+    } finally {
+      console.log = log;
+    }
+    const testVideos = (await readLabelledVideos(labels)).filter((v) => v.split === 'test').slice(0, 2).map((v) => v.path);
+    console.log = () => {};
+    try {
+      assert.equal(await evalSync(['--checkpoint', trained.checkpoint, '--labels', labels, '--pairs', '1', '--min-offset', '0.5']), 0);
+      assert.equal(await localize(['--checkpoint', runDir, '--no-render', ...testVideos]), 0);
+      assert.equal(await cmaDiagnose([runDir, '--k', '2', '--no-probe']), 0);
+    } finally {
+      console.log = log;
+    }
+    assert.equal(JSON.parse(readFileSync(path.join(runDir, 'results', 'sync.json'), 'utf8'))[0].rows[0][0], 'easy (another video)');
+    assert.ok(Number.isFinite(JSON.parse(readFileSync(path.join(runDir, 'results', 'localization.json'), 'utf8')).score.random));
+    assert.ok(existsSync(path.join(runDir, 'results', 'cma-diagnostics.json')));
+    assert.ok(existsSync(path.join(runDir, 'results', 'probe.json')));
+    const probe = JSON.parse(readFileSync(path.join(runDir, 'results', 'probe.json'), 'utf8'));
+    assert.ok(Number.isFinite(probe.blocks['video conv5x'].pretrained) && Number.isFinite(probe.blocks['video conv5x'].random));
+    const after = readFileSync(await buildReport(runDir), 'utf8');
+    assert.match(after, /<section id="probe"[^>]*data-status="ok"/);
+    assert.match(after, /<section id="retrieval"[^>]*data-status="ok"/);
+    assert.match(after, /<section id="localization"[^>]*data-status="ok"/);
+    assert.match(after, /Audio-visual synchronisation on labels\.csv/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
