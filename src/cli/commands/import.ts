@@ -2,11 +2,11 @@
 // reference (its published files, or any torch.save of its model or state dict) into an avid checkpoint,
 // once, without Python: the model under avid's (= the reference's) names, the memory banks, CMA's positive
 // sets and the NCE constant when the file has them, and a config describing the architecture.
-import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { importReferenceCheckpoint, type ReferenceModelConfig } from '../../io/reference-checkpoint.js';
 import { saveCheckpoint, disposeContents } from '../../io/checkpoint.js';
 import { createModel } from '../../models/index.js';
+import { parseFlags } from '../flags.js';
 
 export const summary = 'convert a PyTorch checkpoint of the reference (.pth.tar, .pth, .pt) into an avid checkpoint';
 
@@ -25,14 +25,7 @@ options:
   -h, --help   show this help`;
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
-  } catch (error) {
-    console.error(`avid import: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseFlags(argv, { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, { positionals: true });
   if (values.help) {
     console.log(USAGE);
     return 0;
