@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,7 @@ import { clipGeometry } from '../../src/eval/clip-geometry.js';
 import { readRunArtifact } from '../../src/train/run-artifact.js';
 import { saveCheckpoint, disposeContents } from '../../src/io/checkpoint.js';
 import { importReferenceCheckpoint } from '../../src/io/reference-checkpoint.js';
-import { ANALYSIS_SPECTROGRAM } from '../../src/media/spectrogram.js';
+import { ANALYSIS_SPECTROGRAM, saveStats } from '../../src/media/spectrogram.js';
 import { PretrainConfig } from '../../src/config/schema.js';
 import { runPython, pythonTorchSkipReason } from '../helpers/python.js';
 import { writeLabelledTones } from './tones.js';
@@ -127,6 +127,41 @@ test('a checkpoint without audio.frontend evaluates with the paper front end, an
     assert.deepEqual(withStats.spectrogram, imported_.spectrogram);
     assert.equal(withStats.normalisation, `statistics of ${npz}`);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('retrieval and fine-tuning take --frontend and --audio-stats; statistics of another front end are refused', async (t) => {
+  const avClips = path.resolve(repoRoot, '../shared/data/av-clips');
+  if (!existsSync(avClips)) return t.skip(`av-clips not found at ${avClips}`);
+  const dir = mkdtempSync(path.join(tmpdir(), 'avid-frontend-flags-'));
+  const stderr = process.stderr.write.bind(process.stderr);
+  const log = console.log;
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  console.log = () => {};
+  try {
+    const random = ['--checkpoint', 'random', '--width', '0.125', '--frames', '4', '--size', '32', '--clips', '1'];
+    const out = path.join(dir, 'r.json');
+    assert.equal(await run(['retrieval', ...random, '--data', avClips, '--frontend', 'reference', '--out', out]), 0);
+    const r = JSON.parse(readFileSync(out, 'utf8'));
+    assert.equal(r.settings.audio.frontend, 'reference');
+    assert.equal(r.settings.normalisation, 'log spectrogram as is');
+    // avid's statistics JSON of the paper's spectrogram cannot normalise the reference's.
+    const paperStats = path.join(dir, 'paper-stats.json');
+    saveStats(paperStats, { config: ANALYSIS_SPECTROGRAM, mean: new Array(129).fill(0), std: new Array(129).fill(1), frames: 1, clips: 1 });
+    await assert.rejects(run(['retrieval', ...random, '--data', avClips, '--frontend', 'reference', '--audio-stats', paperStats, '--out', out]), /paper-stats\.json/);
+    // With the paper's front end they do, and the results name the file.
+    assert.equal(await run(['retrieval', ...random, '--data', avClips, '--audio-stats', paperStats, '--out', out]), 0);
+    assert.equal(JSON.parse(readFileSync(out, 'utf8')).settings.normalisation, `statistics of ${paperStats}`);
+    // Fine-tuning: the reference's .npz needs the reference's front end.
+    writeLabelledTones(dir, { seconds: 1, fold: (i) => 1 + (i % 2), group: (name, i) => `${name}${i}` });
+    await assert.rejects(
+      run(['finetune', '--checkpoint', 'random', '--width', '0.125', '--model', 'audio-conv2d', '--data', dir, '--labels', path.join(dir, 'labels.csv'), '--audio-stats', path.join(dir, 'stats.npz'), '--out', path.join(dir, 'f.json')]),
+      /stats\.npz: the reference's statistics are of its own log spectrogram; this evaluation uses the 'paper' front end \(pass --frontend reference\)/,
+    );
+  } finally {
+    process.stderr.write = stderr;
+    console.log = log;
     rmSync(dir, { recursive: true, force: true });
   }
 });
