@@ -5,11 +5,12 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type * as T from '../tensor/index.js';
-import { readRunArtifact, takeEncoder, artifactIdentity, type RandomArchitecture } from '../train/run-artifact.js';
+import { readRunArtifact, takeEncoder, artifactIdentity, disposeArtifact, type RandomArchitecture } from '../train/run-artifact.js';
 import { evaluateOnDevice } from '../train/device-transfer.js';
 import { readLabelSet, labelsFromEscDirectory, type LabelSet } from './labels.js';
 import { SVM_AUDIO_POOLING, type BlockPooling } from './features.js';
-import { createAudioFrontend, evaluationFrontend, type EvaluationAudioOptions } from './audio-frontend.js';
+import { createAudioFrontend, evaluationFrontend, type AudioFrontend, type EvaluationAudioOptions } from './audio-frontend.js';
+import type { SpectrogramStats } from '../media/spectrogram.js';
 import { loadAudioStatsFile } from './audio-stats-file.js';
 import { extractAudioFeatures } from './audio-features.js';
 import { runSvmProtocol } from './svm-protocol.js';
@@ -83,21 +84,30 @@ export async function runAudioProtocol(protocol: AudioProtocol, o: AudioProtocol
   const artifact = readRunArtifact(o.checkpoint, { seed, random: o.random });
   const identity = artifactIdentity(artifact);
   const { audioStats, config } = artifact;
-  const encoder = takeEncoder(artifact, 'audio');
   const clipSeconds = o.clipSeconds ?? config.audio.seconds;
-  // The checkpoint's front end (imported reference checkpoints: 'reference', with their config's settings).
-  const settings = {
-    frontend: evaluationFrontend(config, o.frontend),
-    sampleRate: o.sampleRate ?? config.audio.sampleRate,
-    hopSec: o.hopSeconds ?? config.audio.hopSeconds,
-    windowSec: config.audio.windowSeconds,
-    freqBins: config.audio.freqBins,
-  };
-  const givenStats = o.audioStatsFile ? loadAudioStatsFile(o.audioStatsFile, createAudioFrontend(settings).options.spectrogram) : null;
-  const frontend = createAudioFrontend({ ...settings, stats: givenStats ?? audioStats, statsFile: givenStats ? path.resolve(o.audioStatsFile!) : undefined });
+  // The checkpoint's front end (imported reference checkpoints: 'reference', with their config's settings),
+  // normalised with --audio-stats, else the checkpoint's statistics. Chosen before the encoder is taken, so
+  // that a bad choice frees the model.
+  let givenStats: SpectrogramStats | null;
+  let frontend: AudioFrontend;
+  try {
+    const settings = {
+      frontend: evaluationFrontend(config, o.frontend),
+      sampleRate: o.sampleRate ?? config.audio.sampleRate,
+      hopSec: o.hopSeconds ?? config.audio.hopSeconds,
+      windowSec: config.audio.windowSeconds,
+      freqBins: config.audio.freqBins,
+    };
+    givenStats = o.audioStatsFile ? loadAudioStatsFile(o.audioStatsFile, createAudioFrontend(settings).options.spectrogram) : null;
+    frontend = createAudioFrontend({ ...settings, stats: givenStats ?? audioStats, statsFile: givenStats ? path.resolve(o.audioStatsFile!) : undefined });
+  } catch (error) {
+    disposeArtifact(artifact);
+    throw error;
+  }
+  const encoder = takeEncoder(artifact, 'audio');
   if (givenStats) log(`spectrogram: statistics of ${o.audioStatsFile} (${JSON.stringify(givenStats.config)})`);
   else if (audioStats) log(`spectrogram: the checkpoint's statistics and config (${JSON.stringify(audioStats.config)})`);
-  else log(`spectrogram: the '${settings.frontend}' front end (${JSON.stringify(frontend.options.spectrogram)}), standardised per clip`);
+  else log(`spectrogram: the '${frontend.options.spectrogram.frontend ?? 'paper'}' front end (${JSON.stringify(frontend.options.spectrogram)}), standardised per clip`);
   const inputRate = frontend.options.spectrogram.sampleRate;
   let features;
   try {
