@@ -4,6 +4,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { RandomArchitecture } from '../train/run-artifact.js';
 import { closest } from '../config/suggest.js';
+import type { AudioFrontendName } from '../media/spectrogram.js';
+import { evaluationFrontend } from '../eval/audio-frontend.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -113,4 +115,18 @@ export function checkpointFlag(
     return { input, random: {} };
   }
   return { input, random: { ...given, model: given.model ?? o.defaultModel } };
+}
+
+/** `--frontend`: the log spectrogram an evaluation feeds the audio network (eval, eval-av, eval-sync, localize). */
+export const FRONTEND_FLAGS = {
+  frontend: { type: 'string' },
+} as const;
+
+export const FRONTEND_HELP = `  --frontend paper|reference the log spectrogram (default: the checkpoint's audio.frontend, 'paper' when it has
+                             none; imported reference checkpoints: 'reference' with the spectrogram settings
+                             of the checkpoint's config, see docs/published-checkpoints.md)`;
+
+/** The --frontend value, checked before any work starts; undefined: the checkpoint's own. */
+export function frontendFlag(values: { frontend?: string }): AudioFrontendName | undefined {
+  return values.frontend === undefined ? undefined : evaluationFrontend(null, values.frontend);
 }

@@ -40,8 +40,15 @@ export const AudioConfig = z
     seconds: finite().positive().default(2),
     /** Spectrogram hop: 0.02 s gives the analysis input (100 × 129 for 2 s), 0.01 s the comparison one. */
     hopSeconds: finite().positive().default(0.02),
+    /** The paper's Hann window; the 'reference' front end's window is always the FFT (4 × (freqBins − 1) samples). */
     windowSeconds: finite().positive().default(0.02),
     freqBins: positiveInt.default(129),
+    /**
+     * Log spectrogram: 'paper' (the papers' text: windowSeconds window, natural log) or 'reference' (the
+     * reference code's LogSpectrogram: window as long as the FFT, power_to_db with top_db 100), for models
+     * trained by the reference. Checkpoints record it; those written before the field existed are 'paper'.
+     */
+    frontend: z.enum(['paper', 'reference']).default('paper'),
   })
   .strict();
 

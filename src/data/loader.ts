@@ -17,7 +17,8 @@ import { checkFiniteSamples } from '../media/finite-samples.js';
 import { applyColorJitter } from '../media/video-transforms.js';
 import { clipsToUnitTensor, normalizeVideo } from '../media/video-tensor.js';
 import { audioBatch } from '../media/audio-transforms.js';
-import { logSpectrogram, normalizeSpectrogram, ANALYSIS_SPECTROGRAM, type SpectrogramConfig, type SpectrogramStats } from '../media/spectrogram.js';
+import { normalizeSpectrogram, ANALYSIS_SPECTROGRAM, type SpectrogramConfig, type SpectrogramStats } from '../media/spectrogram.js';
+import { audioSpectrogram } from '../media/audio-input.js';
 import type { ClipDataset, Sample } from './dataset.js';
 import { ShuffleSampler, SequentialSampler, type Sampler } from './sampler.js';
 
@@ -259,7 +260,7 @@ export class DataLoader implements AsyncIterable<Batch> {
       }
       if (d.modalities !== 'video') {
         const waves = audioBatch(samples.map((s) => s.audio!), this.dataset.audioLength, samples.map((s) => s.volumeGain));
-        const spec = logSpectrogram(waves, this.spectrogram);
+        const spec = audioSpectrogram(waves, this.spectrogram);
         out.audio = stats ? normalizeSpectrogram(spec, stats) : spec;
       }
       return out;

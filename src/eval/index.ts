@@ -14,6 +14,8 @@ export * from './results.js';
 export { parseEscName, labelsFromEscNames, labelsFromEscDirectory, checkGroupsWithinFolds, type LabelSet, type LabelledFile } from './labels.js';
 export { uniformClipStarts, loadUniformAudioClips } from './audio-clips.js';
 export { extractAudioFeatures } from './audio-features.js';
+export { createAudioFrontend, evaluationFrontend, type AudioFrontend, type AudioFrontendOptions } from './audio-frontend.js';
+export { loadAudioStatsFile } from './audio-stats-file.js';
 export { evaluateSync, evaluateSyncOracle, syncPairs, samePattern, syncRate, groundTruthEvents, type SyncAccuracy, type SyncRate, type SyncPair, type SyncVideo, type SyncEvaluationOptions } from './sync-evaluation.js';
 export { FinetuneClassifier, finetune, scoreTestClips, scaledMilestones, type PooledEncoder, type FinetuneBatchSource, type FinetuneOptions, type FinetuneResult, type FinetuneEpoch, type TrainBatch, type TestBatch } from './finetune.js';
 export { loadFinetuneMedia, mediaBatchSource, type FinetuneMedia, type FinetuneModality, type MediaSourceOptions } from './finetune-data.js';

@@ -5,11 +5,13 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type * as T from '../tensor/index.js';
-import { readRunArtifact, takeEncoder, artifactIdentity, type RandomArchitecture } from '../train/run-artifact.js';
+import { readRunArtifact, takeEncoder, artifactIdentity, disposeArtifact, type RandomArchitecture } from '../train/run-artifact.js';
 import { evaluateOnDevice } from '../train/device-transfer.js';
 import { readLabelSet, labelsFromEscDirectory, type LabelSet } from './labels.js';
 import { SVM_AUDIO_POOLING, type BlockPooling } from './features.js';
-import { createAudioFrontend } from './audio-frontend.js';
+import { createAudioFrontend, evaluationFrontend, type AudioFrontend, type EvaluationAudioOptions } from './audio-frontend.js';
+import type { SpectrogramStats } from '../media/spectrogram.js';
+import { loadAudioStatsFile } from './audio-stats-file.js';
 import { extractAudioFeatures } from './audio-features.js';
 import { runSvmProtocol } from './svm-protocol.js';
 import { linearProbeFolds } from './linear-probe.js';
@@ -20,7 +22,7 @@ import type { FeatureMatrix } from './svm.js';
 export const AUDIO_PROTOCOLS = ['svm', 'probe', 'knn'] as const;
 export type AudioProtocol = (typeof AUDIO_PROTOCOLS)[number];
 
-export interface AudioProtocolOptions {
+export interface AudioProtocolOptions extends EvaluationAudioOptions {
   /** --checkpoint: a run, checkpoint, state dict, 'random' (with `random`) or 'random:<...>'. */
   checkpoint: string;
   random?: RandomArchitecture;
@@ -82,16 +84,30 @@ export async function runAudioProtocol(protocol: AudioProtocol, o: AudioProtocol
   const artifact = readRunArtifact(o.checkpoint, { seed, random: o.random });
   const identity = artifactIdentity(artifact);
   const { audioStats, config } = artifact;
-  const encoder = takeEncoder(artifact, 'audio');
   const clipSeconds = o.clipSeconds ?? config.audio.seconds;
-  const frontend = createAudioFrontend({
-    sampleRate: o.sampleRate ?? config.audio.sampleRate,
-    hopSec: o.hopSeconds ?? config.audio.hopSeconds,
-    windowSec: config.audio.windowSeconds,
-    freqBins: config.audio.freqBins,
-    stats: audioStats,
-  });
-  if (audioStats) log(`spectrogram: the checkpoint's statistics and config (${JSON.stringify(audioStats.config)})`);
+  // The checkpoint's front end (imported reference checkpoints: 'reference', with their config's settings),
+  // normalised with --audio-stats, else the checkpoint's statistics. Chosen before the encoder is taken, so
+  // that a bad choice frees the model.
+  let givenStats: SpectrogramStats | null;
+  let frontend: AudioFrontend;
+  try {
+    const settings = {
+      frontend: evaluationFrontend(config, o.frontend),
+      sampleRate: o.sampleRate ?? config.audio.sampleRate,
+      hopSec: o.hopSeconds ?? config.audio.hopSeconds,
+      windowSec: config.audio.windowSeconds,
+      freqBins: config.audio.freqBins,
+    };
+    givenStats = o.audioStatsFile ? loadAudioStatsFile(o.audioStatsFile, createAudioFrontend(settings).options.spectrogram) : null;
+    frontend = createAudioFrontend({ ...settings, stats: givenStats ?? audioStats, statsFile: givenStats ? path.resolve(o.audioStatsFile!) : undefined });
+  } catch (error) {
+    disposeArtifact(artifact);
+    throw error;
+  }
+  const encoder = takeEncoder(artifact, 'audio');
+  if (givenStats) log(`spectrogram: statistics of ${o.audioStatsFile} (${JSON.stringify(givenStats.config)})`);
+  else if (audioStats) log(`spectrogram: the checkpoint's statistics and config (${JSON.stringify(audioStats.config)})`);
+  else log(`spectrogram: the '${frontend.options.spectrogram.frontend ?? 'paper'}' front end (${JSON.stringify(frontend.options.spectrogram)}), standardised per clip`);
   const inputRate = frontend.options.spectrogram.sampleRate;
   let features;
   try {
@@ -103,7 +119,8 @@ export async function runAudioProtocol(protocol: AudioProtocol, o: AudioProtocol
       clipsPerSample: o.clipsPerSample,
       batchSize: o.batchSize,
       cacheDir: o.cacheDir,
-      encoderIdentity: identity,
+      // Statistics from a file change the input: the feature cache must tell them apart.
+      encoderIdentity: givenStats ? { ...identity, audioStats: { mean: givenStats.mean, std: givenStats.std } } : identity,
       log,
     });
   } finally {

@@ -6,15 +6,18 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import * as T from '../tensor/index.js';
 import { saveCheckpoint } from '../io/checkpoint.js';
-import { readRunArtifact, takeEncoder, artifactIdentity, type RandomArchitecture } from '../train/run-artifact.js';
+import { readRunArtifact, takeEncoder, artifactIdentity, disposeArtifact, type RandomArchitecture } from '../train/run-artifact.js';
 import { readLabelSet, labelsFromEscDirectory, type LabelSet } from './labels.js';
 import { clipGeometry, type ClipGeometry } from './clip-geometry.js';
+import { loadAudioStatsFile } from './audio-stats-file.js';
+import { spectrogramConfigFor } from '../media/audio-input.js';
+import { statisticsSource, type EvaluationAudioOptions } from './audio-frontend.js';
 import { FinetuneClassifier, finetune, scaledMilestones, type FinetuneResult, type PooledEncoder } from './finetune.js';
 import { loadFinetuneMedia, mediaBatchSource, type FinetuneModality } from './finetune-data.js';
 import { kFoldSplits, givenSplit, assertNoGroupLeak, type FoldSplit } from './folds.js';
 import { percent, type Cell } from './results.js';
 
-export interface FinetuneRunOptions {
+export interface FinetuneRunOptions extends EvaluationAudioOptions {
   checkpoint: string;
   random?: RandomArchitecture;
   data: string;
@@ -44,7 +47,15 @@ export interface FinetuneRunOptions {
 function loadFinetuneEncoder(o: FinetuneRunOptions, modality: FinetuneModality, seed: number): { encoder: PooledEncoder; geometry: ClipGeometry; identity: unknown } {
   const artifact = readRunArtifact(o.checkpoint, { seed, random: o.random });
   const identity = artifactIdentity(artifact);
-  const geometry = clipGeometry(artifact.config, artifact.audioStats);
+  let geometry: ClipGeometry;
+  try {
+    // Statistics from a file replace the checkpoint's (which need not match the chosen front end then).
+    geometry = clipGeometry(artifact.config, o.audioStatsFile ? null : artifact.audioStats, o.frontend);
+    if (o.audioStatsFile) geometry.audioStats = loadAudioStatsFile(o.audioStatsFile, spectrogramConfigFor(geometry));
+  } catch (error) {
+    disposeArtifact(artifact);
+    throw error;
+  }
   try {
     const encoder: PooledEncoder = modality === 'audio' ? takeEncoder(artifact, 'audio') : takeEncoder(artifact, 'video');
     return { encoder, geometry, identity };
@@ -121,7 +132,7 @@ export async function runFinetune(o: FinetuneRunOptions): Promise<{ result: Reco
       testClips,
       splits: splitMode,
       seed,
-      geometry: { ...probe.geometry, audioStats: probe.geometry.audioStats ? 'checkpoint statistics' : null },
+      geometry: { ...probe.geometry, audioStats: statisticsSource(probe.geometry.audioStats, o.audioStatsFile && path.resolve(o.audioStatsFile)) },
     },
     results: { meanVideoAccuracy, meanClipAccuracy, folds },
   };

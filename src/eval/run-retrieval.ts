@@ -10,10 +10,12 @@ import { readManifest, buildManifest, type ManifestEntry } from '../data/manifes
 import { ClipDataset } from '../data/dataset.js';
 import { DataLoader } from '../data/loader.js';
 import { spectrogramConfigFor } from '../media/audio-input.js';
+import { evaluationFrontend, assertStatsMatchFrontend, statisticsSource, type EvaluationAudioOptions } from './audio-frontend.js';
+import { loadAudioStatsFile } from './audio-stats-file.js';
 import { embedVideos, type AVEmbedder } from './av-embeddings.js';
 import { crossModalRetrieval, type RetrievalResult } from './retrieval.js';
 
-export interface RetrievalRunOptions {
+export interface RetrievalRunOptions extends EvaluationAudioOptions {
   checkpoint: string;
   random?: RandomArchitecture;
   /** A manifest (.jsonl) or a directory of audio-visual files. */
@@ -39,9 +41,12 @@ export interface RetrievalRun {
 export async function runRetrieval(o: RetrievalRunOptions): Promise<RetrievalRun> {
   const { log, seed } = o;
   const artifact = readRunArtifact(o.checkpoint, { seed, random: o.random });
-  const { config, audioStats } = artifact;
-  const settings = { model: config.model, video: config.video, audio: config.audio };
+  const { config } = artifact;
+  let audioStats = artifact.audioStats;
   try {
+    const settings = { model: config.model, video: config.video, audio: { ...config.audio, frontend: evaluationFrontend(config, o.frontend) } };
+    if (o.audioStatsFile) audioStats = loadAudioStatsFile(o.audioStatsFile, spectrogramConfigFor(settings.audio));
+    assertStatsMatchFrontend(audioStats, settings.audio.frontend);
     const model = avModelOf(artifact, 'retrieval');
     let entries: ManifestEntry[];
     if (existsSync(o.data) && statSync(o.data).isDirectory()) {
@@ -73,7 +78,7 @@ export async function runRetrieval(o: RetrievalRunOptions): Promise<RetrievalRun
       protocol: 'retrieval',
       data: path.resolve(o.data),
       encoder: artifactIdentity(artifact),
-      settings: { ...settings, clipsPerVideo: o.clipsPerVideo, seed, normalisation: audioStats ? 'checkpoint statistics' : 'log spectrogram as is' },
+      settings: { ...settings, clipsPerVideo: o.clipsPerVideo, seed, normalisation: statisticsSource(audioStats, o.audioStatsFile && path.resolve(o.audioStatsFile)) ?? 'log spectrogram as is' },
       videos: embeddings.indices.length,
       skipped: loader.stats().skipped,
       seconds: (performance.now() - started) / 1000,

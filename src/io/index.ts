@@ -1,4 +1,5 @@
-// Files: safetensors (tensors in and out, loadable by PyTorch) and atomic replacement of files.
+// Files: safetensors (tensors in and out, loadable by PyTorch), PyTorch checkpoints in (read without running
+// anything) and atomic replacement of files.
 export {
   saveSafetensors,
   loadSafetensors,
@@ -14,3 +15,7 @@ export {
   type NamedTensors,
 } from './safetensors.js';
 export { writeFileAtomic } from './atomic.js';
+export { readPyTorchCheckpoint, decodePyTorchCheckpoint, isPyTorchCheckpointPath, type PyTorchCheckpoint, type CheckpointTree } from './pytorch-checkpoint.js';
+export { importReferenceCheckpoint, referenceToAvid, type ReferenceImport } from './reference-checkpoint.js';
+export { TorchTensor, type TorchStorage } from './torch-tensor.js';
+export { readNpz, parseNpy, type NpyArray } from './npz.js';

@@ -4,6 +4,7 @@ export * from './video-tensor.js';
 export { writePngFrames } from './write-frames.js';
 export * from './clip-sampling.js';
 export * from './spectrogram.js';
+export * from './reference-spectrogram.js';
 export * from './spectrogram-stats.js';
 export * from './video-transforms.js';
 export * from './audio-transforms.js';

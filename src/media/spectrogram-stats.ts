@@ -4,7 +4,8 @@ import * as T from '../tensor/index.js';
 import { decodeAudio, DecodeError } from './decode.js';
 import { uniformClipStarts } from './clip-sampling.js';
 import { checkFiniteSamples } from './finite-samples.js';
-import { logSpectrogram, SpectrogramStatsAccumulator, type SpectrogramConfig, type SpectrogramStats } from './spectrogram.js';
+import { SpectrogramStatsAccumulator, type SpectrogramConfig, type SpectrogramStats } from './spectrogram.js';
+import { audioSpectrogram } from './audio-input.js';
 
 export interface StatsSource {
   path: string;
@@ -52,7 +53,7 @@ export async function computeSpectrogramStats(files: StatsSource[], config: Spec
         }
         T.tidy(() => {
           const batch = T.stack(waves.map((w) => T.tensor(w)));
-          accumulator.add(logSpectrogram(batch, config));
+          accumulator.add(audioSpectrogram(batch, config));
         });
       } catch (error) {
         if (!(error instanceof DecodeError)) throw error;

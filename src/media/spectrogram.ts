@@ -7,9 +7,19 @@
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import * as T from '../tensor/index.js';
 
+/**
+ * Which log spectrogram feeds the audio network: 'paper' (this file: the papers' text, a windowSec Hann window
+ * zero-padded to nFft, natural log) or 'reference' (reference-spectrogram.ts: the reference code's
+ * LogSpectrogram, a window as long as the FFT and power_to_db). Absent means 'paper'.
+ */
+export type AudioFrontendName = 'paper' | 'reference';
+export const AUDIO_FRONTENDS: readonly AudioFrontendName[] = ['paper', 'reference'];
+
 export interface SpectrogramConfig {
+  /** The front end (default 'paper'); the fields below mean the same in both, except windowSec (see there). */
+  frontend?: AudioFrontendName;
   sampleRate: number;
-  /** Analysis window length (Hann), seconds. */
+  /** Analysis window length (Hann), seconds; the 'reference' front end's window is always nFft samples. */
   windowSec: number;
   /** Hop between frames, seconds (0.02 or 0.01 in the papers). */
   hopSec: number;
@@ -137,7 +147,7 @@ export function normalizeSpectrogram(spectrograms: T.Tensor, stats: SpectrogramS
 }
 
 function sameConfig(a: SpectrogramConfig, b: SpectrogramConfig): boolean {
-  return a.sampleRate === b.sampleRate && a.windowSec === b.windowSec && a.hopSec === b.hopSec && a.nFft === b.nFft && a.freqBins === b.freqBins && (a.eps ?? 1e-10) === (b.eps ?? 1e-10);
+  return (a.frontend ?? 'paper') === (b.frontend ?? 'paper') && a.sampleRate === b.sampleRate && a.windowSec === b.windowSec && a.hopSec === b.hopSec && a.nFft === b.nFft && a.freqBins === b.freqBins && (a.eps ?? 1e-10) === (b.eps ?? 1e-10);
 }
 
 /** Saves statistics as JSON (written atomically), to keep with a run. */

@@ -8,4 +8,4 @@ export { Progress } from './progress.js';
 export { deviceInfo, resolveDevice, isCuda, makeCurrent, synchronize, moveTensors_, moveModule_, moveTrainingState_, toDevice, batchToDevice, evaluateOnDevice, withDeviceIO, type DeviceInfo } from './device-transfer.js';
 export { withAutocast, checkPrecision, needsGradScaling, autocastEnabled, PRECISIONS, type Precision } from './mixed-precision.js';
 export { GradScaler, type GradScalerOptions, type GradScalerState } from './grad-scaler.js';
-export { readRunArtifact, readMemoryBanks, disposeArtifact, avModelOf, takeEncoder, artifactIdentity, runDirOfCheckpoint, runDirOf, isRunDir, NO_DATA_SOURCE, type RunArtifact, type ArtifactKind, type ArtifactNetwork, type RandomArchitecture, type ReadArtifactOptions } from './run-artifact.js';
+export { readRunArtifact, readCheckpointContents, readMemoryBanks, disposeArtifact, avModelOf, takeEncoder, artifactIdentity, runDirOfCheckpoint, runDirOf, isRunDir, NO_DATA_SOURCE, type RunArtifact, type ArtifactKind, type ArtifactNetwork, type RandomArchitecture, type ReadArtifactOptions } from './run-artifact.js';

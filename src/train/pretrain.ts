@@ -5,7 +5,8 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import * as T from '../tensor/index.js';
 import type { PretrainConfig } from '../config/schema.js';
 import { buildManifest, readManifest, writeManifest, writeRejects, type ManifestEntry, type ManifestReject } from '../data/manifest.js';
-import { loadCheckpoint, disposeContents } from '../io/checkpoint.js';
+import { disposeContents } from '../io/checkpoint.js';
+import { readCheckpointContents } from './run-artifact.js';
 import { Trainer, type TrainResult, type Distributed } from './trainer.js';
 import { modelFromConfig, objectiveFromConfig, optimizerFromConfig, scheduleFromConfig, deviceFromConfig } from './from-config.js';
 import { fromEnvironment } from '../distributed/environment.js';
@@ -294,7 +295,7 @@ async function runAudioStats(config: PretrainConfig, runDir: string, entries: Ma
   let stats: SpectrogramStats | null = null;
   if (resuming && existsSync(file)) stats = loadStats(file, expected);
   if (!stats && config.init) {
-    const inherited = loadCheckpoint(config.init);
+    const inherited = readCheckpointContents(config.init);
     disposeContents(inherited);
     const s = inherited.scalars.audioStats as SpectrogramStats | undefined;
     if (s && JSON.stringify(s.config) === JSON.stringify(expected)) stats = s;
@@ -306,7 +307,8 @@ async function runAudioStats(config: PretrainConfig, runDir: string, entries: Ma
 
 /** Starts from another run's checkpoint: its model and, when shapes match, its memory banks and Z (CMA). */
 function initialiseFrom(file: string, trainer: Trainer): void {
-  const contents = loadCheckpoint(file);
+  // Through the one reader: an avid checkpoint, or a reference .pth/.pth.tar converted on the fly.
+  const contents = readCheckpointContents(file);
   try {
     trainer.model.loadStateDict(contents.groups.model ?? new Map());
     const objective = contents.groups.objective;

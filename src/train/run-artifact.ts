@@ -7,6 +7,8 @@
 //   <file>.safetensors          an avid checkpoint (groups model., optimizer., objective., the config and the
 //                               statistics in its metadata), or a plain state dict (the architecture is read
 //                               from its keys and shapes, the clip geometry is the schema's defaults)
+//   <file>.pth|.pt|.pth.tar     a PyTorch checkpoint of the reference, read without running anything and
+//                               converted as `avid import` does (its clip settings, audio.frontend: reference)
 //   random                      a seeded random initialisation; the only input whose architecture comes
 //                               from options (the command line's --model, --width, --frames, --size)
 //   random:<run|file|config>    a seeded random initialisation of that run's (checkpoint's, config file's)
@@ -18,6 +20,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import * as T from '../tensor/index.js';
 import { loadCheckpoint, disposeContents, type CheckpointContents } from '../io/checkpoint.js';
+import { isPyTorchCheckpointPath } from '../io/pytorch-checkpoint.js';
+import { importReferenceCheckpoint } from '../io/reference-checkpoint.js';
 import { PretrainConfig } from '../config/schema.js';
 import { loadConfig, parseConfig, describeZodError, ConfigError } from '../config/load.js';
 import { createModel, type ModelName, MODEL_NAMES } from '../models/registry.js';
@@ -93,9 +97,16 @@ export function isRunDir(dir: string): boolean {
   return existsSync(dir) && statSync(dir).isDirectory() && existsSync(path.join(dir, 'config.json'));
 }
 
-function readContents(file: string): CheckpointContents {
+/**
+ * The contents of a checkpoint file: an avid checkpoint or state dict (safetensors), or a PyTorch checkpoint
+ * of the reference (.pth, .pt, .pth.tar) converted on the fly as `avid import` converts it (its model, memory
+ * banks and a config with the reference's clip settings and `audio.frontend: reference`). The caller owns
+ * the tensors (disposeContents). Every command's --checkpoint and pretraining's `init` read files here.
+ */
+export function readCheckpointContents(file: string): CheckpointContents {
   if (!existsSync(file)) throw new Error(`${file}: no such file or run directory (or pass 'random')`);
   if (statSync(file).isDirectory()) throw new Error(`${file}: a directory without config.json is not a run directory`);
+  if (isPyTorchCheckpointPath(file)) return importReferenceCheckpoint(file).contents;
   try {
     return loadCheckpoint(file);
   } catch (error) {
@@ -103,8 +114,17 @@ function readContents(file: string): CheckpointContents {
   }
 }
 
-/** The stored config, validated by today's schema; the error names the file and the key. */
+/**
+ * The stored config, validated by today's schema; the error names the file and the key. A config without a
+ * `data` section (an imported reference checkpoint: nothing records what it was trained on) gets
+ * NO_DATA_SOURCE, as a plain state dict does.
+ */
 function storedConfig(raw: unknown, source: string): PretrainConfig {
+  if (raw !== null && typeof raw === 'object' && !('data' in raw)) {
+    const parsed = PretrainConfig.safeParse({ ...raw, data: { source: NO_DATA_SOURCE } });
+    if (!parsed.success) throw new Error(`${source}: its stored config does not fit the config schema:\n${describeZodError(parsed.error, source)}`);
+    return parsed.data;
+  }
   try {
     return parseConfig(raw, source);
   } catch (error) {
@@ -247,7 +267,7 @@ export function readRunArtifact(input: string, o: ReadArtifactOptions = {}): Run
 /** Reads the located checkpoint file: its weights, config (or the run's, or defaults) and statistics. */
 function readCheckpoint(input: string, located: Located, o: { withModel: boolean; objective?: boolean }): { artifact: RunArtifact<ArtifactNetwork | null>; arch: Architecture } {
   const file = located.checkpoint!;
-  const contents = readContents(file);
+  const contents = readCheckpointContents(file);
   try {
     const model = contents.groups.model;
     if (!model || model.size === 0) throw new Error(`${file}: holds no model weights (no model.* tensors)`);

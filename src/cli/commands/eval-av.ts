@@ -5,7 +5,7 @@ import { decodeEvalClips } from '../../eval/av-features.js';
 import { clipGeometry } from '../../eval/clip-geometry.js';
 import { formatTable, writeResultsJson } from '../../eval/results.js';
 import type { RetrievalScores } from '../../eval/retrieval.js';
-import { parseFlags, positiveInt, seed as seedFlag, checkpointFlag, CHECKPOINT_HELP } from '../flags.js';
+import { parseFlags, positiveInt, seed as seedFlag, checkpointFlag, frontendFlag, CHECKPOINT_HELP, FRONTEND_FLAGS, FRONTEND_HELP } from '../flags.js';
 import { resultsDestination, writeRunResult } from '../results-destination.js';
 
 export const summary = 'evaluate an audio-visual model on labelled videos: per-block linear probes and retrieval';
@@ -19,7 +19,8 @@ by --seed), the baseline. 'random:<file>' evaluates only that baseline.
 Results go into the run's results/ (probe.json, retrieval.json: the report's probe and retrieval sections)
 or, with --out, into one JSON file (required for a checkpoint outside a run).
 
-${CHECKPOINT_HELP}`;
+${CHECKPOINT_HELP}
+${FRONTEND_HELP}`;
 
 const options = {
   checkpoint: { type: 'string' },
@@ -27,6 +28,7 @@ const options = {
   clips: { type: 'string', default: '2' },
   out: { type: 'string' },
   seed: { type: 'string', default: '1' },
+  ...FRONTEND_FLAGS,
   help: { type: 'boolean', default: false },
 } as const;
 
@@ -40,6 +42,7 @@ export async function run(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const { input } = checkpointFlag(values);
+  const frontend = frontendFlag(values);
   const destination = resultsDestination(input, values.out);
   const seed = seedFlag(values.seed);
   const clipsPerVideo = positiveInt(values.clips, '--clips');
@@ -51,7 +54,7 @@ export async function run(argv: string[]): Promise<number> {
   for (const which of inputs) {
     const artifact = readRunArtifact(which, { seed });
     try {
-      const geometry = clipGeometry(artifact.config, artifact.audioStats);
+      const geometry = clipGeometry(artifact.config, artifact.audioStats, frontend);
       clips ??= await decodeEvalClips(videos, geometry, { clipsPerVideo });
       evaluations.push(await evaluateAV(avModelOf(artifact, 'eval-av'), videos, geometry, clips));
     } finally {

@@ -5,7 +5,7 @@ import { PretrainConfig } from '../../config/schema.js';
 import { readLabelledVideos } from '../../eval/av-evaluation.js';
 import { evaluateSync, evaluateSyncOracle, groundTruthEvents, type SyncAccuracy, type SyncRate } from '../../eval/sync-evaluation.js';
 import { clipGeometry } from '../../eval/clip-geometry.js';
-import { parseFlags, positiveInt, positiveNumber, seed as seedFlag, checkpointFlag, ARCHITECTURE_FLAGS, CHECKPOINT_HELP } from '../flags.js';
+import { parseFlags, positiveInt, positiveNumber, seed as seedFlag, checkpointFlag, frontendFlag, ARCHITECTURE_FLAGS, CHECKPOINT_HELP, FRONTEND_FLAGS, FRONTEND_HELP } from '../flags.js';
 import { resultsDestination, writeEvaluationResults } from '../results-destination.js';
 
 export const summary = 'audio-visual synchronisation accuracy on easy and hard held-out pairs (AVTS)';
@@ -25,7 +25,8 @@ increase with the audio's onset strength), in the geometry of <file> (or 8 frame
 The rates go into the run's results/sync.json (a table in the report; details in results/details/) or, with
 --out (required outside a run: a file elsewhere, random, oracle), into that JSON file. --json also prints them.
 
-${CHECKPOINT_HELP}`;
+${CHECKPOINT_HELP}
+${FRONTEND_HELP}`;
 
 const rate = (r: SyncRate) => `${(100 * r.accuracy).toFixed(1)}% ± ${(100 * r.standardError).toFixed(1)} (n=${r.n})`;
 
@@ -40,6 +41,7 @@ export async function run(argv: string[]): Promise<number> {
     json: { type: 'boolean', default: false },
     out: { type: 'string' },
     ...ARCHITECTURE_FLAGS,
+    ...FRONTEND_FLAGS,
     help: { type: 'boolean', default: false },
   });
   if (values.help || !values.checkpoint || !values.labels) {
@@ -49,6 +51,7 @@ export async function run(argv: string[]): Promise<number> {
   const pairsPerVideo = positiveInt(values.pairs, '--pairs');
   const minOffsetSeconds = positiveNumber(values['min-offset'], '--min-offset');
   const options = { minOffsetSeconds, pairsPerVideo, seed: seedFlag(values.seed) };
+  const frontend = frontendFlag(values);
   const destination = resultsDestination(values.checkpoint, values.out);
   const videos = (await readLabelledVideos(values.labels))
     .filter((v) => values.all || v.split === 'test')
@@ -59,12 +62,12 @@ export async function run(argv: string[]): Promise<number> {
     const file = values.checkpoint.slice('oracle:'.length);
     // The oracle has no weights: only a clip geometry, of <file> or a small default one.
     const config = file ? readRunArtifact(`random:${file}`, { withModel: false }).config : PretrainConfig.parse({ data: { source: 'oracle' }, video: { frames: 8, fps: 8, size: 64 }, audio: { seconds: 1 } });
-    r = await evaluateSyncOracle(videos, clipGeometry(config), options);
+    r = await evaluateSyncOracle(videos, clipGeometry(config, null, frontend), options);
   } else {
     const { input, random } = checkpointFlag(values, { defaultModel: 'av-r2plus1d-10' });
     const artifact = readRunArtifact(input, { seed: options.seed, random });
     try {
-      r = await evaluateSync(avModelOf(artifact, 'eval-sync'), videos, clipGeometry(artifact.config, artifact.audioStats), options);
+      r = await evaluateSync(avModelOf(artifact, 'eval-sync'), videos, clipGeometry(artifact.config, artifact.audioStats, frontend), options);
     } finally {
       disposeArtifact(artifact);
     }

@@ -9,7 +9,7 @@ import { formatTable, percent } from '../../eval/results.js';
 import { runAudioProtocol, AUDIO_PROTOCOLS, type AudioProtocol } from '../../eval/run-audio-protocol.js';
 import { runRetrieval } from '../../eval/run-retrieval.js';
 import { runFinetune } from '../../eval/run-finetune.js';
-import { parseFlags, positiveInt, positiveNumber, nonNegativeNumber, fraction, seed as seedFlag, numberList, oneOf, checkpointFlag, ARCHITECTURE_FLAGS, CHECKPOINT_HELP } from '../flags.js';
+import { parseFlags, positiveInt, positiveNumber, nonNegativeNumber, fraction, seed as seedFlag, numberList, oneOf, checkpointFlag, frontendFlag, ARCHITECTURE_FLAGS, CHECKPOINT_HELP, FRONTEND_FLAGS, FRONTEND_HELP } from '../flags.js';
 import { resultsDestination, writeEvaluationResults } from '../results-destination.js';
 
 export const summary = 'evaluate encoders: SVM sound protocol, linear probe, k-NN, cross-modal retrieval, fine-tuning';
@@ -57,6 +57,10 @@ ${CHECKPOINT_HELP}
   --hop-seconds S            spectrogram hop (default: the checkpoint's audio.hopSeconds): 0.02 (100 frames / 2 s) or 0.01
                              (a checkpoint's spectrogram statistics bring their own rate, hop and bins; without
                              them, e.g. random weights, each clip's spectrogram is standardised on its own)
+${FRONTEND_HELP}
+  --audio-stats FILE         per-bin spectrogram statistics to Z-normalise with, over the checkpoint's: avid's
+                             JSON, or the reference's datasets/assets/*-norm-stats.npz (its training-set
+                             statistics, for imported reference checkpoints)
   --c-grid LIST              SVM C candidates (default 0.001,0.01,0.1,1,10,100)
   --tolerance T              SVM stopping tolerance on the projected gradient (default 0.01)
   --max-iterations N         SVM pass cap (default 1000; unconverged SVMs are counted in the results)
@@ -94,6 +98,8 @@ const options = {
   'clip-seconds': { type: 'string' },
   'sample-rate': { type: 'string' },
   'hop-seconds': { type: 'string' },
+  ...FRONTEND_FLAGS,
+  'audio-stats': { type: 'string' },
   'c-grid': { type: 'string', default: '0.001,0.01,0.1,1,10,100' },
   tolerance: { type: 'string', default: '0.01' },
   'max-iterations': { type: 'string', default: '1000' },
@@ -136,9 +142,11 @@ export async function run(argv: string[]): Promise<number> {
   const seed = seedFlag(values.seed);
   const testFolds = values['test-folds'] ? numberList(values['test-folds'], '--test-folds') : undefined;
   const batchSize = positiveInt(values['batch-size'], '--batch-size');
+  const frontend = frontendFlag(values);
+  const audioStatsFile = values['audio-stats'];
 
   if (protocol === 'retrieval') {
-    const r = await runRetrieval({ checkpoint: input, random, data: values.data, clipsPerVideo: positiveInt(values.clips, '--clips'), batchSize, seed, device, log });
+    const r = await runRetrieval({ checkpoint: input, random, data: values.data, clipsPerVideo: positiveInt(values.clips, '--clips'), batchSize, seed, device, frontend, audioStatsFile, log });
     const row = (name: string, x: typeof r.results.videoToAudio) => [name, percent(x.recall[1]), percent(x.recall[5]), percent(x.recall[10]), x.medianRank];
     const table = { headers: ['direction', 'R@1 %', 'R@5 %', 'R@10 %', 'median rank'], rows: [row('video→audio', r.results.videoToAudio), row('audio→video', r.results.audioToVideo)] };
     const written = writeEvaluationResults(destination, { name: 'retrieval', title: `Cross-modal retrieval on ${path.basename(values.data)} (${r.videos} videos)`, details: r, table });
@@ -156,6 +164,8 @@ export async function run(argv: string[]): Promise<number> {
     const { result, table } = await runFinetune({
       checkpoint: input,
       random,
+      frontend,
+      audioStatsFile,
       data: values.data,
       labels: values.labels,
       modality,
@@ -181,6 +191,8 @@ export async function run(argv: string[]): Promise<number> {
   const { result, table } = await runAudioProtocol(protocol as AudioProtocol, {
     checkpoint: input,
     random,
+    frontend,
+    audioStatsFile,
     data: values.data,
     labels: values.labels,
     blocks: values.blocks.split(',').map((b) => b.trim()),

@@ -6,7 +6,7 @@ import { readRunArtifact, avModelOf, disposeArtifact, type RunArtifact } from '.
 import { clipGeometry } from '../../eval/clip-geometry.js';
 import { localizeClip, outputStems, decodeLocalizationClip, localizationSize, type LocalizationClip } from '../../eval/localize.js';
 import { writeResultsJson } from '../../eval/results.js';
-import { parseFlags, positiveInt, nonNegativeNumber, seedList, oneOf, checkpointFlag, ARCHITECTURE_FLAGS, CHECKPOINT_HELP } from '../flags.js';
+import { parseFlags, positiveInt, nonNegativeNumber, seedList, oneOf, checkpointFlag, frontendFlag, ARCHITECTURE_FLAGS, CHECKPOINT_HELP, FRONTEND_FLAGS, FRONTEND_HELP } from '../flags.js';
 import { resultsDestination, writeRunResult } from '../results-destination.js';
 
 export const summary = 'sound localisation: Grad-CAM heatmaps of the audio-visual score over video frames';
@@ -27,7 +27,8 @@ architecture, one per --seeds (0-7 or 0,3,5; their Grad-CAM maps differ a lot fr
 Output: the run's localization/ (frames, videos) and results/localization.json (the report's localisation
 section), or --out <dir> (required outside a run) with localization.json there.
 
-${CHECKPOINT_HELP}`;
+${CHECKPOINT_HELP}
+${FRONTEND_HELP}`;
 
 const options = {
   checkpoint: { type: 'string' },
@@ -41,6 +42,7 @@ const options = {
   model: ARCHITECTURE_FLAGS.model,
   width: ARCHITECTURE_FLAGS.width,
   frames: ARCHITECTURE_FLAGS.frames,
+  ...FRONTEND_FLAGS,
   help: { type: 'boolean', default: false },
 } as const;
 
@@ -57,6 +59,7 @@ export async function run(argv: string[]): Promise<number> {
   if (size !== undefined && size < 16) throw new Error(`--size: expected at least 16 pixels, got '${values.size}'`);
   const startSec = values.start === undefined ? undefined : nonNegativeNumber(values.start, '--start');
   const seeds = seedList(values.seeds);
+  const frontend = frontendFlag(values);
   const { input, random } = checkpointFlag({ ...values, size: undefined }, { defaultModel: 'av-r2plus1d-10' });
   const destination = resultsDestination(input, values.out);
   const outDir = destination.out ? path.resolve(destination.out) : path.join(destination.runDir!, 'localization');
@@ -70,7 +73,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     for (const s of scored) artifacts.push(readRunArtifact(s.input, { seed: s.seed, random: s.input === 'random' ? random : undefined }));
     const models = artifacts.map((a) => avModelOf(a, 'localize'));
-    const geometry = clipGeometry(artifacts[0].config, artifacts[0].audioStats);
+    const geometry = clipGeometry(artifacts[0].config, artifacts[0].audioStats, frontend);
     const hitRates: number[][] = scored.map(() => []);
     const boxShares: number[] = [];
     const frames: { image: string; boxHit: boolean }[] = [];
