@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -69,6 +69,25 @@ test('npm pack gives a package that plain Node imports and runs from a fresh pro
     const env = plainEnv({ AVID_NATIVE: addon });
     const script = await run(process.execPath, ['check.mjs'], { cwd: app, env });
     assert.deepEqual(JSON.parse(script.stdout.trim().split('\n').at(-1)!), { x: 12, video: [1, 128], audio: [1, 128], load: 'function' });
+
+    // The declarations type a consumer's TypeScript (strict, full lib check), and are real types, not `any`.
+    writeFileSync(
+      path.join(app, 'use.ts'),
+      [
+        "import * as avid from 'avid';",
+        "const model: avid.models.AVModel = avid.models.createModel('av-r2plus1d-10', { width: 0.125 });",
+        "const embeddings: Promise<avid.FileEmbeddings> = avid.load('runs/x').embedFile('a.mp4', { clips: 2 });",
+        '// @ts-expect-error a function is not a string',
+        'const wrong: string = avid.randn;',
+        'console.log(model, embeddings, wrong);',
+      ].join('\n'),
+    );
+    mkdirSync(path.join(app, 'node_modules/@types'));
+    symlinkSync(path.join(repoRoot, 'node_modules/@types/node'), path.join(app, 'node_modules/@types/node'));
+    const tsc = path.join(repoRoot, 'node_modules/typescript/bin/tsc');
+    await run(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', 'use.ts'], { cwd: app }).catch(
+      (e: { stdout?: string }) => assert.fail(`tsc on the installed declarations failed:\n${e.stdout}`),
+    );
 
     const bin = path.join(app, 'node_modules/.bin/avid');
     const help = await run(bin, ['--help'], { cwd: app, env });
