@@ -30,7 +30,9 @@ export function parseCommandLine<C extends ParseArgsConfig>(config: C): ReturnTy
 }
 
 /** parseCommandLine over `argv` with these options (strict; positionals only when asked for). */
-export function parseFlags<O extends Options>(argv: string[], options: O, o: { positionals?: boolean } = {}) {
+// The return type is spelled out so declaration emit (the published dist/*.d.ts) can name it.
+type FlagsConfig<O extends Options> = { args: string[]; options: O; allowPositionals: boolean; strict: true };
+export function parseFlags<O extends Options>(argv: string[], options: O, o: { positionals?: boolean } = {}): ReturnType<typeof parseArgs<FlagsConfig<O>>> {
   return parseCommandLine({ args: argv, options, allowPositionals: o.positionals ?? false, strict: true });
 }
 

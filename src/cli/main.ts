@@ -1,6 +1,6 @@
 // `avid <command> [...]`: each command is one file in ./commands exporting `summary` and `run(argv)`.
 import { readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { closest } from '../config/suggest.js';
 
@@ -9,17 +9,20 @@ export interface Command {
   run(argv: string[]): Promise<number | void>;
 }
 
-const commandsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'commands');
+const here = fileURLToPath(import.meta.url);
+const commandsDir = path.join(path.dirname(here), 'commands');
+// '.ts' when run from source through tsx, '.js' in the compiled package (dist/, next to its .d.ts files).
+const extension = path.extname(here);
 
 function commandNames(): string[] {
   return readdirSync(commandsDir)
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
-    .map((f) => f.slice(0, -3))
+    .filter((f) => f.endsWith(extension) && !f.endsWith(`.test${extension}`) && !f.endsWith(`.d${extension}`))
+    .map((f) => f.slice(0, -extension.length))
     .sort();
 }
 
 async function loadCommand(name: string): Promise<Command> {
-  return (await import(path.join(commandsDir, `${name}.ts`))) as Command;
+  return (await import(pathToFileURL(path.join(commandsDir, `${name}${extension}`)).href)) as Command;
 }
 
 async function usage(): Promise<string> {

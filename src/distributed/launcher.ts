@@ -23,7 +23,7 @@ export interface LaunchOptions {
   masterPort: number;
   /** The avid command and its arguments (`pretrain --config ...`), or with `script` a Node script and its arguments. */
   command: string[];
-  /** Run `command[0]` as a TypeScript/JavaScript file through node (with tsx) instead of an avid command. */
+  /** Run `command[0]` as a JavaScript file through node (a .ts/.mts/.cts one with tsx) instead of an avid command. */
   script?: boolean;
   /** libtorch threads per process (AVID_NUM_THREADS); default floor(cores / nproc), at least 1. */
   threadsPerProcess?: number;
@@ -90,7 +90,9 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   const stderr = options.stderr ?? process.stderr;
   // A closed pipe downstream (`avid launch ... | head`) must not crash the launcher and orphan its ranks.
   for (const out of [stdout, stderr]) if (out.listenerCount('error') === 0) out.on('error', () => {});
-  const argv = options.script ? ['--import', 'tsx', ...options.command] : [AVID_BIN, ...options.command];
+  // Only TypeScript scripts need tsx's loader (resolved from the caller's project); plain .js/.mjs run as they are.
+  const needsTsx = options.script && /\.[cm]?ts$/.test(options.command[0] ?? '');
+  const argv = options.script ? [...(needsTsx ? ['--import', 'tsx'] : []), ...options.command] : [AVID_BIN, ...options.command];
 
   const children: ChildProcess[] = [];
   const exits: RankExit[] = [];

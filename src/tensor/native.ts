@@ -4,13 +4,20 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
+// The package root: two levels up from src/tensor in a checkout and from dist/tensor in the installed package.
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const candidates = [path.join(root, 'build/Release/avid_native.node'), path.join(root, 'build/Debug/avid_native.node')];
+// AVID_NATIVE names an addon built elsewhere (a second copy of the package, a test of the packed tarball)
+// so that the libtorch code need not be compiled again for it.
+const chosen = process.env.AVID_NATIVE;
+if (chosen !== undefined && !existsSync(chosen)) {
+  throw new Error(`AVID_NATIVE names '${chosen}', which does not exist; point it at a built avid_native.node or unset it.`);
+}
+const candidates = chosen ? [chosen] : [path.join(root, 'build/Release/avid_native.node'), path.join(root, 'build/Debug/avid_native.node')];
 const found = candidates.find((p) => existsSync(p));
 if (!found) {
   throw new Error(
     `avid's native addon is not built (looked for ${candidates.join(', ')}). ` +
-      'Install libtorch-dev, then run `npm run build:native` (see README).',
+      'Install libtorch-dev, then run `npm run build:native` (see README), or set AVID_NATIVE to a built avid_native.node.',
   );
 }
 

@@ -24,7 +24,7 @@ options:
                        ${availableParallelism()} cores)
   --timeout MS         how long a collective may wait for the other ranks (AVID_DIST_TIMEOUT_MS)
   --backend B          gloo (CPU, default) or nccl (CUDA builds)
-  --script             the command is a Node script (.ts/.js, run through tsx) instead of an avid command
+  --script             the command is a Node script (.js, or .ts run through tsx) instead of an avid command
 
 example: avid launch --nproc 2 -- pretrain --config configs/small.yaml`;
 
