@@ -10,10 +10,11 @@
 //          --epochs 3 --keep (keep the temporary folder and print its path)
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generateWorld } from '../src/data/synth/index.js';
+import { trainRecords } from '../test/helpers/run-metrics.js';
 
 const { values } = parseArgs({
   options: {
@@ -78,18 +79,6 @@ function avid(args: string[]): { pid: number; done: Promise<Exit> } {
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
   return { pid: child.pid!, done: new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stderr }))) };
-}
-
-function trainRecords(runDir: string): { step: number; loss: number }[] {
-  const file = path.join(runDir, 'metrics.jsonl');
-  if (!existsSync(file)) return [];
-  const text = readFileSync(file, 'utf8');
-  return text
-    .slice(0, text.lastIndexOf('\n') + 1)
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l))
-    .filter((r) => r.kind === 'train');
 }
 
 /** Waits until `runDir` has logged `step`; false if the run ended first. */

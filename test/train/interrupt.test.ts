@@ -8,11 +8,12 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generateWorld } from '../../src/data/synth/index.js';
 import { openSafetensors } from '../../src/io/safetensors.js';
+import { trainRecords } from '../helpers/run-metrics.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 let world = '';
@@ -57,18 +58,6 @@ function avid(args: string[], o: { probe?: boolean } = {}): { pid: number; done:
   child.stderr!.on('data', (d) => (stderr += d));
   const done = new Promise<Finished>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stderr })));
   return { pid: child.pid!, done };
-}
-
-function trainRecords(runDir: string): { step: number; loss: number }[] {
-  const file = path.join(runDir, 'metrics.jsonl');
-  if (!existsSync(file)) return [];
-  const text = readFileSync(file, 'utf8');
-  return text
-    .slice(0, text.lastIndexOf('\n') + 1)
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l))
-    .filter((r) => r.kind === 'train');
 }
 
 async function waitForStep(runDir: string, step: number, run: { done: Promise<Finished> }): Promise<void> {
