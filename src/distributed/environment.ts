@@ -71,5 +71,9 @@ export function fromEnvironment(env: NodeJS.ProcessEnv = process.env): DistEnvir
   }
   const storeFile = env.AVID_RENDEZVOUS_FILE || undefined;
   const launcherPid = env.AVID_LAUNCHER_PID ? integer(env, 'AVID_LAUNCHER_PID') : undefined;
-  return { rank, worldSize, localRank, localWorldSize, masterAddr, masterPort, timeoutMs, backend, storeFile, launcherPid };
+  return {
+    rank, worldSize, localRank, localWorldSize, masterAddr, masterPort, timeoutMs, backend,
+    ...(storeFile !== undefined && { storeFile }),
+    ...(launcherPid !== undefined && { launcherPid }),
+  };
 }
