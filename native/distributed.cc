@@ -1,6 +1,8 @@
-// Data-parallel collectives over libtorch's own distributed engine, c10d: a TCPStore for rendezvous (rank 0
-// serves it) and ProcessGroupGloo on CPU, or ProcessGroupNCCL in a CUDA build. One process group per
-// process, as torch.distributed's default group.
+// Data-parallel collectives over libtorch's own distributed engine, c10d: a FileStore for rendezvous when
+// every rank is on this machine (a file in a private folder: no port opens), else a TCPStore that rank 0
+// serves (libtorch's TCPStore listens on every interface, unauthenticated: see docs/distributed.md), and
+// ProcessGroupGloo on CPU, or ProcessGroupNCCL in a CUDA build. One process group per process, as
+// torch.distributed's default group.
 //
 // Every collective blocks the calling (JavaScript) thread until the work completes, but never longer than the
 // group's timeout: c10d's Work::wait(timeout) throws when it expires, and Gloo's own transport timeout fails
@@ -15,12 +17,20 @@
 #include <ATen/core/grad_mode.h>
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <unistd.h>
+#include <csignal>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
 #include <chrono>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <sstream>
 
 #include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
+#include <torch/csrc/distributed/c10d/FileStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/reducer.hpp>
@@ -57,8 +67,44 @@ struct Group {
   int worldSize = 1;
   Millis timeout{0};
   std::string backend;
+  std::string storeKind;  // "file" or "tcp"
   std::string broken;  // the first failure's message; non-empty = unusable
+  // Every rank's host name and process id, exchanged at init: when a collective fails, the survivor looks up
+  // which peers on its own machine are gone, so that its error names the dead rank.
+  std::vector<std::string> peerHosts;
+  std::vector<int64_t> peerPids;
 };
+
+std::string thisHost() {
+  char name[256] = {0};
+  if (gethostname(name, sizeof name - 1) != 0) return "?";
+  return name;
+}
+
+// Whether a process of this machine has ended: no /proc entry, or a zombie its parent has not reaped yet.
+bool processEnded(int64_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat) return true;
+  std::string line;
+  std::getline(stat, line);
+  auto close = line.rfind(')');
+  return close == std::string::npos || close + 2 >= line.size() || line[close + 2] == 'Z' || line[close + 2] == 'X';
+}
+
+// "rank 1 (pid 4242) is no longer running" for each peer on this machine that has ended; empty when none has
+// or when peers are on other machines (their liveness cannot be seen from here).
+std::string deadPeers(const Group& g) {
+  std::ostringstream out;
+  std::string host = thisHost();
+  int found = 0;
+  for (size_t r = 0; r < g.peerPids.size(); ++r) {
+    if (static_cast<int>(r) == g.rank || g.peerHosts[r] != host || g.peerPids[r] <= 0) continue;
+    if (!processEnded(g.peerPids[r])) continue;
+    out << (found++ ? ", " : "") << "rank " << r << " (pid " << g.peerPids[r] << ")";
+  }
+  if (!found) return "";
+  return out.str() + (found == 1 ? " is" : " are") + " no longer running";
+}
 
 std::mutex groupMutex;
 Group* group = nullptr;
@@ -91,6 +137,8 @@ std::string describeFailure(const Group& g, const char* op, const std::string& c
     out << "a peer process closed its connection (it probably exited or crashed): ";
   }
   out << cause;
+  std::string dead = deadPeers(g);
+  if (!dead.empty()) out << " [" << dead << "]";
   return out.str();
 }
 
@@ -224,7 +272,28 @@ c10::intrusive_ptr<c10d::ProcessGroup> createGroup(const std::string& backend, c
   throw std::invalid_argument("unknown distributed backend '" + backend + "' (allowed: gloo, nccl)");
 }
 
-// (rank, worldSize, masterAddr, masterPort, timeoutMs, backend)
+// Publishes this rank's host and pid in the store and reads every peer's (the group's rendezvous has already
+// made sure that all ranks wrote theirs before it completed).
+void exchangeIdentities(Group& g, const c10::intrusive_ptr<c10d::Store>& store) {
+  g.peerHosts.assign(g.worldSize, "");
+  g.peerPids.assign(g.worldSize, 0);
+  for (int r = 0; r < g.worldSize; ++r) {
+    auto bytes = store->get("identity/" + std::to_string(r));
+    std::string value(bytes.begin(), bytes.end());
+    auto space = value.rfind(' ');
+    if (space == std::string::npos) continue;
+    g.peerHosts[r] = value.substr(0, space);
+    g.peerPids[r] = std::atoll(value.c_str() + space + 1);
+  }
+}
+
+void publishIdentity(const Group& g, const c10::intrusive_ptr<c10d::Store>& store) {
+  std::string value = thisHost() + " " + std::to_string(getpid());
+  store->set("identity/" + std::to_string(g.rank), std::vector<uint8_t>(value.begin(), value.end()));
+}
+
+// (rank, worldSize, masterAddr, masterPort, timeoutMs, backend, storeFile)
+// storeFile non-empty: rendezvous through c10d's FileStore at that path (all ranks on this machine).
 Napi::Value distInit(Args& a) {
   int rank = static_cast<int>(a.i64(0));
   int worldSize = static_cast<int>(a.i64(1));
@@ -232,6 +301,7 @@ Napi::Value distInit(Args& a) {
   int64_t port = a.i64(3);
   int64_t timeoutMs = a.i64(4);
   std::string backend = a.has(5) ? a.str(5) : "gloo";
+  std::string storeFile = a.has(6) ? a.str(6) : "";
   if (worldSize < 1) throw std::invalid_argument("initProcessGroup: worldSize must be >= 1, got " + std::to_string(worldSize));
   if (rank < 0 || rank >= worldSize)
     throw std::invalid_argument("initProcessGroup: rank must be in [0, " + std::to_string(worldSize - 1) + "], got " + std::to_string(rank));
@@ -247,20 +317,32 @@ Napi::Value distInit(Args& a) {
   g->worldSize = worldSize;
   g->timeout = Millis(timeoutMs);
   g->backend = backend;
+  g->storeKind = storeFile.empty() ? "tcp" : "file";
+  std::string where = storeFile.empty() ? masterAddr + ":" + std::to_string(port) : "file " + storeFile;
   try {
-    c10d::TCPStoreOptions storeOptions;
-    storeOptions.port = static_cast<uint16_t>(port);
-    storeOptions.isServer = rank == 0;
-    storeOptions.numWorkers = static_cast<size_t>(worldSize);
-    storeOptions.waitWorkers = false;  // the group's rendezvous below waits for every rank, with the timeout
-    storeOptions.timeout = g->timeout;
-    auto tcp = c10::make_intrusive<c10d::TCPStore>(masterAddr, storeOptions);
-    g->store = c10::make_intrusive<c10d::PrefixStore>("avid/default_pg", tcp);
+    c10::intrusive_ptr<c10d::Store> base;
+    if (!storeFile.empty()) {
+      auto file = c10::make_intrusive<c10d::FileStore>(storeFile, worldSize);
+      file->setTimeout(g->timeout);
+      base = file;
+    } else {
+      c10d::TCPStoreOptions storeOptions;
+      storeOptions.port = static_cast<uint16_t>(port);
+      storeOptions.isServer = rank == 0;
+      storeOptions.numWorkers = static_cast<size_t>(worldSize);
+      storeOptions.waitWorkers = false;  // the group's rendezvous below waits for every rank, with the timeout
+      storeOptions.timeout = g->timeout;
+      base = c10::make_intrusive<c10d::TCPStore>(masterAddr, storeOptions);
+    }
+    g->store = c10::make_intrusive<c10d::PrefixStore>("avid/default_pg", base);
+    auto identities = c10::make_intrusive<c10d::PrefixStore>("avid", base);
+    publishIdentity(*g, identities);
     g->pg = createGroup(backend, g->store, rank, worldSize, g->timeout, masterAddr);
+    exchangeIdentities(*g, identities);
   } catch (const c10::Error& e) {
-    throw std::runtime_error(describeFailure(*g, "init", "rendezvous at " + masterAddr + ":" + std::to_string(port) + ": " + e.what_without_backtrace()));
+    throw std::runtime_error(describeFailure(*g, "init", "rendezvous at " + where + ": " + e.what_without_backtrace()));
   } catch (const std::exception& e) {
-    throw std::runtime_error(describeFailure(*g, "init", "rendezvous at " + masterAddr + ":" + std::to_string(port) + ": " + e.what()));
+    throw std::runtime_error(describeFailure(*g, "init", "rendezvous at " + where + ": " + e.what()));
   }
   group = g.release();
   return a.undefined();
@@ -285,8 +367,24 @@ Napi::Value distInfo(Args& a) {
   o.Set("worldSize", group->worldSize);
   o.Set("backend", group->backend);
   o.Set("timeoutMs", static_cast<double>(group->timeout.count()));
+  o.Set("store", group->storeKind);
   o.Set("broken", group->broken.empty() ? a.env.Null() : Napi::String::New(a.env, group->broken));
   return o;
+}
+
+// (launcherPid) A rank started by `avid launch` ends with its launcher: the kernel sends it SIGTERM when the
+// parent dies (PR_SET_PDEATHSIG), even while its JavaScript thread is blocked in a collective. If the launcher
+// is already gone (this process was re-parented before the call), it stops now. Linux only; elsewhere a no-op.
+Napi::Value exitWithParent(Args& a) {
+  int64_t launcherPid = a.i64(0);
+#ifdef __linux__
+  if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) throw std::runtime_error("exitWithParent: prctl(PR_SET_PDEATHSIG) failed");
+  if (static_cast<int64_t>(getppid()) != launcherPid) raise(SIGTERM);
+  return Napi::Boolean::New(a.env, true);
+#else
+  (void)launcherPid;
+  return Napi::Boolean::New(a.env, false);
+#endif
 }
 
 Napi::Value distBackends(Args& a) {
@@ -636,6 +734,7 @@ Napi::Value distGradSyncClose(Args& a) {
 
 void registerDistributed(Napi::Env env, Napi::Object exports) {
   def(env, exports, "distInit", distInit);
+  def(env, exports, "exitWithParent", exitWithParent);
   def(env, exports, "distDestroy", distDestroy);
   def(env, exports, "distInfo", distInfo);
   def(env, exports, "distBackends", distBackends);

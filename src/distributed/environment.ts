@@ -17,9 +17,16 @@ export interface ProcessGroupOptions {
   timeoutMs?: number;
   /** 'gloo' (CPU, default) or 'nccl' (CUDA builds only). */
   backend?: Backend;
+  /**
+   * Rendezvous through this file (c10d's FileStore) instead of a TCP store on masterAddr:masterPort: for ranks
+   * that all run on one machine, so that no port opens. Every rank names the same new file.
+   */
+  storeFile?: string;
+  /** The pid of the `avid launch` that started this rank: the rank ends when that process does. */
+  launcherPid?: number;
 }
 
-export interface DistEnvironment extends Required<ProcessGroupOptions> {
+export interface DistEnvironment extends Required<Omit<ProcessGroupOptions, 'storeFile' | 'launcherPid'>>, Pick<ProcessGroupOptions, 'storeFile' | 'launcherPid'> {
   /** Index of this process on its machine (which GPU it should use). */
   localRank: number;
   /** Processes on this machine. */
@@ -39,7 +46,9 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback?: number): numbe
 
 /**
  * The process-group settings from torchrun-style variables, or null when WORLD_SIZE is not set (a plain,
- * single-process run). AVID_DIST_TIMEOUT_MS and AVID_DIST_BACKEND override the timeout and backend.
+ * single-process run). AVID_DIST_TIMEOUT_MS and AVID_DIST_BACKEND override the timeout and backend;
+ * AVID_RENDEZVOUS_FILE (set by a one-machine `avid launch`) replaces the TCP store by a FileStore, and
+ * AVID_LAUNCHER_PID ties the rank's life to its launcher's.
  */
 export function fromEnvironment(env: NodeJS.ProcessEnv = process.env): DistEnvironment | null {
   if (env.WORLD_SIZE === undefined || env.WORLD_SIZE === '') return null;
@@ -60,5 +69,11 @@ export function fromEnvironment(env: NodeJS.ProcessEnv = process.env): DistEnvir
   if (backend !== 'gloo' && backend !== 'nccl') {
     throw new Error(`distributed environment: AVID_DIST_BACKEND='${env.AVID_DIST_BACKEND}' is not a backend (allowed: gloo, nccl)`);
   }
-  return { rank, worldSize, localRank, localWorldSize, masterAddr, masterPort, timeoutMs, backend };
+  const storeFile = env.AVID_RENDEZVOUS_FILE || undefined;
+  const launcherPid = env.AVID_LAUNCHER_PID ? integer(env, 'AVID_LAUNCHER_PID') : undefined;
+  return {
+    rank, worldSize, localRank, localWorldSize, masterAddr, masterPort, timeoutMs, backend,
+    ...(storeFile !== undefined && { storeFile }),
+    ...(launcherPid !== undefined && { launcherPid }),
+  };
 }

@@ -1,9 +1,12 @@
 // Starts one process per device for data-parallel training, as torchrun does: each child gets RANK,
 // WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR and MASTER_PORT (read back by fromEnvironment), a
 // share of the CPU threads, and its output prefixed with its rank. If one rank fails, the others are stopped
-// and the launch fails naming that rank: a dead rank must never leave the rest waiting.
+// and the launch fails naming that rank: a dead rank must never leave the rest waiting; if the launcher itself
+// is killed, its ranks end with it (AVID_LAUNCHER_PID). On one machine the ranks meet through a file in a
+// private temporary folder (AVID_RENDEZVOUS_FILE), so no port is opened for the rendezvous.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -37,6 +40,8 @@ export interface LaunchOptions {
   stderr?: Writable;
   /** After a failure, survivors get SIGTERM, and SIGKILL this long after (default 5 s). */
   killGraceMs?: number;
+  /** Rendezvous: 'file' (default with one machine; opens no port) or 'tcp' (rank 0 serves MASTER_PORT; several machines). */
+  rendezvous?: 'file' | 'tcp';
 }
 
 export interface RankExit {
@@ -94,6 +99,11 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   const needsTsx = options.script && /\.[cm]?ts$/.test(options.command[0] ?? '');
   const argv = options.script ? [...(needsTsx ? ['--import', 'tsx'] : []), ...options.command] : [AVID_BIN, ...options.command];
 
+  const rendezvous = options.rendezvous ?? (nnodes === 1 ? 'file' : 'tcp');
+  if (rendezvous === 'file' && nnodes > 1) throw new Error('launch: a file rendezvous needs every rank on one machine (--nnodes 1); use tcp');
+  // mkdtemp makes the folder readable by this user only, so no one else can join through the file.
+  const storeDir = rendezvous === 'file' ? mkdtempSync(path.join(tmpdir(), 'avid-rendezvous-')) : null;
+
   const children: ChildProcess[] = [];
   const exits: RankExit[] = [];
   let firstFailure: RankExit | null = null;
@@ -119,7 +129,10 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
       MASTER_PORT: String(options.masterPort),
       AVID_NUM_THREADS: String(threads),
       OMP_NUM_THREADS: String(threads),
+      AVID_LAUNCHER_PID: String(process.pid),
     };
+    if (storeDir) env.AVID_RENDEZVOUS_FILE = path.join(storeDir, 'store');
+    else delete env.AVID_RENDEZVOUS_FILE;
     if (options.timeoutMs !== undefined) env.AVID_DIST_TIMEOUT_MS = String(options.timeoutMs);
     if (options.backend !== undefined) env.AVID_DIST_BACKEND = options.backend;
     const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -159,6 +172,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
     await Promise.all(finished);
   } finally {
     clearTimeout(killTimer);
+    if (storeDir) rmSync(storeDir, { recursive: true, force: true });
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

@@ -1,5 +1,6 @@
 // The process's one c10d process group (as torch.distributed's default group): rendezvous through a
-// TCPStore served by rank 0, then Gloo (CPU) or NCCL (CUDA builds) for the collectives.
+// FileStore (ranks on one machine: no port opens) or a TCPStore served by rank 0 (several machines), then
+// Gloo (CPU) or NCCL (CUDA builds) for the collectives.
 import { native } from '../tensor/native.js';
 import { DEFAULT_TIMEOUT_MS, type Backend, type ProcessGroupOptions } from './environment.js';
 
@@ -10,7 +11,15 @@ export interface ProcessGroupInfo {
   timeoutMs: number;
   /** The first failure's message once a collective has failed (the group is then unusable), else null. */
   broken: string | null;
+  /** The rendezvous store: 'file' (c10d FileStore) or 'tcp' (TCPStore on masterAddr:masterPort). */
+  store: 'file' | 'tcp';
 }
+
+/** Printed once by rank 0 of a TCP rendezvous: libtorch's TCPStore cannot bind to one address. */
+export const TCP_STORE_WARNING =
+  'the rendezvous store (c10d TCPStore) listens on every network interface of rank 0, on MASTER_PORT, without ' +
+  'authentication: anyone who can reach that port can join or disturb the run. Fence it (firewall, private ' +
+  'network; see docs/distributed.md). Runs on one machine under `avid launch` use a file store and open no port.';
 
 /** Backends this build of the addon supports ('gloo' needs Gloo's headers at build time, 'nccl' a CUDA libtorch). */
 export function availableBackends(): Backend[] {
@@ -20,17 +29,20 @@ export function availableBackends(): Backend[] {
 
 /**
  * Joins the group: blocks until all `worldSize` ranks have connected (or `timeoutMs` passes, which throws).
- * Rank 0 serves the rendezvous store on masterAddr:masterPort.
+ * Rendezvous through `storeFile` when given, else rank 0 serves a TCP store on masterAddr:masterPort.
  */
 export function initProcessGroup(options: ProcessGroupOptions): ProcessGroupInfo {
-  const { rank, worldSize, masterAddr, masterPort } = options;
+  const { rank, worldSize, masterAddr, masterPort, storeFile, launcherPid } = options;
+  if (launcherPid !== undefined) native.exitWithParent(launcherPid);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const backend = options.backend ?? 'gloo';
   for (const [key, value] of Object.entries({ rank, worldSize, masterPort, timeoutMs })) {
     if (!Number.isInteger(value)) throw new Error(`initProcessGroup: ${key} must be an integer, got ${String(value)}`);
   }
   if (typeof masterAddr !== 'string' || masterAddr === '') throw new Error('initProcessGroup: masterAddr must be a host name or address');
-  native.distInit(rank, worldSize, masterAddr, masterPort, timeoutMs, backend);
+  if (storeFile !== undefined && (typeof storeFile !== 'string' || storeFile === '')) throw new Error('initProcessGroup: storeFile must be a file path');
+  native.distInit(rank, worldSize, masterAddr, masterPort, timeoutMs, backend, storeFile ?? '');
+  if (!storeFile && rank === 0 && worldSize > 1) process.stderr.write(`avid: warning: ${TCP_STORE_WARNING}\n`);
   return processGroupInfo()!;
 }
 

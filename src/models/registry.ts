@@ -1,5 +1,5 @@
 // Named model factories: createModel('av-r2plus1d-18', { width: 0.25 }).
-import { Module } from '../nn/index.js';
+import { Module, buildModule } from '../nn/index.js';
 import { R2Plus1D, R2PLUS1D_LAYERS } from './r2plus1d.js';
 import { AudioConv2d } from './audio-conv2d.js';
 import { AVModel } from './av-model.js';
@@ -35,7 +35,7 @@ function avModel(depth: number, o: ModelOptions): AVModel {
 export function createModel<N extends ModelName>(name: N, options: ModelOptions = {}): ReturnType<(typeof factories)[N]> {
   const factory = factories[name];
   if (!factory) throw new Error(`unknown model '${name}' (allowed: ${MODEL_NAMES.join(', ')})`);
-  return factory(options) as ReturnType<(typeof factories)[N]>;
+  return buildModule(() => factory(options)) as ReturnType<(typeof factories)[N]>;
 }
 
 export function isAVModelName(name: string): name is 'av-r2plus1d-10' | 'av-r2plus1d-18' | 'av-r2plus1d-34' {

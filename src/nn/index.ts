@@ -1,4 +1,4 @@
-export { Module, Layer, StateDictError, type StateDict } from './module.js';
+export { Module, Layer, StateDictError, buildModule, type StateDict } from './module.js';
 export * from './layers.js';
 export { Sequential } from './sequential.js';
 export { useSyncBatchNorm } from './sync.js';

@@ -18,6 +18,31 @@ export class StateDictError extends Error {
   }
 }
 
+/** Tensors registered by modules built inside `buildModule` (innermost build), or null outside one. */
+let registeredDuringBuild: Tensor[] | null = null;
+
+/**
+ * Builds a module tree and, if the build throws part-way (an allocation too large for the machine, a bad
+ * option deep in the tree), disposes every parameter and buffer the finished part had registered: those
+ * are kept outside any scope, so nothing else would free them before the garbage collector runs, and a
+ * failed multi-GB build must not leave gigabytes behind.
+ */
+export function buildModule<M extends Module>(build: () => M): M {
+  const outer = registeredDuringBuild;
+  const mine: Tensor[] = [];
+  registeredDuringBuild = mine;
+  try {
+    const module = build();
+    outer?.push(...mine); // an enclosing build that fails later frees these too
+    return module;
+  } catch (error) {
+    for (const t of mine) if (!t.isDisposed) t.dispose();
+    throw error;
+  } finally {
+    registeredDuringBuild = outer;
+  }
+}
+
 export abstract class Module {
   training = true;
   private readonly ownParameters = new Map<string, Tensor | null>();
@@ -26,12 +51,16 @@ export abstract class Module {
 
   /** Registers a trainable tensor under `name` (it becomes a leaf that requires grad, outside any scope). */
   protected registerParameter(name: string, value: Tensor | null): Tensor | null {
-    if (value) keep(value).requiresGrad_(true);
+    if (value) {
+      keep(value).requiresGrad_(true);
+      registeredDuringBuild?.push(value);
+    }
     this.ownParameters.set(name, value);
     return value;
   }
   protected registerBuffer(name: string, value: Tensor): Tensor {
     this.ownBuffers.set(name, keep(value));
+    registeredDuringBuild?.push(value);
     return value;
   }
   protected registerModule<M extends Module>(name: string, module: M): M {

@@ -17,7 +17,8 @@ export function joinFromEnvironment(): DataParallel | null {
   const env = fromEnvironment();
   if (!env || env.worldSize === 1) return null;
   initProcessGroup(env);
-  process.stderr.write(`rank ${env.rank} of ${env.worldSize} joined (${env.backend}, ${env.masterAddr}:${env.masterPort})\n`);
+  const rendezvous = env.storeFile ? `file ${env.storeFile}` : `${env.masterAddr}:${env.masterPort}`;
+  process.stderr.write(`rank ${env.rank} of ${env.worldSize} joined (${env.backend}, ${rendezvous})\n`);
   return {
     rank: env.rank,
     worldSize: env.worldSize,

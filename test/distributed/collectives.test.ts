@@ -11,7 +11,7 @@ test('allReduce, broadcast, allGather and barrier across 2 processes', { skip },
   for (const r of results) {
     assert.equal(r.code, 0, `rank ${r.rank} failed:\n${r.stderr}`);
     const got = resultOf(r);
-    assert.deepEqual(got.info, { rank: r.rank, worldSize: 2, backend: 'gloo', timeoutMs: 20_000, broken: null });
+    assert.deepEqual(got.info, { rank: r.rank, worldSize: 2, backend: 'gloo', timeoutMs: 20_000, broken: null, store: 'tcp' });
     // sums: (arange + 0) + (arange + 10); fulls 1 + 2; the strided view wrote through to its base (1x + 2x)
     assert.deepEqual(got.a, [10, 12, 14, 16, 18, 20]);
     assert.deepEqual(got.b, [3, 3, 3, 3, 3]);

@@ -18,6 +18,10 @@ test('fromEnvironment reads torchrun variables', () => {
   assert.equal(env?.backend, 'nccl');
   assert.equal(env?.localRank, 0, 'LOCAL_RANK defaults to RANK');
   assert.deepEqual(dist.fromEnvironment({ WORLD_SIZE: '1' })?.masterAddr, '127.0.0.1', 'a world of one needs no master');
+  const launched = dist.fromEnvironment({ RANK: '1', WORLD_SIZE: '2', MASTER_ADDR: 'h', MASTER_PORT: '1', AVID_RENDEZVOUS_FILE: '/tmp/x/store', AVID_LAUNCHER_PID: '42' });
+  assert.equal(launched?.storeFile, '/tmp/x/store', 'a one-machine launch names its rendezvous file');
+  assert.equal(launched?.launcherPid, 42);
+  assert.throws(() => dist.fromEnvironment({ WORLD_SIZE: '1', AVID_LAUNCHER_PID: 'me' }), /AVID_LAUNCHER_PID='me' is not a non-negative integer/);
 });
 
 test('fromEnvironment names the variable that is wrong', () => {

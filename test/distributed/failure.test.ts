@@ -17,7 +17,7 @@ async function survivorAfter(signal: NodeJS.Signals) {
   const elapsedMs = await survivor;
   if (signal === 'SIGSTOP') job.children[1].kill('SIGKILL');
   const [rank0] = await job.done;
-  return { ...rank0, sinceSignalMs: elapsedMs };
+  return { ...rank0, sinceSignalMs: elapsedMs, peerPid: job.children[1].pid };
 }
 
 test('killing one rank makes the other fail fast, naming its rank and the operation', { skip }, async () => {
@@ -25,6 +25,8 @@ test('killing one rank makes the other fail fast, naming its rank and the operat
   assert.equal(r.code, 3, `rank 0 should report the failure and exit non-zero:\n${r.stderr}`);
   assert.match(r.stderr, /distributed allReduce failed on rank 0 of 2 \(gloo, timeout 5000 ms\)/);
   assert.match(r.stderr, /closed its connection|timed out|no answer/);
+  // The survivor names the dead peer (same machine: it looks up the pid the peer published at init).
+  assert.match(r.stderr, new RegExp(`\\[rank 1 \\(pid ${r.peerPid}\\) is no longer running\\]`));
   assert.ok(r.sinceSignalMs < TIMEOUT_MS + 3000, `rank 0 took ${r.sinceSignalMs} ms to fail`);
 });
 
@@ -33,6 +35,7 @@ test('a stalled rank makes the other fail after the timeout, not hang', { skip }
   assert.equal(r.code, 3, `rank 0 should report the failure and exit non-zero:\n${r.stderr}`);
   assert.match(r.stderr, /distributed allReduce failed on rank 0 of 2 .*no answer from the other ranks within the timeout/);
   assert.match(r.stderr, /broken: distributed allReduce failed/, 'the group is marked unusable');
+  assert.doesNotMatch(r.stderr, /no longer running/, 'a stopped peer is still a running process');
   assert.ok(r.sinceSignalMs >= TIMEOUT_MS - 500, `failed after ${r.sinceSignalMs} ms, before the timeout`);
   assert.ok(r.sinceSignalMs < TIMEOUT_MS + 3000, `rank 0 took ${r.sinceSignalMs} ms to fail`);
 });

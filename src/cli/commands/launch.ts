@@ -12,7 +12,7 @@ const usage = `usage: avid launch --nproc N [options] -- <command> [args...]
 Starts N processes of \`avid <command> [args...]\` on this machine, each with RANK, WORLD_SIZE, LOCAL_RANK,
 LOCAL_WORLD_SIZE, MASTER_ADDR and MASTER_PORT set (as torchrun does) and a share of the CPU threads.
 Output lines are prefixed with [rank i]. If any rank fails, the others are stopped and launch exits
-non-zero, naming the rank and its exit code.
+non-zero, naming the rank and its exit code. If launch itself is killed, its ranks end too.
 
 options:
   --nproc N            processes on this machine (required)
@@ -24,6 +24,9 @@ options:
                        ${availableParallelism()} cores)
   --timeout MS         how long a collective may wait for the other ranks (AVID_DIST_TIMEOUT_MS)
   --backend B          gloo (CPU, default) or nccl (CUDA builds)
+  --rendezvous KIND    file (default with one machine: the ranks meet through a file in a private
+                       temporary folder, no port opens) or tcp (rank 0's TCP store on --master; required
+                       with M > 1; it listens on every interface, unauthenticated: see docs/distributed.md)
   --script             the command is a Node script (.js, or .ts run through tsx) instead of an avid command
 
 example: avid launch --nproc 2 -- pretrain --config configs/small.yaml`;
@@ -58,6 +61,7 @@ export async function run(argv: string[]): Promise<number> {
       threads: { type: 'string' },
       timeout: { type: 'string' },
       backend: { type: 'string' },
+      rendezvous: { type: 'string' },
       script: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -74,6 +78,8 @@ export async function run(argv: string[]): Promise<number> {
   if (nnodes > 1 && values.master === undefined) throw new Error("--master ADDR:PORT (rank 0's machine) is required with --nnodes > 1");
   const backend = values.backend;
   if (backend !== undefined && backend !== 'gloo' && backend !== 'nccl') throw new Error(`--backend must be gloo or nccl, got '${backend}'`);
+  const rendezvous = values.rendezvous;
+  if (rendezvous !== undefined && rendezvous !== 'file' && rendezvous !== 'tcp') throw new Error(`--rendezvous must be file or tcp, got '${rendezvous}'`);
   const master = values.master !== undefined ? parseMaster(values.master) : { addr: '127.0.0.1', port: await freePort() };
 
   const result = await launch({
@@ -87,6 +93,7 @@ export async function run(argv: string[]): Promise<number> {
     threadsPerProcess: integerOption('threads', values.threads),
     timeoutMs: integerOption('timeout', values.timeout),
     backend,
+    rendezvous,
   });
   if (result.message) console.error(`avid launch: failed: ${result.message}`);
   return result.code;

@@ -1,5 +1,6 @@
 // Run by `avid launch --script`: joins the group from the environment launch set, all-reduces its rank,
-// reports what it saw; with `fail-rank R`, rank R exits with code 3 while the others wait in a barrier.
+// reports what it saw; with `fail-rank R`, rank R exits with code 3 while the others wait in a barrier; with
+// `wait`, every rank prints its pid and then idles forever (only its launcher's end can stop it).
 import * as T from '../../../src/tensor/index.js';
 import * as dist from '../../../src/distributed/index.js';
 
@@ -14,10 +15,15 @@ if (mode === 'fail-rank') {
   }
   dist.barrier(); // never completes: the failed rank is gone
 }
-const sum = T.tidy(() => {
-  const t = T.full([1], env.rank + 1);
-  dist.allReduce([t]);
-  return t.item();
-});
-console.log(`rank=${env.rank} local=${env.localRank}/${env.localWorldSize} world=${env.worldSize} sum=${sum} threads=${process.env.AVID_NUM_THREADS} addr=${env.masterAddr}`);
-dist.destroy();
+if (mode === 'wait') {
+  console.log(`pid=${process.pid}`);
+  setInterval(() => {}, 1000);
+} else {
+  const sum = T.tidy(() => {
+    const t = T.full([1], env.rank + 1);
+    dist.allReduce([t]);
+    return t.item();
+  });
+  console.log(`rank=${env.rank} local=${env.localRank}/${env.localWorldSize} world=${env.worldSize} sum=${sum} threads=${process.env.AVID_NUM_THREADS} addr=${env.masterAddr} store=${dist.processGroupInfo()!.store}`);
+  dist.destroy();
+}
