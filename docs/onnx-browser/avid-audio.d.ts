@@ -36,5 +36,5 @@ export interface ExportedAudio {
 export function logSpectrogram(samples: Float32Array, config: SpectrogramSettings): Spectrogram;
 export function normaliseSpectrogram(spectrogram: Spectrogram, normalisation: Normalisation | null): Spectrogram;
 export function monoSamples(buffer: { numberOfChannels: number; getChannelData(channel: number): Float32Array }): Float32Array;
-export function audioInput(samples: Float32Array, audio: ExportedAudio): Spectrogram;
-export function embedAudio(ort: unknown, session: unknown, samples: Float32Array, manifest: { audio?: ExportedAudio }): Promise<Record<string, number[]>>;
+export function audioInput(samples: Float32Array, audio: ExportedAudio, startSeconds?: number): Spectrogram;
+export function embedAudio(ort: unknown, session: unknown, samples: Float32Array, manifest: { audio?: ExportedAudio }, startSeconds?: number): Promise<Record<string, number[]>>;

@@ -142,14 +142,16 @@ export function monoSamples(buffer) {
 }
 
 /**
- * The audio network's input for one clip: the first `audio.samples` samples of `samples` (export.json's clip
- * length), its log spectrogram, normalised; an error when the sound is shorter than a clip.
+ * The audio network's input for one clip: `audio.samples` samples (export.json's clip length) from
+ * `startSeconds`, its log spectrogram, normalised; an error when the sound ends before the clip does.
  */
-export function audioInput(samples, audio) {
-  if (samples.length < audio.samples) {
-    throw new Error(`the sound has ${(samples.length / audio.sampleRate).toFixed(2)} s at ${audio.sampleRate} Hz; the model takes clips of ${audio.seconds} s`);
+export function audioInput(samples, audio, startSeconds = 0) {
+  const start = Math.round(startSeconds * audio.sampleRate);
+  if (!(start >= 0)) throw new Error(`the clip's start must be ≥ 0 s, got ${startSeconds}`);
+  if (samples.length < start + audio.samples) {
+    throw new Error(`the sound has ${(samples.length / audio.sampleRate).toFixed(2)} s at ${audio.sampleRate} Hz; the model takes clips of ${audio.seconds} s (from ${startSeconds} s)`);
   }
-  const spectrogram = normaliseSpectrogram(logSpectrogram(samples.subarray(0, audio.samples), audio.spectrogram), audio.normalisation);
+  const spectrogram = normaliseSpectrogram(logSpectrogram(samples.subarray(start, start + audio.samples), audio.spectrogram), audio.normalisation);
   const [, , frames, bins] = audio.input.shape;
   if (spectrogram.frames !== frames || spectrogram.bins !== bins) {
     throw new Error(`spectrogram of ${spectrogram.frames} × ${spectrogram.bins}, the model takes ${frames} × ${bins}`);
@@ -157,11 +159,11 @@ export function audioInput(samples, audio) {
   return spectrogram;
 }
 
-/** Runs the exported audio model (an onnxruntime InferenceSession) on one clip → { embedding, features? }. */
-export async function embedAudio(ort, session, samples, manifest) {
+/** Runs the exported audio model (an onnxruntime InferenceSession) on the clip from `startSeconds` → { embedding, features? }. */
+export async function embedAudio(ort, session, samples, manifest, startSeconds = 0) {
   const audio = manifest.audio;
   if (!audio) throw new Error('export.json has no audio model');
-  const spectrogram = audioInput(samples, audio);
+  const spectrogram = audioInput(samples, audio, startSeconds);
   const input = new ort.Tensor('float32', spectrogram.data, [1, 1, spectrogram.frames, spectrogram.bins]);
   const outputs = await session.run({ [audio.input.name]: input });
   return Object.fromEntries(Object.entries(outputs).map(([name, tensor]) => [name, Array.from(tensor.data)]));

@@ -56,8 +56,12 @@ async function main() {
   const audio = manifest.audio;
   setStatus(`ready: drop a sound file (its first ${audio.seconds} s at ${audio.sampleRate} Hz are embedded)`, 'ready');
 
+  // The last file's decoded samples, embedded again when the clip start changes.
+  let current = null;
+
   async function embedFile(file) {
     setStatus(`decoding ${file.name}…`, 'busy');
+    current = null;
     try {
       let buffer;
       try {
@@ -66,20 +70,32 @@ async function main() {
       } catch (error) {
         throw new Error(`${file.name}: the browser cannot decode it as audio (${error.message || error.name})`);
       }
-      const samples = monoSamples(buffer);
-      drawSpectrogram(audioInput(samples, audio));
-      const result = await embedAudio(ort, session, samples, manifest);
-      const norm = Math.hypot(...result.embedding);
-      $('output').textContent = `${file.name}: ${result.embedding.length}-d embedding (norm ${norm.toFixed(4)})\n[${result.embedding.map((v) => v.toFixed(5)).join(', ')}]`;
-      $('output').hidden = false;
-      window.avidResult = { file: file.name, samples: samples.length, ...result };
-      setStatus(`embedded ${file.name}`, 'done');
+      current = { file, samples: monoSamples(buffer) };
+      await embedCurrent();
     } catch (error) {
       window.avidResult = { file: file.name, error: error.message };
       setStatus(error.message, 'error');
     }
   }
 
+  async function embedCurrent() {
+    const { file, samples } = current;
+    const start = Number($('start').value);
+    try {
+      drawSpectrogram(audioInput(samples, audio, start));
+      const result = await embedAudio(ort, session, samples, manifest, start);
+      const norm = Math.hypot(...result.embedding);
+      $('output').textContent = `${file.name} from ${start} s: ${result.embedding.length}-d embedding (norm ${norm.toFixed(4)})\n[${result.embedding.map((v) => v.toFixed(5)).join(', ')}]`;
+      $('output').hidden = false;
+      window.avidResult = { file: file.name, samples: samples.length, start, ...result };
+      setStatus(`embedded ${file.name} from ${start} s`, 'done');
+    } catch (error) {
+      window.avidResult = { file: file.name, error: error.message };
+      setStatus(error.message, 'error');
+    }
+  }
+
+  $('start').addEventListener('change', () => current && embedCurrent());
   $('file').addEventListener('change', () => $('file').files[0] && embedFile($('file').files[0]));
   const drop = $('drop');
   drop.addEventListener('dragover', (event) => {

@@ -101,26 +101,33 @@ function exportModel(dir: string, frontend: AudioFrontendName): RunArtifact {
   return artifact;
 }
 
-async function chooseFile(page: Page, file: string): Promise<{ embedding?: number[]; error?: string; samples?: number }> {
+type PageResult = { embedding?: number[]; error?: string; samples?: number; start?: number };
+
+/** Does `action` on the page and waits for the embedding (or the error) it leads to. */
+async function pageResult(page: Page, action: () => Promise<void>): Promise<PageResult> {
   await page.evaluate(() => {
     delete (window as { avidResult?: unknown }).avidResult;
   });
-  await page.setInputFiles('#file', file);
+  await action();
   await page.waitForFunction(() => (window as { avidResult?: unknown }).avidResult !== undefined, null, { timeout: 60_000 });
-  return page.evaluate(() => (window as { avidResult?: { embedding?: number[]; error?: string; samples?: number } }).avidResult!);
+  return page.evaluate(() => (window as { avidResult?: PageResult }).avidResult!);
 }
+
+const chooseFile = (page: Page, file: string) => pageResult(page, () => page.setInputFiles('#file', file));
+const setStart = (page: Page, seconds: number) => pageResult(page, () => page.fill('#start', String(seconds)).then(() => page.dispatchEvent('#start', 'change')));
 
 test('in headless Chromium the page embeds a chosen sound file as avid does (1e-4), both front ends', { skip: browserSkip, timeout: 240_000 }, async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'avid-onnx-browser-'));
   let browser: Browser | null = null;
   let server: Server | null = null;
   try {
-    // A 24 kHz mono 16-bit WAV: the browser decodes it without resampling, to the same samples as avid's decoder.
+    // A 24 kHz mono float WAV: the browser decodes it without resampling or conversion, to the samples avid's
+    // decoder gives (a 16-bit one would not do: Chromium scales positive samples by 1/32767, FFmpeg by 1/32768).
     const wav = path.join(dir, 'dog bark.wav');
-    const ffmpeg = spawnSync('ffmpeg', ['-v', 'error', '-y', '-i', path.join(esc10, SOUNDS[0]), '-ss', '0.5', '-t', '2.5', '-ac', '1', '-ar', '24000', '-c:a', 'pcm_s16le', wav]);
+    const ffmpeg = spawnSync('ffmpeg', ['-v', 'error', '-y', '-i', path.join(esc10, SOUNDS[0]), '-ss', '0.5', '-t', '2.5', '-ac', '1', '-ar', '24000', '-c:a', 'pcm_f32le', wav]);
     assert.equal(ffmpeg.status, 0, String(ffmpeg.stderr));
     const short = path.join(dir, 'short.wav');
-    assert.equal(spawnSync('ffmpeg', ['-v', 'error', '-y', '-i', wav, '-t', '0.5', '-c:a', 'pcm_s16le', short]).status, 0);
+    assert.equal(spawnSync('ffmpeg', ['-v', 'error', '-y', '-i', wav, '-t', '0.5', '-c:a', 'pcm_f32le', short]).status, 0);
     const notAudio = path.join(dir, 'notes.wav');
     writeFileSync(notAudio, 'this is text, not a sound');
 
@@ -138,19 +145,24 @@ test('in headless Chromium the page embeds a chosen sound file as avid does (1e-
         await page.waitForFunction(() => document.body.dataset.status === 'ready' || document.body.dataset.status === 'error', null, { timeout: 60_000 });
         assert.equal(await page.evaluate(() => document.body.dataset.status), 'ready', `${frontend}: ${await page.textContent('#status')}`);
 
-        const result = await chooseFile(page, wav);
-        assert.equal(result.error, undefined, `${frontend}: ${result.error}`);
-        // avid's embedding of the same clip: its decoder, its spectrogram and normalisation, its model.
-        const geometry = clipGeometry(artifact.config, artifact.audioStats);
-        const { samples } = await decodeAudio(wav, { startSec: 0, durationSec: geometry.audioSeconds, sampleRate: geometry.sampleRate });
         const model = artifact.net.model as AVModel;
         model.eval();
-        const want = T.tidy(() => model.embedAudio(audioInputFor(geometry, T.tensor(samples, [1, samples.length]))).toFloat32Array().slice());
-        const got = result.embedding!;
-        assert.equal(got.length, want.length);
-        const error = Math.hypot(...got.map((v, i) => v - want[i])) / Math.hypot(...want);
-        t.diagnostic(`${frontend}: relative error of the page's embedding against avid's: ${error.toExponential(2)}`);
-        assert.ok(error < 1e-4, `${frontend}: the page's embedding differs from avid's by ${error.toExponential(2)} (relative)`);
+        const geometry = clipGeometry(artifact.config, artifact.audioStats);
+        for (const [start, result] of [[0, await chooseFile(page, wav)], [0.5, await setStart(page, 0.5)]] as const) {
+          assert.equal(result.error, undefined, `${frontend}: ${result.error}`);
+          assert.equal(result.start, start);
+          // avid's embedding of the same clip: its decoder, its spectrogram and normalisation, its model.
+          const { samples } = await decodeAudio(wav, { startSec: start, durationSec: geometry.audioSeconds, sampleRate: geometry.sampleRate });
+          const want = T.tidy(() => model.embedAudio(audioInputFor(geometry, T.tensor(samples, [1, samples.length]))).toFloat32Array().slice());
+          const got = result.embedding!;
+          assert.equal(got.length, want.length);
+          const error = Math.hypot(...got.map((v, i) => v - want[i])) / Math.hypot(...want);
+          t.diagnostic(`${frontend}, clip from ${start} s: relative error of the page's embedding against avid's: ${error.toExponential(2)}`);
+          assert.ok(error < 1e-4, `${frontend}, clip from ${start} s: the page's embedding differs from avid's by ${error.toExponential(2)} (relative)`);
+        }
+        // A clip that would end after the sound.
+        assert.match((await setStart(page, 1)).error ?? '', /the sound has 2\.50 s at 24000 Hz; the model takes clips of 2 s \(from 1 s\)/);
+        await setStart(page, 0);
 
         const tooShort = await chooseFile(page, short);
         assert.match(tooShort.error ?? '', /the sound has 0\.50 s at 24000 Hz; the model takes clips of 2 s/);
