@@ -129,7 +129,11 @@ class ProtoWriter {
   }
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 function littleEndianBytes(data: Float32Array | BigInt64Array): Uint8Array {
+  // ONNX's raw_data is little-endian: the array's own bytes on such a machine, converted on any other.
+  if (LITTLE_ENDIAN) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const out = new Uint8Array(data.byteLength);
   const view = new DataView(out.buffer);
   if (data instanceof Float32Array) data.forEach((v, i) => view.setFloat32(4 * i, v, true));

@@ -21,9 +21,9 @@ const usage = `usage: avid export --onnx <run|file|random|random:<run>> --out <d
 
 Writes <dir>/video.onnx and <dir>/audio.onnx: each encoder with its projection head, in evaluation mode
 (batch norm with its running statistics), the batch dimension dynamic. Outputs: 'embedding' (N, D), unit
-norm as avid's embeddings, and the encoder's pooled features (N, C) under the name in export.json (left out
-with --embedding-only). A bare encoder (a plain state dict of one) exports only its own modality, whose one
-output is the features. <dir>/export.json records the input shapes, the video normalisation (ImageNet
+norm as avid's embeddings, and 'features' (N, C), the encoder's pooled features (left out with
+--embedding-only). A bare encoder (a plain state dict of one) exports only its own modality, whose one
+output is 'features'. <dir>/export.json records the input shapes, the video normalisation (ImageNet
 mean/std on [0, 1] pixels), the audio front end (log spectrogram settings) and its per-bin statistics, and
 the opset (${ONNX_OPSET}). See docs/onnx.md.
 
