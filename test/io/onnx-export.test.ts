@@ -153,7 +153,9 @@ test('export.json carries the run\'s spectrogram statistics and front end', () =
         frames: 10,
         clips: 1,
       };
+      const live = T.memory().liveTensors;
       const manifest = exportOnnx(artifact, dir);
+      assert.equal(T.memory().liveTensors, live, 'the export leaves no tensor behind');
       assert.deepEqual(manifest.audio!.normalisation!.mean, artifact.audioStats.mean);
       assert.equal(manifest.audio!.normalisation!.stdFloor, 1e-5);
       assert.deepEqual(manifest.audio!.spectrogram, { sampleRate: 24000, windowSec: 0.02, hopSec: 0.02, nFft: 512, freqBins: 129 });
