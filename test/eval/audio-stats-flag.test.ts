@@ -3,7 +3,7 @@
 // another spectrogram, the reference's .npz for the paper's front end) stops the command naming the file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,6 +59,19 @@ test('eval-av, eval-sync and localize read --audio-stats and refuse a file that 
       await assert.rejects(command(missing), new RegExp(`cannot read spectrogram statistics ${missing.replace(/[.]/g, '\\.')}`), name);
       await assert.rejects(command(npz), /reference-stats\.npz: the reference's statistics are of its own log spectrogram; this evaluation uses the 'paper' front end/, name);
     }
+    // A file that fits is used and recorded: the same pairs scored without and with it (the random network
+    // sees other inputs, so its distances change) and the results name the file.
+    const good = path.join(dir, 'good.json');
+    saveStats(good, stats(-5));
+    const scores: string[] = [];
+    for (const extra of [[], ['--audio-stats', good]]) {
+      const out = path.join(dir, `sync-${extra.length}.json`);
+      assert.equal(await evalSync([...random, '--labels', labels, '--all', '--pairs', '4', '--out', out, ...extra]), 0);
+      const written = JSON.parse(readFileSync(out, 'utf8')) as { audioStats?: string; easy: unknown; hard: unknown };
+      assert.equal(written.audioStats, extra.length ? good : undefined);
+      scores.push(JSON.stringify([written.easy, written.hard]));
+    }
+    assert.notEqual(scores[0], scores[1], 'the statistics change what the network sees');
     await assert.rejects(evalSync(['--checkpoint', 'oracle', '--labels', labels, '--all', '--out', path.join(dir, 'o.json'), '--audio-stats', otherHop]), /--audio-stats: the oracle scores pairs without an audio network/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 // avid eval-av --checkpoint <run|file|random:<file>> --labels <csv> [--clips 2] [--out results.json]
+import path from 'node:path';
 import { readRunArtifact, avModelOf, disposeArtifact } from '../../train/run-artifact.js';
 import { readLabelledVideos, evaluateAV, type AVEvaluation } from '../../eval/av-evaluation.js';
 import { decodeEvalClips } from '../../eval/av-features.js';
@@ -73,7 +74,7 @@ export async function run(argv: string[]): Promise<number> {
   console.log(formatTable(['encoder', ...blocks], rows));
   console.log(`retrieval on ${e.retrieval.n} test videos: v→a R@1 ${pct(e.retrieval.v2a.recall[1])}% R@5 ${pct(e.retrieval.v2a.recall[5])}% median rank ${e.retrieval.v2a.medianRank}; a→v R@1 ${pct(e.retrieval.a2v.recall[1])}% R@5 ${pct(e.retrieval.a2v.recall[5])}%`);
   if (destination.out) {
-    writeResultsJson(destination.out, { checkpoint: input, probe: e.probe, retrieval: e.retrieval, ...(baseline ? { random: { probe: baseline.probe, retrieval: baseline.retrieval } } : {}) });
+    writeResultsJson(destination.out, { checkpoint: input, ...(values['audio-stats'] ? { audioStats: path.resolve(values['audio-stats']) } : {}), probe: e.probe, retrieval: e.retrieval, ...(baseline ? { random: { probe: baseline.probe, retrieval: baseline.retrieval } } : {}) });
     console.log(`results: ${destination.out}`);
     return 0;
   }

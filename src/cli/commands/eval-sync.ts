@@ -80,7 +80,7 @@ export async function run(argv: string[]): Promise<number> {
     .filter((row): row is [string, SyncRate] => row[1] !== null)
     .map(([name, x]) => [name, Math.round(1000 * x.accuracy) / 10, Math.round(1000 * x.standardError) / 10, x.n]);
   const title = `Audio-visual synchronisation on ${path.basename(values.labels)} (${r.videos} videos × ${r.pairsPerVideo} pairs, chance 50%)`;
-  const written = writeEvaluationResults(destination, { name: 'sync', title, details: { checkpoint: values.checkpoint, options, ...r }, table: { headers: ['pairs', 'accuracy %', '± %', 'n'], rows } });
+  const written = writeEvaluationResults(destination, { name: 'sync', title, details: { checkpoint: values.checkpoint, ...(values['audio-stats'] ? { audioStats: path.resolve(values['audio-stats']) } : {}), options, ...r }, table: { headers: ['pairs', 'accuracy %', '± %', 'n'], rows } });
   if (values.json) {
     console.log(JSON.stringify(r));
     return 0;

@@ -121,7 +121,7 @@ export async function run(argv: string[]): Promise<number> {
     } else {
       written = path.join(outDir, 'localization.json');
       mkdirSync(outDir, { recursive: true });
-      writeResultsJson(written, { checkpoint: input, layer, seeds, score: { ...(trained === null ? {} : { trained }), random: randomScore }, frames: scoredFrames });
+      writeResultsJson(written, { checkpoint: input, ...(values['audio-stats'] ? { audioStats: path.resolve(values['audio-stats']) } : {}), layer, seeds, score: { ...(trained === null ? {} : { trained }), random: randomScore }, frames: scoredFrames });
     }
     console.log(`results: ${written}`);
   } finally {
