@@ -132,3 +132,12 @@ export const FRONTEND_HELP = `  --frontend paper|reference the log spectrogram (
 export function frontendFlag(values: { frontend?: string }): AudioFrontendName | undefined {
   return values.frontend === undefined ? undefined : evaluationFrontend(null, values.frontend);
 }
+
+/** `--audio-stats`: per-bin statistics over the checkpoint's, for the commands that read clip geometry (eval-av, eval-sync, localize). */
+export const AUDIO_STATS_FLAGS = {
+  'audio-stats': { type: 'string' },
+} as const;
+
+export const AUDIO_STATS_HELP = `  --audio-stats FILE         per-bin spectrogram statistics to Z-normalise with, over the checkpoint's: avid's
+                             JSON, or the reference's datasets/assets/*-norm-stats.npz (its training-set
+                             statistics, for imported reference checkpoints)`;

@@ -5,6 +5,9 @@
 // evaluation of an imported reference checkpoint normalise its input exactly as the reference does.
 import { readNpz } from '../io/npz.js';
 import { loadStats, type SpectrogramConfig, type SpectrogramStats } from '../media/spectrogram.js';
+import { spectrogramConfigFor } from '../media/audio-input.js';
+import type { PretrainConfig } from '../config/schema.js';
+import { clipGeometry, type ClipGeometry } from './clip-geometry.js';
 
 /** Reads `file` (.npz: the reference's; else avid's JSON) as statistics for spectrograms of `config`. */
 export function loadAudioStatsFile(file: string, config: SpectrogramConfig): SpectrogramStats {
@@ -28,4 +31,15 @@ export function loadAudioStatsFile(file: string, config: SpectrogramConfig): Spe
   if (std.some((s) => s < 0)) throw new Error(`${file}: 'std' holds negative values`);
   // The file does not say how many frames and clips it saw: 0 marks them unknown.
   return { config, mean, std, frames: 0, clips: 0 };
+}
+
+/**
+ * The clip geometry of an evaluation that takes --audio-stats (eval-av, eval-sync, localize): the statistics
+ * of `statsFile`, when given, replace the checkpoint's (which then need not match the chosen front end);
+ * else the checkpoint's, as clipGeometry takes them.
+ */
+export function clipGeometryWithStatsFile(config: Pick<PretrainConfig, 'video' | 'audio'>, checkpointStats: SpectrogramStats | null, frontendOverride?: string | null, statsFile?: string): ClipGeometry {
+  const geometry = clipGeometry(config, statsFile ? null : checkpointStats, frontendOverride);
+  if (statsFile) geometry.audioStats = loadAudioStatsFile(statsFile, spectrogramConfigFor(geometry));
+  return geometry;
 }

@@ -19,3 +19,5 @@ export { readPyTorchCheckpoint, decodePyTorchCheckpoint, isPyTorchCheckpointPath
 export { importReferenceCheckpoint, referenceToAvid, type ReferenceImport } from './reference-checkpoint.js';
 export { TorchTensor, type TorchStorage } from './torch-tensor.js';
 export { readNpz, parseNpy, type NpyArray } from './npz.js';
+export { encodeOnnxModel, ONNX_FLOAT, ONNX_INT64, type OnnxModel, type OnnxNode, type OnnxTensor, type OnnxValueInfo, type OnnxAttribute } from './onnx-writer.js';
+export { encoderOnnxModel, ONNX_OPSET, type EncoderGraphOptions } from './onnx-export.js';

@@ -133,7 +133,8 @@ export class SpectrogramStatsAccumulator {
   }
 }
 
-const STD_FLOOR = 1e-5;
+/** Added to each bin's std before dividing (normalizeSpectrogram), so a silent bin does not divide by zero. */
+export const STD_FLOOR = 1e-5;
 
 /** (x − mean) / (std + 1e-5) per frequency bin, for (B, 1, frames, bins) log spectrograms. */
 export function normalizeSpectrogram(spectrograms: T.Tensor, stats: SpectrogramStats): T.Tensor {

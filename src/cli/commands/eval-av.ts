@@ -1,11 +1,12 @@
 // avid eval-av --checkpoint <run|file|random:<file>> --labels <csv> [--clips 2] [--out results.json]
+import path from 'node:path';
 import { readRunArtifact, avModelOf, disposeArtifact } from '../../train/run-artifact.js';
 import { readLabelledVideos, evaluateAV, type AVEvaluation } from '../../eval/av-evaluation.js';
 import { decodeEvalClips } from '../../eval/av-features.js';
-import { clipGeometry } from '../../eval/clip-geometry.js';
+import { clipGeometryWithStatsFile } from '../../eval/audio-stats-file.js';
 import { formatTable, writeResultsJson } from '../../eval/results.js';
 import type { RetrievalScores } from '../../eval/retrieval.js';
-import { parseFlags, positiveInt, seed as seedFlag, checkpointFlag, frontendFlag, CHECKPOINT_HELP, FRONTEND_FLAGS, FRONTEND_HELP } from '../flags.js';
+import { parseFlags, positiveInt, seed as seedFlag, checkpointFlag, frontendFlag, CHECKPOINT_HELP, FRONTEND_FLAGS, FRONTEND_HELP, AUDIO_STATS_FLAGS, AUDIO_STATS_HELP } from '../flags.js';
 import { resultsDestination, writeRunResult } from '../results-destination.js';
 
 export const summary = 'evaluate an audio-visual model on labelled videos: per-block linear probes and retrieval';
@@ -20,7 +21,8 @@ Results go into the run's results/ (probe.json, retrieval.json: the report's pro
 or, with --out, into one JSON file (required for a checkpoint outside a run).
 
 ${CHECKPOINT_HELP}
-${FRONTEND_HELP}`;
+${FRONTEND_HELP}
+${AUDIO_STATS_HELP}`;
 
 const options = {
   checkpoint: { type: 'string' },
@@ -29,6 +31,7 @@ const options = {
   out: { type: 'string' },
   seed: { type: 'string', default: '1' },
   ...FRONTEND_FLAGS,
+  ...AUDIO_STATS_FLAGS,
   help: { type: 'boolean', default: false },
 } as const;
 
@@ -54,7 +57,8 @@ export async function run(argv: string[]): Promise<number> {
   for (const which of inputs) {
     const artifact = readRunArtifact(which, { seed });
     try {
-      const geometry = clipGeometry(artifact.config, artifact.audioStats, frontend);
+      // --audio-stats normalises the trained network's input and its baseline's alike.
+      const geometry = clipGeometryWithStatsFile(artifact.config, artifact.audioStats, frontend, values['audio-stats']);
       clips ??= await decodeEvalClips(videos, geometry, { clipsPerVideo });
       evaluations.push(await evaluateAV(avModelOf(artifact, 'eval-av'), videos, geometry, clips));
     } finally {
@@ -70,7 +74,7 @@ export async function run(argv: string[]): Promise<number> {
   console.log(formatTable(['encoder', ...blocks], rows));
   console.log(`retrieval on ${e.retrieval.n} test videos: v→a R@1 ${pct(e.retrieval.v2a.recall[1])}% R@5 ${pct(e.retrieval.v2a.recall[5])}% median rank ${e.retrieval.v2a.medianRank}; a→v R@1 ${pct(e.retrieval.a2v.recall[1])}% R@5 ${pct(e.retrieval.a2v.recall[5])}%`);
   if (destination.out) {
-    writeResultsJson(destination.out, { checkpoint: input, probe: e.probe, retrieval: e.retrieval, ...(baseline ? { random: { probe: baseline.probe, retrieval: baseline.retrieval } } : {}) });
+    writeResultsJson(destination.out, { checkpoint: input, ...(values['audio-stats'] ? { audioStats: path.resolve(values['audio-stats']) } : {}), probe: e.probe, retrieval: e.retrieval, ...(baseline ? { random: { probe: baseline.probe, retrieval: baseline.retrieval } } : {}) });
     console.log(`results: ${destination.out}`);
     return 0;
   }

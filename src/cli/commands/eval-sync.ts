@@ -5,7 +5,8 @@ import { PretrainConfig } from '../../config/schema.js';
 import { readLabelledVideos } from '../../eval/av-evaluation.js';
 import { evaluateSync, evaluateSyncOracle, groundTruthEvents, type SyncAccuracy, type SyncRate } from '../../eval/sync-evaluation.js';
 import { clipGeometry } from '../../eval/clip-geometry.js';
-import { parseFlags, positiveInt, positiveNumber, seed as seedFlag, checkpointFlag, frontendFlag, ARCHITECTURE_FLAGS, CHECKPOINT_HELP, FRONTEND_FLAGS, FRONTEND_HELP } from '../flags.js';
+import { clipGeometryWithStatsFile } from '../../eval/audio-stats-file.js';
+import { parseFlags, positiveInt, positiveNumber, seed as seedFlag, checkpointFlag, frontendFlag, ARCHITECTURE_FLAGS, CHECKPOINT_HELP, FRONTEND_FLAGS, FRONTEND_HELP, AUDIO_STATS_FLAGS, AUDIO_STATS_HELP } from '../flags.js';
 import { resultsDestination, writeEvaluationResults } from '../results-destination.js';
 
 export const summary = 'audio-visual synchronisation accuracy on easy and hard held-out pairs (AVTS)';
@@ -26,7 +27,8 @@ The rates go into the run's results/sync.json (a table in the report; details in
 --out (required outside a run: a file elsewhere, random, oracle), into that JSON file. --json also prints them.
 
 ${CHECKPOINT_HELP}
-${FRONTEND_HELP}`;
+${FRONTEND_HELP}
+${AUDIO_STATS_HELP}`;
 
 const rate = (r: SyncRate) => `${(100 * r.accuracy).toFixed(1)}% ± ${(100 * r.standardError).toFixed(1)} (n=${r.n})`;
 
@@ -42,6 +44,7 @@ export async function run(argv: string[]): Promise<number> {
     out: { type: 'string' },
     ...ARCHITECTURE_FLAGS,
     ...FRONTEND_FLAGS,
+    ...AUDIO_STATS_FLAGS,
     help: { type: 'boolean', default: false },
   });
   if (values.help || !values.checkpoint || !values.labels) {
@@ -58,6 +61,7 @@ export async function run(argv: string[]): Promise<number> {
     .map((v) => ({ ...v, events: groundTruthEvents(v.path) }));
   let r: SyncAccuracy;
   const oracle = /^oracle(:|$)/.exec(values.checkpoint);
+  if (oracle && values['audio-stats'] !== undefined) throw new Error(`--audio-stats: the oracle scores pairs without an audio network, so no spectrogram statistics apply`);
   if (oracle) {
     const file = values.checkpoint.slice('oracle:'.length);
     // The oracle has no weights: only a clip geometry, of <file> or a small default one.
@@ -67,7 +71,7 @@ export async function run(argv: string[]): Promise<number> {
     const { input, random } = checkpointFlag(values, { defaultModel: 'av-r2plus1d-10' });
     const artifact = readRunArtifact(input, { seed: options.seed, random });
     try {
-      r = await evaluateSync(avModelOf(artifact, 'eval-sync'), videos, clipGeometry(artifact.config, artifact.audioStats, frontend), options);
+      r = await evaluateSync(avModelOf(artifact, 'eval-sync'), videos, clipGeometryWithStatsFile(artifact.config, artifact.audioStats, frontend, values['audio-stats']), options);
     } finally {
       disposeArtifact(artifact);
     }
@@ -76,7 +80,7 @@ export async function run(argv: string[]): Promise<number> {
     .filter((row): row is [string, SyncRate] => row[1] !== null)
     .map(([name, x]) => [name, Math.round(1000 * x.accuracy) / 10, Math.round(1000 * x.standardError) / 10, x.n]);
   const title = `Audio-visual synchronisation on ${path.basename(values.labels)} (${r.videos} videos × ${r.pairsPerVideo} pairs, chance 50%)`;
-  const written = writeEvaluationResults(destination, { name: 'sync', title, details: { checkpoint: values.checkpoint, options, ...r }, table: { headers: ['pairs', 'accuracy %', '± %', 'n'], rows } });
+  const written = writeEvaluationResults(destination, { name: 'sync', title, details: { checkpoint: values.checkpoint, ...(values['audio-stats'] ? { audioStats: path.resolve(values['audio-stats']) } : {}), options, ...r }, table: { headers: ['pairs', 'accuracy %', '± %', 'n'], rows } });
   if (values.json) {
     console.log(JSON.stringify(r));
     return 0;

@@ -3,10 +3,10 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { VIDEO_BLOCKS, type VideoBlockName } from '../../models/index.js';
 import { readRunArtifact, avModelOf, disposeArtifact, type RunArtifact } from '../../train/run-artifact.js';
-import { clipGeometry } from '../../eval/clip-geometry.js';
+import { clipGeometryWithStatsFile } from '../../eval/audio-stats-file.js';
 import { localizeClip, outputStems, decodeLocalizationClip, localizationSize, type LocalizationClip } from '../../eval/localize.js';
 import { writeResultsJson } from '../../eval/results.js';
-import { parseFlags, positiveInt, nonNegativeNumber, seedList, oneOf, checkpointFlag, frontendFlag, ARCHITECTURE_FLAGS, CHECKPOINT_HELP, FRONTEND_FLAGS, FRONTEND_HELP } from '../flags.js';
+import { parseFlags, positiveInt, nonNegativeNumber, seedList, oneOf, checkpointFlag, frontendFlag, ARCHITECTURE_FLAGS, CHECKPOINT_HELP, FRONTEND_FLAGS, FRONTEND_HELP, AUDIO_STATS_FLAGS, AUDIO_STATS_HELP } from '../flags.js';
 import { resultsDestination, writeRunResult } from '../results-destination.js';
 
 export const summary = 'sound localisation: Grad-CAM heatmaps of the audio-visual score over video frames';
@@ -28,7 +28,8 @@ Output: the run's localization/ (frames, videos) and results/localization.json (
 section), or --out <dir> (required outside a run) with localization.json there.
 
 ${CHECKPOINT_HELP}
-${FRONTEND_HELP}`;
+${FRONTEND_HELP}
+${AUDIO_STATS_HELP}`;
 
 const options = {
   checkpoint: { type: 'string' },
@@ -43,6 +44,7 @@ const options = {
   width: ARCHITECTURE_FLAGS.width,
   frames: ARCHITECTURE_FLAGS.frames,
   ...FRONTEND_FLAGS,
+  ...AUDIO_STATS_FLAGS,
   help: { type: 'boolean', default: false },
 } as const;
 
@@ -73,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     for (const s of scored) artifacts.push(readRunArtifact(s.input, { seed: s.seed, random: s.input === 'random' ? random : undefined }));
     const models = artifacts.map((a) => avModelOf(a, 'localize'));
-    const geometry = clipGeometry(artifacts[0].config, artifacts[0].audioStats, frontend);
+    const geometry = clipGeometryWithStatsFile(artifacts[0].config, artifacts[0].audioStats, frontend, values['audio-stats']);
     const hitRates: number[][] = scored.map(() => []);
     const boxShares: number[] = [];
     const frames: { image: string; boxHit: boolean }[] = [];
@@ -119,7 +121,7 @@ export async function run(argv: string[]): Promise<number> {
     } else {
       written = path.join(outDir, 'localization.json');
       mkdirSync(outDir, { recursive: true });
-      writeResultsJson(written, { checkpoint: input, layer, seeds, score: { ...(trained === null ? {} : { trained }), random: randomScore }, frames: scoredFrames });
+      writeResultsJson(written, { checkpoint: input, ...(values['audio-stats'] ? { audioStats: path.resolve(values['audio-stats']) } : {}), layer, seeds, score: { ...(trained === null ? {} : { trained }), random: randomScore }, frames: scoredFrames });
     }
     console.log(`results: ${written}`);
   } finally {
