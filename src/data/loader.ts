@@ -223,12 +223,12 @@ export class DataLoader implements AsyncIterable<Batch> {
     const threads = this.options.collateThreads ?? 1;
     const previousThreads = T.getNumThreads();
     const switchThreads = threads > 0 && threads !== previousThreads;
-    if (switchThreads) T.setNumThreads(threads);
+    if (switchThreads) T.setCallerThreads(threads);
     let tensors: { video?: T.Tensor; audio?: T.Tensor; index: T.Tensor };
     try {
       tensors = this.assemble(samples, height, width, stats);
     } finally {
-      if (switchThreads) T.setNumThreads(previousThreads);
+      if (switchThreads) T.setCallerThreads(previousThreads);
     }
     const meta = samples.map(
       (s): SampleMeta => ({
