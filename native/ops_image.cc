@@ -114,7 +114,6 @@ at::Tensor colorJitter(const at::Tensor& input, double brightness, double contra
 // written to memory once. The inputs come from uint8 pixels, so they are finite: the hue rotation can drop
 // rotateHue's NaN branch and choose its outputs with selects instead of a table, which also vectorises.
 
-
 constexpr int64_t kTile = 2048;
 
 // floor(a) for finite |a| < 2^31 (int32 conversion: vectorisable, unlike the int64 one of floorOf).
