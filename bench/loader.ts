@@ -270,7 +270,7 @@ console.log(
       augment: 'papers (crop, flip, colour jitter, audio offset/duration/volume)',
       cores: availableParallelism(),
       torchThreads: T.getNumThreads(),
-      avidDecoder: 'whatever src/media/decode.ts uses (today: one ffmpeg process per clip and stream)',
+      avidDecoder: 'in-process FFmpeg libraries on native threads (src/media/decode.ts, native/media_decode.cc)',
       prepared: { dir: preparedDir, shortSide, keyframeSeconds: prepared.settings.keyframeSeconds, transcodedNow: prepared.transcoded.length, seconds: round3(prepareSeconds) },
     },
     avid,

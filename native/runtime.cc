@@ -6,11 +6,25 @@
 #include <ATen/Context.h>
 #include <thread>
 
+// OpenMP's own setter, weak: libtorch brings its OpenMP runtime (libgomp for Debian's build); with none (or
+// another runtime without this name) it is null and the caller falls back to at::set_num_threads.
+extern "C" __attribute__((weak)) void omp_set_num_threads(int);
+
 namespace avid {
 
 void registerRuntime(Napi::Env env, Napi::Object exports) {
   def(env, exports, "setNumThreads", [](Args& a) { at::set_num_threads(static_cast<int>(a.i64(0))); return a.undefined(); });
   def(env, exports, "getNumThreads", [](Args& a) { return a.number(at::get_num_threads()); });
+  // The intra-op threads of operations called from this (the JavaScript) thread only: OpenMP keeps the count
+  // per thread, and ATen's parallel loops read the caller's. at::set_num_threads also rebuilds the global
+  // pthreadpool (it joins and starts threads): about 5 CPU ms and, on a loaded machine, 50 ms of wall time per
+  // switch and back, which the loader paid on every batch. Returns false where only the global setter works.
+  def(env, exports, "setCallerThreads", [](Args& a) {
+    const int n = static_cast<int>(a.i64(0));
+    if (omp_set_num_threads == nullptr) return a.boolean(false);
+    omp_set_num_threads(n);
+    return a.boolean(true);
+  });
   def(env, exports, "manualSeed", [](Args& a) {
     uint64_t seed = static_cast<uint64_t>(a.i64(0));
     auto gen = at::detail::getDefaultCPUGenerator();

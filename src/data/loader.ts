@@ -14,8 +14,7 @@ import * as T from '../tensor/index.js';
 import { AbortError } from '../media/child-processes.js';
 import { DecodeError } from '../media/decode.js';
 import { checkFiniteSamples } from '../media/finite-samples.js';
-import { applyColorJitter } from '../media/video-transforms.js';
-import { clipsToUnitTensor, normalizeVideo } from '../media/video-tensor.js';
+import { clipsToNetworkInput } from '../media/video-tensor.js';
 import { audioBatch } from '../media/audio-transforms.js';
 import { normalizeSpectrogram, ANALYSIS_SPECTROGRAM, type SpectrogramConfig, type SpectrogramStats } from '../media/spectrogram.js';
 import { audioSpectrogram } from '../media/audio-input.js';
@@ -224,12 +223,12 @@ export class DataLoader implements AsyncIterable<Batch> {
     const threads = this.options.collateThreads ?? 1;
     const previousThreads = T.getNumThreads();
     const switchThreads = threads > 0 && threads !== previousThreads;
-    if (switchThreads) T.setNumThreads(threads);
+    if (switchThreads) T.setCallerThreads(threads);
     let tensors: { video?: T.Tensor; audio?: T.Tensor; index: T.Tensor };
     try {
       tensors = this.assemble(samples, height, width, stats);
     } finally {
-      if (switchThreads) T.setNumThreads(previousThreads);
+      if (switchThreads) T.setCallerThreads(previousThreads);
     }
     const meta = samples.map(
       (s): SampleMeta => ({
@@ -254,9 +253,9 @@ export class DataLoader implements AsyncIterable<Batch> {
         index: T.tensor(BigInt64Array.from(samples, (s) => BigInt(s.index)), [samples.length], 'int64'),
       };
       if (d.modalities !== 'audio') {
-        let video = clipsToUnitTensor(samples.map((s) => s.video!), d.clip.numFrames, height, width);
-        if (samples.some((s) => s.colorJitter.order.length > 0)) video = applyColorJitter(video, samples.map((s) => s.colorJitter));
-        out.video = this.options.normalizeVideo === false ? video : normalizeVideo(video);
+        // One fused pass: /255, colour jitter, normalisation (clipsToNetworkInput).
+        const jitter = samples.some((s) => s.colorJitter.order.length > 0) ? samples.map((s) => s.colorJitter) : null;
+        out.video = clipsToNetworkInput(samples.map((s) => s.video!), d.clip.numFrames, height, width, jitter, this.options.normalizeVideo !== false);
       }
       if (d.modalities !== 'video') {
         const waves = audioBatch(samples.map((s) => s.audio!), this.dataset.audioLength, samples.map((s) => s.volumeGain));

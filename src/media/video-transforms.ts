@@ -108,6 +108,11 @@ export function sampleColorJitter(rng: UniformSource, config: ColorJitterConfig 
 
 const OP_LETTER: Record<ColorOp, string> = { brightness: 'b', contrast: 'c', saturation: 's', hue: 'h' };
 
+/** The order of a draw's ops as the native kernels take it: one letter per op ('b', 'c', 's', 'h'). */
+export function jitterOrderLetters(params: ColorJitterParams): string {
+  return params.order.map((op) => OP_LETTER[op]).join('');
+}
+
 /**
  * Hue rotation by `shift` turns in HSV space (torchvision's adjust_hue), on a (3, ...) tensor in [0, 1].
  */
@@ -121,7 +126,7 @@ export function adjustHue(clip: T.Tensor, shift: number): T.Tensor {
  * over the clip and most of the loader's CPU time per clip.
  */
 export function applyColorJitterToClip(clip: T.Tensor, params: ColorJitterParams): T.Tensor {
-  return T.functional.colorJitter(clip, { ...params, order: params.order.map((op) => OP_LETTER[op]).join('') });
+  return T.functional.colorJitter(clip, { ...params, order: jitterOrderLetters(params) });
 }
 
 /** Colour jitter of a (B, 3, T, H, W) batch in [0, 1], one parameter set per clip. Returns a new tensor. */

@@ -47,6 +47,15 @@ export function batchNorm(x: Tensor, o: BatchNormOptions): Tensor {
 export function colorJitter(rgb: Tensor, p: { brightness: number; contrast: number; saturation: number; hue: number; order: string }): Tensor {
   return new Tensor(native.colorJitter(rgb.handle, p.brightness, p.contrast, p.saturation, p.hue, p.order));
 }
+/**
+ * Decoded clips (B, T, H, W, 3) uint8 → the video network's input (B, 3, T, H, W) float32 in one native pass
+ * (two when contrast is jittered): /255, each clip's colour jitter (`params` (B, 4) brightness, contrast,
+ * saturation, hue; `orders` one string of 'bcsh' letters per clip), then (x − mean) / std when `meanStd`
+ * (3 means, then 3 stds) is given.
+ */
+export function videoClipsToInput(pixels: Tensor, params: Tensor, orders: string[], meanStd?: Tensor): Tensor {
+  return new Tensor(native.videoClipsToInput(pixels.handle, params.handle, orders.join(','), h(meanStd)));
+}
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   return new Tensor(native.linear(x.handle, weight.handle, h(bias)));
 }

@@ -11,6 +11,8 @@ import { cachedContainerCount, clearDecoderCache } from '../../src/media/native-
 import { AbortError } from '../../src/media/child-processes.js';
 import { probeMedia } from '../../src/media/probe.js';
 import { decodeVideoClipWithFfmpeg, decodeAudioWithFfmpeg } from '../helpers/ffmpeg-program-decode.js';
+import { buildManifest } from '../../src/data/manifest.js';
+import { ClipDataset } from '../../src/data/dataset.js';
 import { avClip, avClipsDir, makeTempDir, skipWithoutAvClips, writeCorruptFiles } from './fixtures.js';
 
 const stableReasons = new Set(['no video stream', 'no audio stream', 'unreadable', 'no frames', 'decode timed out']);
@@ -128,6 +130,40 @@ test('audio: the in-process samples equal the ffmpeg program\'s within 1e-4; fil
     compared++;
   }
   t.diagnostic(`${compared} windows compared, max difference ${worst.toExponential(2)}`);
+});
+
+test('training clips (video and audio in one pass, 8 frames at 16 fps from 24–30 fps sources, random crops) equal the ffmpeg program\'s', { skip: skipWithoutAvClips }, async (t) => {
+  // The decoder skips work here (frames that nothing refers to, before the clip and inside it where the 16 fps
+  // selection never shows them): none of it may change an output.
+  const entries = (await buildManifest([avClipsDir], { mode: 'audio-visual', verifyEnd: false })).entries;
+  const dataset = new ClipDataset(entries, { mode: 'train', seed: 7, clip: { numFrames: 8, fps: 16 }, frameSize: [112, 112], clipsPerVideo: 3 });
+  let worstPixel = 0;
+  let worstSample = 0;
+  let audioCompared = 0;
+  for (let i = 0; i < dataset.length; i++) {
+    const plan = dataset.plan(i, 0);
+    const video: VideoClipRequest = { startSec: plan.timing.videoStartSec, numFrames: 8, fps: 16, outWidth: 112, outHeight: 112, crop: plan.crop!, flip: plan.flip };
+    const audio: AudioRequest = { startSec: plan.timing.audioStartSec, durationSec: plan.timing.audioDurationSec, sampleRate: 24000 };
+    // The oracles are the program's separate video and audio decodes (its one-process audio-visual decode pads
+    // the first few hundredths of a second of audio where the file has sound; see the audio test).
+    const [ours, theirVideo, theirAudio] = await Promise.all([decodeAudioVisualClip(plan.path, video, audio), decodeVideoClipWithFfmpeg(plan.path, video), decodeAudioWithFfmpeg(plan.path, audio)]);
+    const theirs = { video: theirVideo, audio: theirAudio };
+    const where = `${path.basename(plan.path)} video from ${video.startSec.toFixed(3)} s, audio from ${audio.startSec.toFixed(3)} s`;
+    assert.equal(ours.video.decodedFrames, theirs.video.decodedFrames, `${where}: frames`);
+    const pixelDiff = maxByteDiff(ours.video.pixels, theirs.video.pixels);
+    assert.equal(pixelDiff, 0, `${where}: max pixel difference ${pixelDiff}`);
+    worstPixel = Math.max(worstPixel, pixelDiff);
+    // Audio windows in the first half second are left out: there the program cut windows short by up to the
+    // video's first timestamp and padded the rest (see the audio test), so it is no oracle.
+    if (audio.startSec < 0.5) continue;
+    assert.equal(ours.audio.paddedSamples, theirs.audio.paddedSamples, `${where}: padded samples`);
+    const sampleDiff = maxSampleDiff(ours.audio.samples, theirs.audio.samples);
+    assert.ok(sampleDiff <= 1e-4, `${where}: max sample difference ${sampleDiff}`);
+    worstSample = Math.max(worstSample, sampleDiff);
+    audioCompared++;
+  }
+  t.diagnostic(`${dataset.length} training clips compared, max uint8 difference ${worstPixel}; ${audioCompared} audio windows, max sample difference ${worstSample.toExponential(2)}`);
+  assert.ok(audioCompared >= dataset.length / 2, `most audio windows compared (${audioCompared} of ${dataset.length})`);
 });
 
 test('several clips of one video in one call equal the clips decoded one by one', { skip: skipWithoutAvClips }, async () => {

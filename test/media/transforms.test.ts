@@ -12,7 +12,7 @@ import {
   type ColorJitterParams,
   IDENTITY_COLOR_JITTER,
 } from '../../src/media/video-transforms.js';
-import { clipsToUnitTensor as clipsToTensor, normalizeVideo } from '../../src/media/video-tensor.js';
+import { clipsToUnitTensor as clipsToTensor, clipsToNetworkInput, normalizeVideo } from '../../src/media/video-tensor.js';
 import { audioBatch, sampleVolumeGain } from '../../src/media/audio-transforms.js';
 import { Rng, rngFor } from '../../src/data/rng.js';
 
@@ -178,6 +178,42 @@ test('fused colour jitter equals the element-wise ops for random draws and order
       assert.ok(diff < 2e-5, `trial ${trial} (${params.order.join(',')}): max diff ${diff}`);
     }
     assert.throws(() => T.functional.colorJitter(clip, { brightness: 1, contrast: 1, saturation: 1, hue: 0, order: 'x' }), /unknown op 'x'/);
+  });
+  assert.equal(T.memory().liveTensors, before);
+});
+
+test('clipsToNetworkInput (one fused pass) equals normalizeVideo(applyColorJitter(clipsToUnitTensor(...))) within 1e-5', () => {
+  const before = T.memory().liveTensors;
+  const rng = new Rng(23);
+  const [t, h, w] = [3, 7, 9];
+  // Real-looking clips: every byte value, flat regions (ties in max/min channels, grey pixels) and noise.
+  const clips = Array.from({ length: 6 }, (_, c) =>
+    Uint8Array.from({ length: t * h * w * 3 }, (_, i) => (c === 0 ? i % 256 : c === 1 ? 128 : c === 2 ? (i % 3 === 0 ? 200 : 200 - (i % 2) * 50) : Math.floor(rng.uniform(0, 256)))),
+  );
+  T.tidy(() => {
+    for (let trial = 0; trial < 8; trial++) {
+      // Every clip its own draw; one clip left unjittered, as a batch may mix them.
+      const jitter = clips.map((_, i) => (i === trial % clips.length ? IDENTITY_COLOR_JITTER : sampleColorJitter(rng)));
+      const fused = clipsToNetworkInput(clips, t, h, w, jitter);
+      const composed = normalizeVideo(applyColorJitter(clipsToTensor(clips, t, h, w), jitter));
+      assert.deepEqual(fused.shape, [clips.length, 3, t, h, w]);
+      const diff = fused.sub(composed).abs().max().item();
+      assert.ok(diff < 1e-5, `trial ${trial} (${jitter.map((j) => j.order.map((o) => o[0]).join('')).join(',')}): max diff ${diff}`);
+    }
+    // Every order with contrast in each position (the two-pass case), against the same composition.
+    for (const order of [['contrast', 'brightness', 'saturation', 'hue'], ['hue', 'contrast', 'saturation'], ['brightness', 'saturation', 'hue', 'contrast']] as ColorJitterParams['order'][]) {
+      const j: ColorJitterParams = { brightness: 1.3, contrast: 0.7, saturation: 1.35, hue: -0.17, order };
+      const jitter = clips.map(() => j);
+      const diff = clipsToNetworkInput(clips, t, h, w, jitter).sub(normalizeVideo(applyColorJitter(clipsToTensor(clips, t, h, w), jitter))).abs().max().item();
+      assert.ok(diff < 1e-5, `${order.join(',')}: max diff ${diff}`);
+    }
+    // No jitter, and no normalisation.
+    assert.equal(clipsToNetworkInput(clips, t, h, w, null).sub(normalizeVideo(clipsToTensor(clips, t, h, w))).abs().max().item() < 1e-6, true);
+    assert.equal(clipsToNetworkInput(clips, t, h, w, null, false).sub(clipsToTensor(clips, t, h, w)).abs().max().item(), 0);
+    assert.throws(() => clipsToNetworkInput([clips[0].subarray(1)], t, h, w, null), /has 566 bytes, expected 3×7×9×3/);
+    assert.throws(() => clipsToNetworkInput(clips, t, h, w, [IDENTITY_COLOR_JITTER]), /1 colour-jitter draws for 6 clips/);
+    assert.throws(() => T.functional.videoClipsToInput(T.zeros([1, 1, 1, 1, 3], { dtype: 'uint8' }), T.ones([1, 4], { dtype: 'float64' }), ['x']), /unknown op 'x'/);
+    assert.throws(() => T.functional.videoClipsToInput(T.zeros([1, 1, 1, 1, 3]), T.ones([1, 4], { dtype: 'float64' }), ['']), /expected \(B, T, H, W, 3\) uint8 pixels/);
   });
   assert.equal(T.memory().liveTensors, before);
 });
