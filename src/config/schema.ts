@@ -183,6 +183,8 @@ export const TrainConfig = z
       })
       .default([]),
     logEvery: positiveInt.default(10),
+    /** Warn when the mean loss has risen in this many epochs in a row (0: never); see src/train/loss-trend.ts. */
+    warnRisingLossEpochs: z.number().int().min(0).default(5),
     threads: positiveInt.optional(),
     deterministic: z.boolean().default(false),
     /** Data-parallel runs: batch-norm statistics over the global batch instead of each process's share. */
