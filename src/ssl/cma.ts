@@ -33,7 +33,9 @@ export interface CmaOptions extends Omit<AvidOptions, 'variant'> {
 export class CmaObjective extends AvidObjective {
   override readonly name = 'cma';
   /** wMPD's normalisers: with a shared Z, the cross-modal terms' own (as the reference's one criterion). */
-  readonly wmpdNormalisers = this.sharedNormaliser ? { video: this.normalisers.v2a, audio: this.normalisers.v2a } : { video: new NCENormaliser(), audio: new NCENormaliser() };
+  readonly wmpdNormalisers = this.sharedNormaliser
+    ? { video: this.normalisers.v2a, audio: this.normalisers.v2a }
+    : { video: new NCENormaliser(this.options.normaliserEstimate), audio: new NCENormaliser(this.options.normaliserEstimate) };
   /** (N, candidates) int64 mined positives, or null before the first mining. */
   positives: Tensor | null = null;
   minedAtEpoch: number | null = null;
