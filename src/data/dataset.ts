@@ -78,7 +78,7 @@ export interface Sample {
   path: string;
   /** numFrames × H × W × 3 RGB, or null without video. */
   video: Uint8Array | null;
-  /** Mono float32; audioDurationSec × sampleRate samples (resampled to the expected length when batched). */
+  /** Mono float32; audioDurationSec × sampleRate samples (a jittered duration is rescaled in the spectrogram when batched). */
   audio: Float32Array | null;
   startSec: number;
   timing: ClipTiming;

@@ -13,7 +13,9 @@ import {
   IDENTITY_COLOR_JITTER,
 } from '../../src/media/video-transforms.js';
 import { clipsToUnitTensor as clipsToTensor, normalizeVideo } from '../../src/media/video-tensor.js';
-import { audioBatch, sampleVolumeGain } from '../../src/media/audio-transforms.js';
+import { assertClose } from '../helpers/compare.js';
+import { audioBatch, jitteredSpectrogramBatch, sampleVolumeGain } from '../../src/media/audio-transforms.js';
+import { audioSpectrogram, spectrogramConfigFor } from '../../src/media/audio-input.js';
 import { Rng, rngFor } from '../../src/data/rng.js';
 
 test('multi-scale crop: inside the frame, area ≥ 8 %, aspect within [3/4, 4/3], covering the range', () => {
@@ -126,19 +128,36 @@ test('hue shift: any (3, ...) shape, no tensor left behind, a clear error for a 
   assert.equal(T.memory().liveTensors, before);
 });
 
-test('audio batch: duration-jittered windows resampled linearly to the expected length, volume gains applied', () => {
+test('duration jitter rescales the spectrogram in time: the pitch stays, the timing scales, exact windows and gains pass through', () => {
   const before = T.memory().liveTensors;
-  const ramp = Float32Array.from({ length: 100 }, (_, i) => i);
-  const constant = new Float32Array(150).fill(0.5);
-  const exact = new Float32Array(120).fill(-1);
-  const batch = audioBatch([ramp, constant, exact], 120, [1, 1.1, 0.9]);
-  assert.deepEqual(batch.shape, [3, 120]);
-  const rows = [0, 1, 2].map((i) => T.tidy(() => batch.select(0, i).toArray()));
-  assert.ok(rows[1].every((v) => Math.abs(v - 0.55) < 1e-6));
-  assert.ok(rows[2].every((v) => Math.abs(v + 0.9) < 1e-6));
-  assert.ok(Math.abs(rows[0][0]) < 1e-6 && Math.abs(rows[0][119] - 99) < 1e-4, `${rows[0][0]} … ${rows[0][119]}`);
-  for (let i = 1; i < 120; i++) assert.ok(rows[0][i] >= rows[0][i - 1], 'a ramp stays monotonic');
-  batch.dispose();
+  const sampleRate = 8000;
+  const settings = { sampleRate, windowSeconds: 0.032, hopSeconds: 0.016, freqBins: 129 };
+  const spectrogramOf = (w: T.Tensor) => audioSpectrogram(w, spectrogramConfigFor(settings));
+  const target = 2 * sampleRate;
+  // A 1 kHz tone that starts halfway through a 2.8 s window, and the same tone filling an exact 2 s window.
+  const long = Float32Array.from({ length: Math.round(2.8 * sampleRate) }, (_, i) => (i >= 1.4 * sampleRate ? Math.sin((2 * Math.PI * 1000 * i) / sampleRate) : 0));
+  const exact = Float32Array.from({ length: target }, (_, i) => Math.sin((2 * Math.PI * 1000 * i) / sampleRate));
+  T.tidy(() => {
+    const batch = jitteredSpectrogramBatch([long, exact], target, [1, 0.5], spectrogramOf);
+    const plain = spectrogramOf(T.tensor(exact, [1, target]).mul(0.5));
+    assert.deepEqual(batch.shape, plain.shape.map((d, i) => (i === 0 ? 2 : d)));
+    const frames = batch.size(2);
+    assertClose(batch.narrow(0, 1, 1), plain, 'an exact-length window with its gain is the plain spectrogram', { rtol: 1e-6 });
+    // Pitch: the rescaled window peaks in the same frequency bin as the exact one (1 kHz: bin 32 of 129 at 8 kHz).
+    const peakBin = (spec: T.Tensor, frame: number) => spec.select(2, frame).reshape([-1]).argmax().item();
+    const lastFrame = frames - 2;
+    assert.equal(peakBin(batch.narrow(0, 0, 1), lastFrame), peakBin(plain, lastFrame));
+    assert.equal(peakBin(plain, lastFrame), 32);
+    // Resampling the waveform (the old jitter) would have moved the tone to 1.4 kHz: bin 45.
+    const resampled = T.functional.interpolate(T.tensor(long, [1, 1, long.length]), [target], 'linear', false).reshape([1, target]);
+    assert.equal(peakBin(spectrogramOf(resampled), lastFrame), 45);
+    // Timing: the onset at half the window lands at half the frames (quiet before, loud after).
+    const energy = batch.narrow(0, 0, 1).select(3, 32).reshape([-1]).toArray();
+    const half = Math.round(frames / 2);
+    assert.ok(energy[half - 4] < energy[half + 4] - 5, `onset near frame ${half}: ${energy[half - 4]} vs ${energy[half + 4]}`);
+    assert.ok(energy.slice(0, half - 3).every((e) => e < energy[frames - 2] - 5), 'silence before the onset');
+  });
+  assert.throws(() => audioBatch([new Float32Array(10)], 12), /waveform 0 has 10 samples, expected 12/);
   assert.equal(T.memory().liveTensors, before);
   const rng = new Rng(2);
   for (let i = 0; i < 200; i++) {
