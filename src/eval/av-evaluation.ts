@@ -18,6 +18,9 @@ export interface LabelledVideo {
   labelName: string;
   split: 'train' | 'test';
   group: string;
+  /** The frame's displayed size (0 × 0 for a file without a video stream). */
+  width: number;
+  height: number;
 }
 
 /** Videos of a labels CSV (file,label,fold,group,...,split): split 'test', or fold 1 without a split column. */
@@ -35,6 +38,8 @@ export async function readLabelledVideos(labelsCsv: string): Promise<LabelledVid
       labelName: r.labelName ?? r.label,
       split: r.split ? (r.split === 'test' ? 'test' : 'train') : r.fold === 1 ? 'test' : 'train',
       group: r.group ?? r.file,
+      width: info.video?.width ?? 0,
+      height: info.video?.height ?? 0,
     });
   }
   return out;

@@ -5,6 +5,8 @@ import * as T from '../../src/tensor/index.js';
 import {
   sampleMultiScaleCrop,
   centerCropBox,
+  evaluationCropBox,
+  EVAL_CROP_FRACTION,
   sampleColorJitter,
   applyColorJitter,
   applyColorJitterToClip,
@@ -42,6 +44,21 @@ test('centre crop keeps the output aspect: portrait and landscape', () => {
   assert.deepEqual(centerCropBox(576, 1024, 112, 112), { x: 0, y: 224, width: 576, height: 576 });
   assert.deepEqual(centerCropBox(854, 480, 112, 112), { x: 187, y: 0, width: 480, height: 480 });
   assert.deepEqual(centerCropBox(320, 240, 160, 120), { x: 0, y: 0, width: 320, height: 240 });
+});
+
+test('evaluation crop: the central 87.5% of the centred box, as resizing the short side to crop/0.875 and centre-cropping', () => {
+  // 854×480 to 112²: short side 480 → 128 (112/0.875), centre 112² of it = the central 420² source pixels.
+  assert.deepEqual(evaluationCropBox(854, 480, 112, 112), { x: 217, y: 30, width: 420, height: 420 });
+  assert.deepEqual(evaluationCropBox(576, 1024, 112, 112), { x: 36, y: 260, width: 504, height: 504 });
+  assert.equal(EVAL_CROP_FRACTION, 0.875);
+  // Brute force: for any frame, the box is the centre of the scaled frame mapped back to source pixels.
+  for (const [w, h] of [[128, 128], [320, 240], [1920, 1080], [100, 300]]) {
+    const side = Math.min(w, h);
+    const box = evaluationCropBox(w, h, 112, 112);
+    assert.ok(Math.abs(box.width - 0.875 * side) <= 0.5 && box.width === box.height, `${w}×${h}: ${JSON.stringify(box)}`);
+    assert.ok(Math.abs(box.x + box.width / 2 - w / 2) <= 1 && Math.abs(box.y + box.height / 2 - h / 2) <= 1, `${w}×${h} centred`);
+  }
+  assert.throws(() => evaluationCropBox(0, 0, 112, 112), /frame is 0×0/);
 });
 
 test('clipsToTensor lays T×H×W×3 bytes out as (B, 3, T, H, W) in [0, 1]; ImageNet normalisation', () => {
