@@ -1,4 +1,4 @@
-// avid eval-av --checkpoint <run|file|random:<file>> --labels <csv> [--clips 2] [--out results.json]
+// avid eval-av --checkpoint <run|file|random:<file>> --labels <csv> [--clips 10] [--out results.json]
 import { readRunArtifact, avModelOf, disposeArtifact } from '../../train/run-artifact.js';
 import { readLabelledVideos, evaluateAV, type AVEvaluation } from '../../eval/av-evaluation.js';
 import { decodeEvalClips } from '../../eval/av-features.js';
@@ -10,12 +10,13 @@ import { resultsDestination, writeRunResult } from '../results-destination.js';
 
 export const summary = 'evaluate an audio-visual model on labelled videos: per-block linear probes and retrieval';
 
-const usage = `usage: avid eval-av --checkpoint <run|file|random:<file>> --labels <labels.csv> [--clips 2] [--seed 1] [--out results.json]
+const usage = `usage: avid eval-av --checkpoint <run|file|random:<file>> --labels <labels.csv> [--clips 10] [--seed 1] [--out results.json]
 
 Linear probes (video@1) on every block of both frozen encoders, trained on the labels CSV's 'train' videos and
 scored on its 'test' videos (or fold 1 without a split column), and cross-modal retrieval (R@1/5/10, median
 rank) among the test videos; the same for a randomly initialised network of the same architecture (seeded
-by --seed), the baseline. 'random:<file>' evaluates only that baseline.
+by --seed), the baseline. 'random:<file>' evaluates only that baseline. --clips: uniformly spaced clips per
+video whose predictions are averaged (video@1), 10 as in the papers (25 in some of their tables).
 Results go into the run's results/ (probe.json, retrieval.json: the report's probe and retrieval sections)
 or, with --out, into one JSON file (required for a checkpoint outside a run).
 
@@ -25,7 +26,7 @@ ${FRONTEND_HELP}`;
 const options = {
   checkpoint: { type: 'string' },
   labels: { type: 'string' },
-  clips: { type: 'string', default: '2' },
+  clips: { type: 'string', default: '10' },
   out: { type: 'string' },
   seed: { type: 'string', default: '1' },
   ...FRONTEND_FLAGS,
