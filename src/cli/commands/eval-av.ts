@@ -1,6 +1,6 @@
 // avid eval-av --checkpoint <run|file|random:<file>> --labels <csv> [--clips 10] [--out results.json]
 import { readRunArtifact, avModelOf, disposeArtifact } from '../../train/run-artifact.js';
-import { readLabelledVideos, evaluateAV, type AVEvaluation } from '../../eval/av-evaluation.js';
+import { readLabelledVideos, evaluateAV, bestBlock, type AVEvaluation } from '../../eval/av-evaluation.js';
 import { decodeEvalClips } from '../../eval/av-features.js';
 import { clipGeometry } from '../../eval/clip-geometry.js';
 import { formatTable, writeResultsJson } from '../../eval/results.js';
@@ -66,9 +66,9 @@ export async function run(argv: string[]): Promise<number> {
   const blocks = Object.keys(e.probe.video);
   const rows = evaluations.flatMap((x, i) => {
     const name = i === 0 && inputs.length > 1 ? '' : ' (random init)';
-    return [[`video${name}`, ...blocks.map((b) => pct(x.probe.video[b].video))], [`audio${name}`, ...blocks.map((b) => pct(x.probe.audio[b]?.video ?? NaN))]];
+    return [[`video${name}`, ...blocks.map((b) => pct(x.probe.video[b].video)), bestBlock(x.probe.video) ?? '-'], [`audio${name}`, ...blocks.map((b) => pct(x.probe.audio[b]?.video ?? NaN)), bestBlock(x.probe.audio) ?? '-']];
   });
-  console.log(formatTable(['encoder', ...blocks], rows));
+  console.log(formatTable(['encoder', ...blocks, 'best on validation'], rows));
   console.log(`retrieval on ${e.retrieval.n} test videos: v→a R@1 ${pct(e.retrieval.v2a.recall[1])}% R@5 ${pct(e.retrieval.v2a.recall[5])}% median rank ${e.retrieval.v2a.medianRank}; a→v R@1 ${pct(e.retrieval.a2v.recall[1])}% R@5 ${pct(e.retrieval.a2v.recall[5])}%`);
   if (destination.out) {
     writeResultsJson(destination.out, { checkpoint: input, probe: e.probe, retrieval: e.retrieval, ...(baseline ? { random: { probe: baseline.probe, retrieval: baseline.retrieval } } : {}) });
