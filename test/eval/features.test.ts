@@ -131,14 +131,14 @@ test("video probe features follow the reference's linear evaluation: conv2x…co
     const model = createModel('av-r2plus1d-10', { width: 0.25, embeddingDim: 16 });
     model.eval();
     const blocks = T.noGrad(() => model.video_model.forwardBlocks(T.randn([1, 3, 2, 112, 112])));
-    const dims = ['conv2x', 'conv3x', 'conv4x', 'conv5x'].map((b) => poolBlock(blocks[b], PROBE_VIDEO_POOLING[b] as BlockPooling, b).size(1));
+    const dims = (['conv2x', 'conv3x', 'conv4x', 'conv5x'] as const).map((b) => poolBlock(blocks[b], PROBE_VIDEO_POOLING[b], b).size(1));
     assert.deepEqual(dims, [9216, 8192, 9216, 8192].map((d) => d / 4));
     // Max pooling of conv3x (14² at 112² clips) to 8²: each output is the maximum over time and its adaptive
     // window [⌊i·14/8⌋, ⌈(i+1)·14/8⌉) of channel 0.
     const conv3 = blocks.conv3x.select(0, 0).select(0, 0); // (T, H, W) of channel 0
     const [h, out] = [conv3.size(1), 8];
     assert.equal(h, 14);
-    const pooled = poolBlock(blocks.conv3x, PROBE_VIDEO_POOLING.conv3x as BlockPooling).reshape([-1, out * out]).select(0, 0).toArray();
+    const pooled = poolBlock(blocks.conv3x, PROBE_VIDEO_POOLING.conv3x).reshape([-1, out * out]).select(0, 0).toArray();
     const window = (i: number) => [Math.floor((i * h) / out), Math.ceil(((i + 1) * h) / out)];
     for (let i = 0; i < out; i++) for (let j = 0; j < out; j++) {
       const [[y0, y1], [x0, x1]] = [window(i), window(j)];
