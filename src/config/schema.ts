@@ -97,6 +97,13 @@ export const ObjectiveConfig = z
      * the configs keep one Z per term, which every published figure of avid was measured with.
      */
     sharedNormaliser: z.boolean().default(false),
+    /**
+     * When Z is estimated (avid, cma): 'first-batch' (the reference: once, then fixed) or 'every-batch' (from each
+     * batch's negatives). Self-AVID from scratch on a small world needs 'every-batch': with a Z fixed while the
+     * memory banks were random its loss climbed (15 → 1,500 in 3 epochs) and the embeddings collapsed; see
+     * docs/experiments/self-avid-health.md.
+     */
+    normaliserEstimate: z.enum(['first-batch', 'every-batch']).default('first-batch'),
     inBatch: z
       .object({
         /** Learn the temperature (log τ, updated by the optimizer, saved in checkpoints), starting at tau. */
@@ -183,6 +190,8 @@ export const TrainConfig = z
       })
       .default([]),
     logEvery: positiveInt.default(10),
+    /** Warn when the mean loss has risen in this many epochs in a row (0: never); see src/train/loss-trend.ts. */
+    warnRisingLossEpochs: z.number().int().min(0).default(5),
     threads: positiveInt.optional(),
     deterministic: z.boolean().default(false),
     /** Data-parallel runs: batch-norm statistics over the global batch instead of each process's share. */

@@ -20,6 +20,7 @@ import {
 import {
   sampleMultiScaleCrop,
   centerCropBox,
+  evaluationCropBox,
   sampleColorJitter,
   DEFAULT_MULTI_SCALE_CROP,
   DEFAULT_COLOR_JITTER,
@@ -78,7 +79,7 @@ export interface Sample {
   path: string;
   /** numFrames × H × W × 3 RGB, or null without video. */
   video: Uint8Array | null;
-  /** Mono float32; audioDurationSec × sampleRate samples (resampled to the expected length when batched). */
+  /** Mono float32; audioDurationSec × sampleRate samples (a jittered duration is rescaled in the spectrogram when batched). */
   audio: Float32Array | null;
   startSec: number;
   timing: ClipTiming;
@@ -222,7 +223,7 @@ export class ClipDataset {
       if (a.volume && o.modalities !== 'video') volumeGain = sampleVolumeGain(this.rng(epoch, index, clipIndex, 'volume'), { volumeRange: a.volume });
     } else {
       timing = evaluationClips(entry.durationSec, o.clip, clipCount)[clipIndex];
-      if (hasVideo) crop = centerCropBox(entry.width!, entry.height!, outWidth, outHeight);
+      if (hasVideo) crop = evaluationCropBox(entry.width!, entry.height!, outWidth, outHeight);
     }
     return { index, clipIndex, path: entry.path, startSec: timing.videoStartSec, timing, crop, flip, colorJitter, volumeGain };
   }

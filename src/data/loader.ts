@@ -15,7 +15,7 @@ import { AbortError } from '../media/child-processes.js';
 import { DecodeError } from '../media/decode.js';
 import { checkFiniteSamples } from '../media/finite-samples.js';
 import { clipsToNetworkInput } from '../media/video-tensor.js';
-import { audioBatch } from '../media/audio-transforms.js';
+import { jitteredSpectrogramBatch } from '../media/audio-transforms.js';
 import { normalizeSpectrogram, ANALYSIS_SPECTROGRAM, type SpectrogramConfig, type SpectrogramStats } from '../media/spectrogram.js';
 import { audioSpectrogram } from '../media/audio-input.js';
 import type { ClipDataset, Sample } from './dataset.js';
@@ -258,8 +258,7 @@ export class DataLoader implements AsyncIterable<Batch> {
         out.video = clipsToNetworkInput(samples.map((s) => s.video!), d.clip.numFrames, height, width, jitter, this.options.normalizeVideo !== false);
       }
       if (d.modalities !== 'video') {
-        const waves = audioBatch(samples.map((s) => s.audio!), this.dataset.audioLength, samples.map((s) => s.volumeGain));
-        const spec = audioSpectrogram(waves, this.spectrogram);
+        const spec = jitteredSpectrogramBatch(samples.map((s) => s.audio!), this.dataset.audioLength, samples.map((s) => s.volumeGain), (waves) => audioSpectrogram(waves, this.spectrogram));
         out.audio = stats ? normalizeSpectrogram(spec, stats) : spec;
       }
       return out;

@@ -9,7 +9,7 @@ import { loadConfig } from '../config/load.js';
 import { pretrain } from '../train/pretrain.js';
 import { writeJson, writeVersions, ensureRunDir } from '../train/run-dir.js';
 import { readRunArtifact, readMemoryBanks, avModelOf, disposeArtifact } from '../train/run-artifact.js';
-import { readLabelledVideos, evaluateAV, type AVEvaluation, type LabelledVideo } from '../eval/av-evaluation.js';
+import { readLabelledVideos, evaluateAV, bestBlock, type AVEvaluation, type LabelledVideo } from '../eval/av-evaluation.js';
 import { decodeEvalClips } from '../eval/av-features.js';
 import { localizeClip, decodeLocalizationClip } from '../eval/localize.js';
 import { clipGeometry, type ClipGeometry } from '../eval/clip-geometry.js';
@@ -256,12 +256,12 @@ function summaryTable(e: Record<string, AVEvaluation>): string {
   const rows = ['random', 'cross-avid', 'cma'].map((name) => [
     name,
     pct(e[name].probe.video.conv5x.video),
-    pct(Math.max(...Object.values(e[name].probe.video).map((s) => s.video))),
+    pct(e[name].probe.video[bestBlock(e[name].probe.video) ?? 'conv5x'].video),
     pct(e[name].probe.audio.conv5x.video),
-    pct(Math.max(...Object.values(e[name].probe.audio).map((s) => s.video))),
+    pct(e[name].probe.audio[bestBlock(e[name].probe.audio) ?? 'conv5x'].video),
     pct(e[name].retrieval.v2a.recall[1]),
     pct(e[name].retrieval.a2v.recall[1]),
   ]);
-  return formatTable(['model', 'video conv5x %', 'video best %', 'audio conv5x %', 'audio best %', 'v→a R@1 %', 'a→v R@1 %'], rows);
+  return formatTable(['model', 'video conv5x %', 'video best % (block chosen on validation)', 'audio conv5x %', 'audio best %', 'v→a R@1 %', 'a→v R@1 %'], rows);
 }
 

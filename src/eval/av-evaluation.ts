@@ -18,6 +18,9 @@ export interface LabelledVideo {
   labelName: string;
   split: 'train' | 'test';
   group: string;
+  /** The frame's displayed size (0 × 0 for a file without a video stream). */
+  width: number;
+  height: number;
 }
 
 /** Videos of a labels CSV (file,label,fold,group,...,split): split 'test', or fold 1 without a split column. */
@@ -35,6 +38,8 @@ export async function readLabelledVideos(labelsCsv: string): Promise<LabelledVid
       labelName: r.labelName ?? r.label,
       split: r.split ? (r.split === 'test' ? 'test' : 'train') : r.fold === 1 ? 'test' : 'train',
       group: r.group ?? r.file,
+      width: info.video?.width ?? 0,
+      height: info.video?.height ?? 0,
     });
   }
   return out;
@@ -43,6 +48,21 @@ export async function readLabelledVideos(labelsCsv: string): Promise<LabelledVid
 export interface BlockScores {
   clip: number;
   video: number;
+  /** Clip@1 on the validation share of the training videos (the probe's held-out part), to choose a block by. */
+  validation?: number;
+}
+
+/**
+ * The block to report as the best: the highest validation clip@1 (never the test split's scores); ties go to
+ * the first block listed. Null when no block has a validation score.
+ */
+export function bestBlock(scores: Record<string, BlockScores>): string | null {
+  let best: string | null = null;
+  for (const [name, s] of Object.entries(scores)) {
+    if (s.validation === undefined) continue;
+    if (best === null || s.validation > scores[best].validation!) best = name;
+  }
+  return best;
 }
 
 export interface AVEvaluation {
@@ -99,7 +119,8 @@ export async function evaluateAV(
     for (const [name, m] of blocks) {
       if (name === 'embedding') continue;
       const fit = linearProbe(samples, { features: m, sampleOfClip: features.videoOfClip }, train, test, numClasses, { steps: o.probeSteps ?? 200 });
-      out[name] = { clip: fit.clipAccuracy, video: fit.videoAccuracy };
+      const validation = fit.validation.find((v) => v.weightDecay === fit.chosenWeightDecay)?.clipAccuracy;
+      out[name] = { clip: fit.clipAccuracy, video: fit.videoAccuracy, ...(validation === undefined ? {} : { validation }) };
     }
     return out;
   };

@@ -1,6 +1,7 @@
 // Evaluation features of an audio-visual model on labelled videos: K uniformly spaced clips per video (whole
 // frame resized, no augmentation) with their aligned audio windows, through both frozen encoders in eval
 // mode; per block pooled features and the unit-norm embeddings of the heads, one row per clip.
+import { evaluationCropBox } from '../media/video-transforms.js';
 import * as T from '../tensor/index.js';
 import type { AVModel } from '../models/index.js';
 import { decodeClips } from '../media/decode.js';
@@ -16,6 +17,9 @@ import { stackWaveforms } from '../media/audio-input.js';
 export interface AVVideo {
   path: string;
   durationSec: number;
+  /** The frame's displayed size in pixels (the evaluation crop is placed in it). */
+  width: number;
+  height: number;
 }
 
 export interface AVFeatures {
@@ -82,13 +86,15 @@ export async function decodeEvalClips(videos: AVVideo[], g: ClipGeometry, o: { c
     if (own.length === 0) return [];
     // Videos this process already holds decoded (a training run's memory cache) are cut from memory.
     const inMemory = decodedVideo(own[0].path, g.fps, g.sampleRate);
+    // The reference's evaluation view: the central 87.5% (resize to crop/0.875, centre crop), in the pixels of
+    // whichever frames are cut (the decoded copy in memory keeps the file's aspect ratio).
     const clips = inMemory
-      ? own.map((job) => cutClip(inMemory, g.fps, g.sampleRate, job.start, g.frames, g.size, g.size, audioStartOf(job), g.audioSeconds))
+      ? own.map((job) => cutClip(inMemory, g.fps, g.sampleRate, job.start, g.frames, g.size, g.size, audioStartOf(job), g.audioSeconds, { crop: evaluationCropBox(inMemory.width, inMemory.height, g.size, g.size) }))
       : (
           await decodeClips(
             own[0].path,
             own.map((job) => ({
-              video: { startSec: job.start, numFrames: g.frames, fps: g.fps, outWidth: g.size, outHeight: g.size },
+              video: { startSec: job.start, numFrames: g.frames, fps: g.fps, outWidth: g.size, outHeight: g.size, crop: evaluationCropBox(videos[job.vi].width, videos[job.vi].height, g.size, g.size) },
               audio: { startSec: audioStartOf(job), durationSec: g.audioSeconds, sampleRate: g.sampleRate },
             })),
           )

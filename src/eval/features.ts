@@ -31,12 +31,17 @@ export const SVM_AUDIO_POOLING: Record<string, BlockPooling> = {
   pool: 'flatten',
 };
 
-/** Linear probes on video: max-pooled block features (PAPERS.md "Downstream protocols"). */
+/**
+ * Linear probes on video: block features max-pooled to the output sizes of the reference's linear-evaluation
+ * config (configs/benchmark/kinetics/8x224x224-linear.yaml: 1×12², 1×8², 1×6², 1×4² for conv2x…conv5x, about
+ * 8–9K features per block at full width); the probe standardises them with training statistics, which is the
+ * reference's batch norm before the linear layer at evaluation time.
+ */
 export const PROBE_VIDEO_POOLING: Record<string, BlockPooling> = {
-  conv2x: { op: 'max', size: [1, 4, 4] },
-  conv3x: { op: 'max', size: [1, 3, 3] },
-  conv4x: { op: 'max', size: [1, 2, 2] },
-  conv5x: { op: 'max', size: [1, 1, 1] },
+  conv2x: { op: 'max', size: [1, 12, 12] },
+  conv3x: { op: 'max', size: [1, 8, 8] },
+  conv4x: { op: 'max', size: [1, 6, 6] },
+  conv5x: { op: 'max', size: [1, 4, 4] },
   pool: 'flatten',
 };
 

@@ -5,7 +5,7 @@
 // built only from its own files, so a test file can never reach a training batch.
 import * as T from '../tensor/index.js';
 import { buildManifest, type ManifestEntry } from '../data/manifest.js';
-import { ClipDataset, NO_AUGMENT, type AugmentConfig, type ClipDatasetOptions, type Sample } from '../data/dataset.js';
+import { ClipDataset, NO_AUGMENT, PRETRAINING_AUGMENT, type AugmentConfig, type ClipDatasetOptions, type Sample } from '../data/dataset.js';
 import { DataLoader, type Batch } from '../data/loader.js';
 import { decodeAllVideos, InMemoryClipDataset, cutAudio } from '../data/in-memory-videos.js';
 import { decodeAudio } from '../media/decode.js';
@@ -84,6 +84,14 @@ export async function loadFinetuneMedia(files: string[], modality: FinetuneModal
   return { modality, geometry, entries, decoded };
 }
 
+/**
+ * Fine-tuning's default training augmentation. Video: Table 8 of the AVID-CMA supplement, multi-scale random
+ * crop, horizontal flip and colour jitter (the pre-training ranges; no audio stream is used). Audio: none.
+ */
+export function defaultFinetuneAugment(modality: FinetuneModality): AugmentConfig {
+  return modality === 'video' ? { ...PRETRAINING_AUGMENT, volume: null } : NO_AUGMENT;
+}
+
 export interface MediaSourceOptions {
   seed: number;
   batchSize: number;
@@ -91,7 +99,7 @@ export interface MediaSourceOptions {
   testClips?: number;
   /** Random clips per training sample and epoch (default 1, the papers'). */
   trainClips?: number;
-  /** Training augmentation (default none for audio; horizontal flips for video). */
+  /** Training augmentation (default: defaultFinetuneAugment). */
   augment?: AugmentConfig;
   log?: (line: string) => void;
 }
@@ -112,7 +120,7 @@ export function mediaBatchSource(media: FinetuneMedia, labels: number[], train: 
     clip: { numFrames: g.frames, fps: g.fps, audioSeconds: g.audioSeconds, audioOffsetSec: 0, audioDurationJitter: null },
     frameSize: [g.size, g.size],
     sampleRate: g.sampleRate,
-    augment: o.augment ?? (media.modality === 'video' ? { ...NO_AUGMENT, flip: true } : NO_AUGMENT),
+    augment: o.augment ?? defaultFinetuneAugment(media.modality),
     clipsPerVideo: mode === 'train' ? (o.trainClips ?? 1) : (o.testClips ?? 10),
   });
   const dataset = (indices: number[], mode: 'train' | 'eval') =>

@@ -1,6 +1,7 @@
 // `avid.load(runOrCheckpoint)`: what the tool writes, as a model a script can use. The run's audio-visual
 // model in evaluation mode with its preprocessing (the clip geometry and spectrogram statistics it was
 // trained with), and `embedFile` to turn a media file into unit-norm video and audio embeddings.
+import { evaluationCropBox } from '../media/video-transforms.js';
 import * as T from '../tensor/index.js';
 import type { AVModel } from '../models/av-model.js';
 import type { PretrainConfig } from '../config/schema.js';
@@ -79,7 +80,7 @@ async function embedFile(model: AVModel, g: ClipGeometry, file: string, o: Embed
   const decoded = await Promise.all(
     starts.map(async (startSec) => {
       const [clip, audio] = await Promise.all([
-        decodeVideoClip(file, { startSec, numFrames: g.frames, fps: g.fps, outWidth: g.size, outHeight: g.size }),
+        decodeVideoClip(file, { startSec, numFrames: g.frames, fps: g.fps, outWidth: g.size, outHeight: g.size, crop: evaluationCropBox(info.video!.width, info.video!.height, g.size, g.size) }),
         decodeAudio(file, { startSec, durationSec: g.audioSeconds, sampleRate: g.sampleRate }),
       ]);
       return { pixels: clip.pixels, samples: audio.samples };

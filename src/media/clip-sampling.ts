@@ -1,7 +1,7 @@
 // Where in a file a clip is taken (PAPERS.md, "Audio preprocessing" and "Video preprocessing"): a video clip
 // of N frames at F fps, and an audio window of the configured length that starts within ±0.5 s of the video
-// (training) or with it (evaluation). Training also jitters the audio duration in [1.4, 2.8] s; the audio
-// transform resamples it back to the expected length. Pure timing: no decoding here.
+// (training) or with it (evaluation). Training also jitters the audio duration in [1.4, 2.8] s; its
+// spectrogram is rescaled in time to the expected frames (audio-transforms.ts: no pitch shift). Pure timing.
 
 /** The one draw clip timing needs; data/rng.ts's Rng provides it (media does not import data: layering). */
 export interface UniformSource {

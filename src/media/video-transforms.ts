@@ -51,7 +51,7 @@ export function sampleMultiScaleCrop(width: number, height: number, rng: Uniform
   return { x: Math.floor((width - w) / 2), y: Math.floor((height - h) / 2), width: w, height: h };
 }
 
-/** The largest centred box with the output's aspect ratio: the evaluation crop (no distortion). */
+/** The largest centred box with the output's aspect ratio (no distortion): training's crop when crops are off. */
 export function centerCropBox(width: number, height: number, outWidth: number, outHeight: number): CropBox {
   const outAspect = outWidth / outHeight;
   let w = width;
@@ -62,6 +62,21 @@ export function centerCropBox(width: number, height: number, outWidth: number, o
   }
   w = Math.max(1, Math.min(w, width));
   h = Math.max(1, Math.min(h, height));
+  return { x: Math.floor((width - w) / 2), y: Math.floor((height - h) / 2), width: w, height: h };
+}
+
+/**
+ * The share of the frame's short side that the evaluation crop keeps: the reference resizes the short side to
+ * crop/0.875 and takes the centre crop, i.e. the central 87.5% of the largest centred box.
+ */
+export const EVAL_CROP_FRACTION = 0.875;
+
+/** The evaluation crop in source pixels: the centred box of centerCropBox shrunk to EVAL_CROP_FRACTION. */
+export function evaluationCropBox(width: number, height: number, outWidth: number, outHeight: number): CropBox {
+  if (!(width >= 1 && height >= 1)) throw new Error(`evaluation crop: the frame is ${width}×${height}, expected at least 1×1 pixels`);
+  const full = centerCropBox(width, height, outWidth, outHeight);
+  const w = Math.max(1, Math.round(full.width * EVAL_CROP_FRACTION));
+  const h = Math.max(1, Math.round(full.height * EVAL_CROP_FRACTION));
   return { x: Math.floor((width - w) / 2), y: Math.floor((height - h) / 2), width: w, height: h };
 }
 

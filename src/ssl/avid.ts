@@ -4,7 +4,7 @@
 import { Tensor, tidy, Generator, noGrad } from '../tensor/index.js';
 import { hash32 } from '../data/rng.js';
 import { MemoryBank } from './memory-bank.js';
-import { NCENormaliser, nceLoss } from './nce.js';
+import { NCENormaliser, nceLoss, type NormaliserEstimate } from './nce.js';
 import { sampleNegatives, type Shard } from './negatives.js';
 
 /** The rows of per-step random draws that belong to this process. */
@@ -33,18 +33,20 @@ export interface AvidOptions {
    * (v2a for Cross/Joint, v2v for Self), serves every term after it. false: one Z per term.
    */
   sharedNormaliser?: boolean;
+  /** When Z is estimated (default 'first-batch', as the reference; see NormaliserEstimate). */
+  normaliserEstimate?: NormaliserEstimate;
   seed?: number;
 }
 
 export type NormaliserTerm = 'v2a' | 'a2v' | 'v2v' | 'a2a';
 
 /** The four terms' normalisers: one object shared by all, or one each. */
-export function makeNormalisers(shared: boolean): Record<NormaliserTerm, NCENormaliser> {
+export function makeNormalisers(shared: boolean, estimate: NormaliserEstimate = 'first-batch'): Record<NormaliserTerm, NCENormaliser> {
   if (shared) {
-    const z = new NCENormaliser();
+    const z = new NCENormaliser(estimate);
     return { v2a: z, a2v: z, v2v: z, a2a: z };
   }
-  return { v2a: new NCENormaliser(), a2v: new NCENormaliser(), v2v: new NCENormaliser(), a2a: new NCENormaliser() };
+  return { v2a: new NCENormaliser(estimate), a2v: new NCENormaliser(estimate), v2v: new NCENormaliser(estimate), a2a: new NCENormaliser(estimate) };
 }
 
 /**
@@ -72,7 +74,7 @@ export class AvidObjective implements Objective {
   constructor(readonly options: AvidOptions) {
     this.name = `${options.variant}-avid`;
     this.sharedNormaliser = options.sharedNormaliser ?? true;
-    this.normalisers = makeNormalisers(this.sharedNormaliser);
+    this.normalisers = makeNormalisers(this.sharedNormaliser, options.normaliserEstimate);
     const seed = options.seed ?? 0;
     this.videoBank = new MemoryBank(options.numInstances, options.dim, options.memoryMomentum ?? 0.5, hash32(seed, 'video-bank'));
     this.audioBank = new MemoryBank(options.numInstances, options.dim, options.memoryMomentum ?? 0.5, hash32(seed, 'audio-bank'));

@@ -33,7 +33,9 @@ export interface CmaOptions extends Omit<AvidOptions, 'variant'> {
 export class CmaObjective extends AvidObjective {
   override readonly name = 'cma';
   /** wMPD's normalisers: with a shared Z, the cross-modal terms' own (as the reference's one criterion). */
-  readonly wmpdNormalisers = this.sharedNormaliser ? { video: this.normalisers.v2a, audio: this.normalisers.v2a } : { video: new NCENormaliser(), audio: new NCENormaliser() };
+  readonly wmpdNormalisers = this.sharedNormaliser
+    ? { video: this.normalisers.v2a, audio: this.normalisers.v2a }
+    : { video: new NCENormaliser(this.options.normaliserEstimate), audio: new NCENormaliser(this.options.normaliserEstimate) };
   /** (N, candidates) int64 mined positives, or null before the first mining. */
   positives: Tensor | null = null;
   minedAtEpoch: number | null = null;
@@ -90,6 +92,18 @@ export class CmaObjective extends AvidObjective {
     });
   }
 
+  /**
+   * wMPD's negatives (B, Kn): uniform outside the anchor and its candidates, a draw of their own. The reference
+   * takes the first Kn of the cross-modal draw instead, from the same set (it does not exclude the anchor itself,
+   * a 1-in-N chance per draw); the parity test (test/ssl/reference-criterions.test.ts) overrides this to do so.
+   */
+  protected wmpdNegativesFor(index: Tensor, candidates: Tensor, ctx: StepContext): Tensor {
+    return tidy(() => {
+      const forbidden = cat([index.unsqueeze(1), candidates], 1);
+      return sampleOutside(forbidden, this.cma.numInstances, this.wmpdNegatives, new Generator(hash32(ctx.seed, ctx.step, 'wmpd-negatives')), shardOf(ctx));
+    });
+  }
+
   /** wMPD NCE for one modality: each anchor's positives against negatives outside its candidate set. */
   private wmpd(x: Tensor, bank: MemoryBank, positives: Tensor, negatives: Tensor, z: NCENormaliser, ctx: StepContext): Tensor {
     return tidy(() => {
@@ -108,8 +122,7 @@ export class CmaObjective extends AvidObjective {
     return tidy(() => {
       const cross = super.loss(batch, ctx);
       const { used, candidates } = this.stepPositives(batch.index, ctx);
-      const forbidden = cat([batch.index.unsqueeze(1), candidates], 1);
-      const negatives = sampleOutside(forbidden, this.cma.numInstances, this.wmpdNegatives, new Generator(hash32(ctx.seed, ctx.step, 'wmpd-negatives')), shardOf(ctx));
+      const negatives = this.wmpdNegativesFor(batch.index, candidates, ctx);
       const wv = this.wmpd(batch.video, this.videoBank, used, negatives, this.wmpdNormalisers.video, ctx);
       const wa = this.wmpd(batch.audio, this.audioBank, used, negatives, this.wmpdNormalisers.audio, ctx);
       const loss = cross.loss.add(wv.add(wa).mul(this.cma.lambda));

@@ -1,5 +1,5 @@
 export { MemoryBank, meanRandomPairSimilarity } from './memory-bank.js';
-export { NCENormaliser, nceLoss } from './nce.js';
+export { NCENormaliser, nceLoss, type NormaliserEstimate } from './nce.js';
 export { sampleNegatives, sampleOutside, shardedDraw, type Shard } from './negatives.js';
 export { AvidObjective, makeNormalisers, combineLogZ, type AvidOptions, type AvidVariant, type NormaliserTerm } from './avid.js';
 export { InBatchObjective, gatherWithGrad, MIN_LEARNED_TAU, type InBatchOptions } from './in-batch-nce.js';

@@ -5,16 +5,29 @@
 // Computed in log space: −log P(D=1) = softplus(log KZ − s⁺/τ), −log P(D=0) = softplus(s⁻/τ − log KZ).
 import { Tensor, tidy, noGrad } from '../tensor/index.js';
 
+/**
+ * When Z is estimated. 'first-batch' (the reference's): once, from the first batch's negatives, then fixed.
+ * 'every-batch': from each batch's own negatives (detached, like the reference's estimate). A Z fixed while the
+ * memory bank still holds its random initial rows can sit far below the scores the bank gives once it holds
+ * the encoder's embeddings: on a small world a within-modal term then saturates (every negative in the linear
+ * part of the softplus, the positive's term at zero) and pushes every anchor the same way, and the embeddings
+ * collapse (docs/experiments/self-avid-health.md). Re-estimating Z each batch keeps the terms in range.
+ */
+export type NormaliserEstimate = 'first-batch' | 'every-batch';
+
 export class NCENormaliser {
-  /** log Z, or null until the first batch sets it. */
+  /** log Z: null until the first batch sets it; with 'every-batch', the last batch's value. */
   logZ: number | null = null;
 
+  constructor(readonly estimate: NormaliserEstimate = 'first-batch') {}
+
   /**
-   * Sets log Z from the first batch's negative scores (already divided by τ) and returns it. In a
-   * data-parallel run `meanOverRanks` averages the mean of e over the ranks' equal shares of the batch.
+   * Sets log Z from the batch's negative scores (already divided by τ) when it is not fixed yet (or at every
+   * batch with 'every-batch') and returns it. In a data-parallel run `meanOverRanks` averages the mean of e
+   * over the ranks' equal shares of the batch.
    */
   resolve(negativeLogits: Tensor, meanOverRanks?: (value: number) => number): number {
-    if (this.logZ === null) {
+    if (this.logZ === null || this.estimate === 'every-batch') {
       const localLogMean = noGrad(() => tidy(() => negativeLogits.logsumexp([0, 1]).item() - Math.log(negativeLogits.numel)));
       this.logZ = meanOverRanks ? Math.log(meanOverRanks(Math.exp(localLogMean))) : localLogMean;
     }

@@ -22,7 +22,7 @@ export function modelFromConfig(config: PretrainConfig): AVModel {
 /** `miningSplit` (data-parallel runs) shares CMA mining out over the ranks. */
 export function objectiveFromConfig(config: PretrainConfig, numInstances: number, onMineProgress?: (done: number, total: number) => void, miningSplit?: MiningSplit): Objective {
   const o = config.objective;
-  const common = { numInstances, dim: config.model.embeddingDim, tau: o.tau, negatives: o.negatives, memoryMomentum: o.memoryMomentum, crossWeight: o.crossWeight, selfWeight: o.selfWeight, sharedNormaliser: o.sharedNormaliser, seed: config.seed };
+  const common = { numInstances, dim: config.model.embeddingDim, tau: o.tau, negatives: o.negatives, memoryMomentum: o.memoryMomentum, crossWeight: o.crossWeight, selfWeight: o.selfWeight, sharedNormaliser: o.sharedNormaliser, normaliserEstimate: o.normaliserEstimate, seed: config.seed };
   switch (o.kind) {
     case 'avid':
       return new AvidObjective({ ...common, variant: o.variant });

@@ -240,6 +240,7 @@ async function pretrainIn(runDir: string, resuming: boolean, resumeChanges: Reco
     checkpointEvery: config.train.checkpointEvery,
     keepCheckpoints: config.train.keepCheckpoints,
     logEvery: config.train.logEvery,
+    warnRisingLossEpochs: config.train.warnRisingLossEpochs,
     clipGradNorm: config.optim.clipGradNorm,
     maxSkipped: Math.floor(config.data.maxRejectShare * source.numInstances) + 1,
     extraScalars: { config, ...(audioStats ? { audioStats } : {}) },

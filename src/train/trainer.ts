@@ -16,6 +16,7 @@ import { writeFileAtomic, renameDurably, removeStaleTemporaries } from '../io/at
 import { keepsEpoch, keptCheckpointPath, type KeepCheckpoints } from './kept-checkpoints.js';
 import type { BatchSource, TrainBatch } from './batch-source.js';
 import { Progress } from './progress.js';
+import { risingLossWarning } from './loss-trend.js';
 import { batchToDevice, moveTrainingState_ } from './device-transfer.js';
 import { withAutocast, checkPrecision, needsGradScaling, type Precision } from './mixed-precision.js';
 import { GradScaler, type GradScalerState } from './grad-scaler.js';
@@ -46,6 +47,8 @@ export interface TrainerOptions {
   /** Epochs whose checkpoints are kept beside last (see kept-checkpoints.ts). */
   keepCheckpoints?: KeepCheckpoints;
   logEvery: number;
+  /** Warn (stderr and a 'warning' record) when the epoch's mean loss has risen this many epochs in a row (default 5; 0: never). */
+  warnRisingLossEpochs?: number;
   clipGradNorm?: number;
   /** Stops the run when the data source has skipped more than this many samples. */
   maxSkipped?: number;
@@ -154,6 +157,9 @@ export class Trainer {
   readonly precision: Precision;
   readonly gradScaler: GradScaler | null;
   private gradientSync: { backward(loss: Tensor): void; close(): void } | null = null;
+  /** Mean losses of the epochs this process trained, from epoch `epochLossesFrom` on (for the rising-loss warning). */
+  private readonly epochLosses: number[] = [];
+  private epochLossesFrom: number | null = null;
 
   constructor(
     readonly model: AVModel,
@@ -321,7 +327,9 @@ export class Trainer {
         progress?.done();
         const skipped = this.data.skipped?.().length ?? 0;
         const epochLosses = losses.slice(-this.stepInEpoch);
-        this.log({ kind: 'epoch', epoch: this.epoch, loss: epochLosses.reduce((a, b) => a + b, 0) / Math.max(epochLosses.length, 1), steps: this.stepInEpoch, skipped, liveTensors: memory().liveTensors, rssMB: Math.round(process.memoryUsage().rss / 2 ** 20) });
+        const epochLoss = epochLosses.reduce((a, b) => a + b, 0) / Math.max(epochLosses.length, 1);
+        this.log({ kind: 'epoch', epoch: this.epoch, loss: epochLoss, steps: this.stepInEpoch, skipped, liveTensors: memory().liveTensors, rssMB: Math.round(process.memoryUsage().rss / 2 ** 20) });
+        if (firstStepInEpoch === 0) this.checkLossTrend(epochLoss);
         this.epoch += 1;
         this.stepInEpoch = 0;
         await o.onEpochEnd?.(this.epoch - 1);
@@ -399,6 +407,17 @@ export class Trainer {
       this.objective.afterStep({ video: embeddings.video.detach(), audio: embeddings.audio.detach(), index }, ctx);
       return { loss: value, terms };
     });
+  }
+
+  /** Records the epoch's mean loss and warns once when it has climbed for a whole window of epochs. */
+  private checkLossTrend(epochLoss: number): void {
+    // Only whole epochs count (the caller skips one resumed mid-way: its mean covers its last steps only).
+    this.epochLossesFrom ??= this.epoch;
+    this.epochLosses.push(epochLoss);
+    const warning = risingLossWarning(this.epochLosses, this.options.warnRisingLossEpochs ?? 5, this.epochLossesFrom);
+    if (warning === null || this.rank !== 0) return;
+    process.stderr.write(`\n${warning}\n`);
+    this.log({ kind: 'warning', epoch: this.epoch, reason: 'rising-loss', message: warning });
   }
 
   /** Removes the gradient-exchange hooks of a data-parallel run (the model, optimizer and objective stay the caller's). */

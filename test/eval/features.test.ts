@@ -117,3 +117,39 @@ test('evaluation clip starts are the media layer’s (one function), unchanged f
   }
   assert.throws(() => uniformClipStarts(5, 2, 0), /positive integer/);
 });
+
+test("video probe features follow the reference's linear evaluation: conv2x…conv5x max-pooled to 1×12², 1×8², 1×6², 1×4²", async () => {
+  const { PROBE_VIDEO_POOLING } = await import('../../src/eval/features.js');
+  const { createModel } = await import('../../src/models/index.js');
+  assert.deepEqual(
+    ['conv2x', 'conv3x', 'conv4x', 'conv5x'].map((b) => PROBE_VIDEO_POOLING[b]),
+    [12, 8, 6, 4].map((s) => ({ op: 'max', size: [1, s, s] })),
+  );
+  // At full width and 224² clips the blocks give 64·144 = 9216, 128·64 = 8192, 256·36 = 9216 and 512·16 = 8192
+  // features: the "about 8–9K" of the reference. Checked here at 112² on a quarter-width network (channels / 4).
+  T.tidy(() => {
+    const model = createModel('av-r2plus1d-10', { width: 0.25, embeddingDim: 16 });
+    model.eval();
+    const blocks = T.noGrad(() => model.video_model.forwardBlocks(T.randn([1, 3, 2, 112, 112])));
+    const dims = (['conv2x', 'conv3x', 'conv4x', 'conv5x'] as const).map((b) => poolBlock(blocks[b], PROBE_VIDEO_POOLING[b], b).size(1));
+    assert.deepEqual(dims, [9216, 8192, 9216, 8192].map((d) => d / 4));
+    // Max pooling of conv3x (14² at 112² clips) to 8²: each output is the maximum over time and its adaptive
+    // window [⌊i·14/8⌋, ⌈(i+1)·14/8⌉) of channel 0.
+    const conv3 = blocks.conv3x.select(0, 0).select(0, 0); // (T, H, W) of channel 0
+    const [h, out] = [conv3.size(1), 8];
+    assert.equal(h, 14);
+    const pooled = poolBlock(blocks.conv3x, PROBE_VIDEO_POOLING.conv3x).reshape([-1, out * out]).select(0, 0).toArray();
+    const window = (i: number) => [Math.floor((i * h) / out), Math.ceil(((i + 1) * h) / out)];
+    for (let i = 0; i < out; i++) for (let j = 0; j < out; j++) {
+      const [[y0, y1], [x0, x1]] = [window(i), window(j)];
+      assert.equal(pooled[i * out + j], conv3.narrow(1, y0, y1 - y0).narrow(2, x0, x1 - x0).max().item(), `output (${i}, ${j})`);
+    }
+    model.dispose();
+  });
+});
+
+test('the best block is the one with the highest validation clip@1, never chosen by its test score', async () => {
+  const { bestBlock } = await import('../../src/eval/av-evaluation.js');
+  assert.equal(bestBlock({ conv2x: { clip: 0.9, video: 0.95, validation: 0.4 }, conv3x: { clip: 0.5, video: 0.5, validation: 0.6 }, conv4x: { clip: 0.8, video: 0.9, validation: 0.6 } }), 'conv3x');
+  assert.equal(bestBlock({ conv5x: { clip: 0.5, video: 0.5 } }), null);
+});

@@ -235,3 +235,27 @@ test('avid eval finetune end to end on generated tones: given split and folds, r
     rmSync(dir, { recursive: true });
   }
 });
+
+test("fine-tuning's default video augmentation is Table 8's: multi-scale crops, flips and colour jitter in training, the evaluation crop at test", async () => {
+  const { defaultFinetuneAugment } = await import('../../src/eval/finetune-data.js');
+  const { ClipDataset } = await import('../../src/data/dataset.js');
+  const { evaluationCropBox } = await import('../../src/media/video-transforms.js');
+  assert.equal(defaultFinetuneAugment('audio').crop, null);
+  const augment = defaultFinetuneAugment('video');
+  const entries = Array.from({ length: 64 }, (_, index) => ({ index, path: `v${index}.mp4`, durationSec: 4, width: 320, height: 240, fps: 25, numClips: 1, audioSampleRate: 24000, audioChannels: 1 }));
+  const common = { seed: 5, modalities: 'video' as const, frameSize: [112, 112] as [number, number], clip: { numFrames: 8, fps: 8, audioSeconds: 1, audioOffsetSec: 0, audioDurationJitter: null } };
+  const train = new ClipDataset(entries, { ...common, mode: 'train', augment });
+  const plans = entries.map((_, i) => train.plan(i, 0));
+  const areas = new Set(plans.map((p) => p.crop!.width * p.crop!.height));
+  assert.ok(areas.size > 32 && Math.min(...areas) < 0.5 * 320 * 240, `multi-scale crops: ${areas.size} distinct areas`);
+  const flips = plans.filter((p) => p.flip).length;
+  assert.ok(flips > 16 && flips < 48, `about half flipped: ${flips}`);
+  assert.ok(plans.every((p) => p.colorJitter.order.length > 0), 'colour jitter on every clip');
+  const test = new ClipDataset(entries, { ...common, mode: 'eval', augment });
+  for (let i = 0; i < 4; i++) {
+    const p = test.plan(i, 0);
+    assert.deepEqual(p.crop, evaluationCropBox(320, 240, 112, 112));
+    assert.equal(p.flip, false);
+    assert.equal(p.colorJitter.order.length, 0);
+  }
+});

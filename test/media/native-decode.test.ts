@@ -293,11 +293,18 @@ test('many concurrent decodes: open files stay bounded by the cache, and closing
   }
 });
 
-test('evaluation\'s uniformly spaced clips (decodeEvalClips, one call per video) equal the clips decoded one by one', { skip: skipWithoutAvClips }, async () => {
+test('evaluation\'s uniformly spaced clips (decodeEvalClips, one call per video) equal the clips decoded one by one, centre-cropped as the reference', { skip: skipWithoutAvClips }, async () => {
   const { decodeEvalClips } = await import('../../src/eval/av-features.js');
   const { uniformClipStarts } = await import('../../src/eval/audio-clips.js');
+  const { evaluationCropBox } = await import('../../src/media/video-transforms.js');
+  const { probeMedia } = await import('../../src/media/probe.js');
   const g = { frames: 8, fps: 16, size: 48, audioSeconds: 1, sampleRate: 16000, hopSeconds: 0.01, windowSeconds: 0.02, freqBins: 129 };
-  const videos = [{ path: avClip('boat.mp4'), durationSec: 6.1 }, { path: avClip('grid_speaker.mp4'), durationSec: 3.0 }];
+  const videos = await Promise.all(
+    [{ path: avClip('boat.mp4'), durationSec: 6.1 }, { path: avClip('grid_speaker.mp4'), durationSec: 3.0 }].map(async (v) => {
+      const info = await probeMedia(v.path, { verifyEnd: false });
+      return { ...v, width: info.video!.width, height: info.video!.height };
+    }),
+  );
   const clips = await decodeEvalClips(videos, g, { clipsPerVideo: 3, workers: 2 });
   assert.deepEqual(Array.from(clips.videoOfClip), [0, 0, 0, 1, 1, 1]);
   const clipSeconds = g.frames / g.fps;
@@ -305,7 +312,7 @@ test('evaluation\'s uniformly spaced clips (decodeEvalClips, one call per video)
   for (const v of videos) {
     for (const start of uniformClipStarts(v.durationSec, Math.max(clipSeconds, g.audioSeconds), 3)) {
       const audioStart = Math.max(0, Math.min(start + clipSeconds / 2 - g.audioSeconds / 2, v.durationSec - g.audioSeconds));
-      const video = await decodeVideoClipWithFfmpeg(v.path, { startSec: start, numFrames: g.frames, fps: g.fps, outWidth: g.size, outHeight: g.size });
+      const video = await decodeVideoClipWithFfmpeg(v.path, { startSec: start, numFrames: g.frames, fps: g.fps, outWidth: g.size, outHeight: g.size, crop: evaluationCropBox(v.width, v.height, g.size, g.size) });
       const audio = await decodeAudioWithFfmpeg(v.path, { startSec: audioStart, durationSec: g.audioSeconds, sampleRate: g.sampleRate });
       assert.equal(maxByteDiff(clips.pixels[row], video.pixels), 0, `${v.path} clip at ${start} s: frames`);
       assert.ok(maxSampleDiff(clips.samples[row], audio.samples) <= 1e-4, `${v.path} clip at ${start} s: samples`);

@@ -5,6 +5,8 @@ import * as T from '../../src/tensor/index.js';
 import {
   sampleMultiScaleCrop,
   centerCropBox,
+  evaluationCropBox,
+  EVAL_CROP_FRACTION,
   sampleColorJitter,
   applyColorJitter,
   applyColorJitterToClip,
@@ -13,7 +15,9 @@ import {
   IDENTITY_COLOR_JITTER,
 } from '../../src/media/video-transforms.js';
 import { clipsToUnitTensor as clipsToTensor, clipsToNetworkInput, normalizeVideo } from '../../src/media/video-tensor.js';
-import { audioBatch, sampleVolumeGain } from '../../src/media/audio-transforms.js';
+import { assertClose } from '../helpers/compare.js';
+import { audioBatch, jitteredSpectrogramBatch, sampleVolumeGain } from '../../src/media/audio-transforms.js';
+import { audioSpectrogram, spectrogramConfigFor } from '../../src/media/audio-input.js';
 import { Rng, rngFor } from '../../src/data/rng.js';
 
 test('multi-scale crop: inside the frame, area ≥ 8 %, aspect within [3/4, 4/3], covering the range', () => {
@@ -40,6 +44,21 @@ test('centre crop keeps the output aspect: portrait and landscape', () => {
   assert.deepEqual(centerCropBox(576, 1024, 112, 112), { x: 0, y: 224, width: 576, height: 576 });
   assert.deepEqual(centerCropBox(854, 480, 112, 112), { x: 187, y: 0, width: 480, height: 480 });
   assert.deepEqual(centerCropBox(320, 240, 160, 120), { x: 0, y: 0, width: 320, height: 240 });
+});
+
+test('evaluation crop: the central 87.5% of the centred box, as resizing the short side to crop/0.875 and centre-cropping', () => {
+  // 854×480 to 112²: short side 480 → 128 (112/0.875), centre 112² of it = the central 420² source pixels.
+  assert.deepEqual(evaluationCropBox(854, 480, 112, 112), { x: 217, y: 30, width: 420, height: 420 });
+  assert.deepEqual(evaluationCropBox(576, 1024, 112, 112), { x: 36, y: 260, width: 504, height: 504 });
+  assert.equal(EVAL_CROP_FRACTION, 0.875);
+  // Brute force: for any frame, the box is the centre of the scaled frame mapped back to source pixels.
+  for (const [w, h] of [[128, 128], [320, 240], [1920, 1080], [100, 300]]) {
+    const side = Math.min(w, h);
+    const box = evaluationCropBox(w, h, 112, 112);
+    assert.ok(Math.abs(box.width - 0.875 * side) <= 0.5 && box.width === box.height, `${w}×${h}: ${JSON.stringify(box)}`);
+    assert.ok(Math.abs(box.x + box.width / 2 - w / 2) <= 1 && Math.abs(box.y + box.height / 2 - h / 2) <= 1, `${w}×${h} centred`);
+  }
+  assert.throws(() => evaluationCropBox(0, 0, 112, 112), /frame is 0×0/);
 });
 
 test('clipsToTensor lays T×H×W×3 bytes out as (B, 3, T, H, W) in [0, 1]; ImageNet normalisation', () => {
@@ -126,19 +145,36 @@ test('hue shift: any (3, ...) shape, no tensor left behind, a clear error for a 
   assert.equal(T.memory().liveTensors, before);
 });
 
-test('audio batch: duration-jittered windows resampled linearly to the expected length, volume gains applied', () => {
+test('duration jitter rescales the spectrogram in time: the pitch stays, the timing scales, exact windows and gains pass through', () => {
   const before = T.memory().liveTensors;
-  const ramp = Float32Array.from({ length: 100 }, (_, i) => i);
-  const constant = new Float32Array(150).fill(0.5);
-  const exact = new Float32Array(120).fill(-1);
-  const batch = audioBatch([ramp, constant, exact], 120, [1, 1.1, 0.9]);
-  assert.deepEqual(batch.shape, [3, 120]);
-  const rows = [0, 1, 2].map((i) => T.tidy(() => batch.select(0, i).toArray()));
-  assert.ok(rows[1].every((v) => Math.abs(v - 0.55) < 1e-6));
-  assert.ok(rows[2].every((v) => Math.abs(v + 0.9) < 1e-6));
-  assert.ok(Math.abs(rows[0][0]) < 1e-6 && Math.abs(rows[0][119] - 99) < 1e-4, `${rows[0][0]} … ${rows[0][119]}`);
-  for (let i = 1; i < 120; i++) assert.ok(rows[0][i] >= rows[0][i - 1], 'a ramp stays monotonic');
-  batch.dispose();
+  const sampleRate = 8000;
+  const settings = { sampleRate, windowSeconds: 0.032, hopSeconds: 0.016, freqBins: 129 };
+  const spectrogramOf = (w: T.Tensor) => audioSpectrogram(w, spectrogramConfigFor(settings));
+  const target = 2 * sampleRate;
+  // A 1 kHz tone that starts halfway through a 2.8 s window, and the same tone filling an exact 2 s window.
+  const long = Float32Array.from({ length: Math.round(2.8 * sampleRate) }, (_, i) => (i >= 1.4 * sampleRate ? Math.sin((2 * Math.PI * 1000 * i) / sampleRate) : 0));
+  const exact = Float32Array.from({ length: target }, (_, i) => Math.sin((2 * Math.PI * 1000 * i) / sampleRate));
+  T.tidy(() => {
+    const batch = jitteredSpectrogramBatch([long, exact], target, [1, 0.5], spectrogramOf);
+    const plain = spectrogramOf(T.tensor(exact, [1, target]).mul(0.5));
+    assert.deepEqual(batch.shape, plain.shape.map((d, i) => (i === 0 ? 2 : d)));
+    const frames = batch.size(2);
+    assertClose(batch.narrow(0, 1, 1), plain, 'an exact-length window with its gain is the plain spectrogram', { rtol: 1e-6 });
+    // Pitch: the rescaled window peaks in the same frequency bin as the exact one (1 kHz: bin 32 of 129 at 8 kHz).
+    const peakBin = (spec: T.Tensor, frame: number) => spec.select(2, frame).reshape([-1]).argmax().item();
+    const lastFrame = frames - 2;
+    assert.equal(peakBin(batch.narrow(0, 0, 1), lastFrame), peakBin(plain, lastFrame));
+    assert.equal(peakBin(plain, lastFrame), 32);
+    // Resampling the waveform (the old jitter) would have moved the tone to 1.4 kHz: bin 45.
+    const resampled = T.functional.interpolate(T.tensor(long, [1, 1, long.length]), [target], 'linear', false).reshape([1, target]);
+    assert.equal(peakBin(spectrogramOf(resampled), lastFrame), 45);
+    // Timing: the onset at half the window lands at half the frames (quiet before, loud after).
+    const energy = batch.narrow(0, 0, 1).select(3, 32).reshape([-1]).toArray();
+    const half = Math.round(frames / 2);
+    assert.ok(energy[half - 4] < energy[half + 4] - 5, `onset near frame ${half}: ${energy[half - 4]} vs ${energy[half + 4]}`);
+    assert.ok(energy.slice(0, half - 3).every((e) => e < energy[frames - 2] - 5), 'silence before the onset');
+  });
+  assert.throws(() => audioBatch([new Float32Array(10)], 12), /waveform 0 has 10 samples, expected 12/);
   assert.equal(T.memory().liveTensors, before);
   const rng = new Rng(2);
   for (let i = 0; i < 200; i++) {

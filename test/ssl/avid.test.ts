@@ -6,6 +6,7 @@ import { MemoryBank } from '../../src/ssl/memory-bank.js';
 import { NCENormaliser, nceLoss } from '../../src/ssl/nce.js';
 import { sampleNegatives } from '../../src/ssl/negatives.js';
 import { AvidObjective, AVID_NEGATIVES_STREAM } from '../../src/ssl/avid.js';
+import { CmaObjective } from '../../src/ssl/cma.js';
 
 const hasTorch = spawnSync('/usr/bin/python3', ['-c', 'import torch']).status === 0;
 
@@ -28,6 +29,38 @@ test('NCE equals the formula computed by hand', () => {
   const other = T.tensor(new Float32Array([1, 0, 0, 1]), [1, 2, 2]);
   nceLoss(x, pos, other, tau, z).dispose();
   assert.ok(Math.abs(Math.exp(z.logZ!) - Z) < 1e-5);
+});
+
+test("with 'every-batch', Z is each batch's own mean of exp(s⁻/τ), so the loss is the hand formula with that batch's Z", () => {
+  T.tidy(() => {
+    const x = T.tensor(new Float32Array([1, 0]), [1, 2]);
+    const pos = T.tensor(new Float32Array([0.6, 0.8]), [1, 2]);
+    const tau = 0.5;
+    const z = new NCENormaliser('every-batch');
+    for (const negatives of [[0, 1, -1, 0], [0.8, 0.6, 1, 0]]) {
+      const neg = T.tensor(Float32Array.from(negatives), [1, 2, 2]);
+      const ePos = Math.exp(0.6 / tau);
+      const eNeg = [Math.exp(negatives[0] / tau), Math.exp(negatives[2] / tau)];
+      const Z = (eNeg[0] + eNeg[1]) / 2;
+      const expected = -Math.log(ePos / (ePos + 2 * Z)) - eNeg.reduce((s, e) => s + Math.log((2 * Z) / (e + 2 * Z)), 0);
+      const loss = nceLoss(x, pos, neg, tau, z).item();
+      assert.ok(Math.abs(loss - expected) < 1e-5, `${loss} vs ${expected}`);
+      assert.ok(Math.abs(Math.exp(z.logZ!) - Z) < 1e-5, 'Z is this batch\'s');
+    }
+  });
+});
+
+test("AVID and CMA pass normaliserEstimate to every term's normaliser, wMPD's included", () => {
+  const avid = new AvidObjective({ numInstances: 30, dim: 8, variant: 'joint', negatives: 10, sharedNormaliser: false, normaliserEstimate: 'every-batch' });
+  assert.deepEqual(Object.values(avid.normalisers).map((n) => n.estimate), ['every-batch', 'every-batch', 'every-batch', 'every-batch']);
+  avid.dispose();
+  const cma = new CmaObjective({ numInstances: 30, dim: 8, negatives: 10, sharedNormaliser: false, normaliserEstimate: 'every-batch', positives: 2, wmpdNegatives: 4, lambda: 1, agreement: 'agreement', remineEveryEpochs: 1 });
+  assert.equal(cma.wmpdNormalisers.video.estimate, 'every-batch');
+  assert.equal(cma.wmpdNormalisers.audio.estimate, 'every-batch');
+  cma.dispose();
+  const reference = new AvidObjective({ numInstances: 30, dim: 8, variant: 'cross', negatives: 10 });
+  assert.equal(reference.normalisers.v2a.estimate, 'first-batch', 'the reference\'s estimate by default');
+  reference.dispose();
 });
 
 test('NCE matches the exponential form in python3-torch', { skip: !hasTorch && 'python3-torch not installed' }, () => {

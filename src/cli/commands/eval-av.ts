@@ -1,7 +1,7 @@
-// avid eval-av --checkpoint <run|file|random:<file>> --labels <csv> [--clips 2] [--out results.json]
+// avid eval-av --checkpoint <run|file|random:<file>> --labels <csv> [--clips 10] [--out results.json]
 import path from 'node:path';
 import { readRunArtifact, avModelOf, disposeArtifact } from '../../train/run-artifact.js';
-import { readLabelledVideos, evaluateAV, type AVEvaluation } from '../../eval/av-evaluation.js';
+import { readLabelledVideos, evaluateAV, bestBlock, type AVEvaluation } from '../../eval/av-evaluation.js';
 import { decodeEvalClips } from '../../eval/av-features.js';
 import { clipGeometryWithStatsFile } from '../../eval/audio-stats-file.js';
 import { formatTable, writeResultsJson } from '../../eval/results.js';
@@ -11,12 +11,13 @@ import { resultsDestination, writeRunResult } from '../results-destination.js';
 
 export const summary = 'evaluate an audio-visual model on labelled videos: per-block linear probes and retrieval';
 
-const usage = `usage: avid eval-av --checkpoint <run|file|random:<file>> --labels <labels.csv> [--clips 2] [--seed 1] [--out results.json]
+const usage = `usage: avid eval-av --checkpoint <run|file|random:<file>> --labels <labels.csv> [--clips 10] [--seed 1] [--out results.json]
 
 Linear probes (video@1) on every block of both frozen encoders, trained on the labels CSV's 'train' videos and
 scored on its 'test' videos (or fold 1 without a split column), and cross-modal retrieval (R@1/5/10, median
 rank) among the test videos; the same for a randomly initialised network of the same architecture (seeded
-by --seed), the baseline. 'random:<file>' evaluates only that baseline.
+by --seed), the baseline. 'random:<file>' evaluates only that baseline. --clips: uniformly spaced clips per
+video whose predictions are averaged (video@1), 10 as in the papers (25 in some of their tables).
 Results go into the run's results/ (probe.json, retrieval.json: the report's probe and retrieval sections)
 or, with --out, into one JSON file (required for a checkpoint outside a run).
 
@@ -27,7 +28,7 @@ ${AUDIO_STATS_HELP}`;
 const options = {
   checkpoint: { type: 'string' },
   labels: { type: 'string' },
-  clips: { type: 'string', default: '2' },
+  clips: { type: 'string', default: '10' },
   out: { type: 'string' },
   seed: { type: 'string', default: '1' },
   ...FRONTEND_FLAGS,
@@ -69,9 +70,9 @@ export async function run(argv: string[]): Promise<number> {
   const blocks = Object.keys(e.probe.video);
   const rows = evaluations.flatMap((x, i) => {
     const name = i === 0 && inputs.length > 1 ? '' : ' (random init)';
-    return [[`video${name}`, ...blocks.map((b) => pct(x.probe.video[b].video))], [`audio${name}`, ...blocks.map((b) => pct(x.probe.audio[b]?.video ?? NaN))]];
+    return [[`video${name}`, ...blocks.map((b) => pct(x.probe.video[b].video)), bestBlock(x.probe.video) ?? '-'], [`audio${name}`, ...blocks.map((b) => pct(x.probe.audio[b]?.video ?? NaN)), bestBlock(x.probe.audio) ?? '-']];
   });
-  console.log(formatTable(['encoder', ...blocks], rows));
+  console.log(formatTable(['encoder', ...blocks, 'best on validation'], rows));
   console.log(`retrieval on ${e.retrieval.n} test videos: v→a R@1 ${pct(e.retrieval.v2a.recall[1])}% R@5 ${pct(e.retrieval.v2a.recall[5])}% median rank ${e.retrieval.v2a.medianRank}; a→v R@1 ${pct(e.retrieval.a2v.recall[1])}% R@5 ${pct(e.retrieval.a2v.recall[5])}%`);
   if (destination.out) {
     writeResultsJson(destination.out, { checkpoint: input, ...(values['audio-stats'] ? { audioStats: path.resolve(values['audio-stats']) } : {}), probe: e.probe, retrieval: e.retrieval, ...(baseline ? { random: { probe: baseline.probe, retrieval: baseline.retrieval } } : {}) });
