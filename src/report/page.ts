@@ -32,6 +32,10 @@ table.keyvalue thead { display: none; }
 table.keyvalue td:first-child { color: var(--muted); }
 pre.config { background: #f3f4f7; border: 1px solid var(--line); padding: 10px; max-height: 420px; overflow: auto; font-size: 12px; }
 .plots { display: flex; flex-wrap: wrap; gap: 12px; }
+figure.chart { margin: 6px 0 10px; }
+figure.chart figcaption, figure.figure figcaption { color: var(--muted); font-size: 12.5px; margin-top: 4px; max-width: 900px; }
+.table-scroll { max-width: 100%; overflow-x: auto; }
+ul.conclusions li { margin: 4px 0; }
 svg.plot { background: #fff; border: 1px solid var(--line); border-radius: 4px; max-width: 100%; height: auto; }
 svg .grid { stroke: #eceff3; }
 svg .frame { fill: none; stroke: #b8bfcc; }
@@ -40,6 +44,10 @@ svg .axis-label { font-size: 11.5px; fill: #4a5262; }
 svg .plot-title { font-size: 13px; font-weight: 600; fill: var(--fg); }
 svg path.series { stroke-width: 1.6; stroke-linejoin: round; }
 svg .marker { stroke: #c7ccd6; stroke-dasharray: 3 3; }
+svg .stage { stroke: #6b7385; stroke-width: 1.2; }
+svg .stage-label, svg .reference-label { font-size: 10.5px; fill: #3b4252; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
+svg .reference { stroke: #9a3b3b; stroke-dasharray: 5 3; stroke-width: 1.2; }
+svg .error-bar { stroke: #2b2f38; stroke-width: 1.1; fill: none; }
 svg circle.point { stroke: #fff; stroke-width: 0.6; opacity: 0.9; }
 svg circle.point.hidden { display: none; }
 .thumb-row { display: flex; flex-wrap: wrap; gap: 10px; }

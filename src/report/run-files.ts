@@ -141,13 +141,22 @@ export type Versions = z.infer<typeof VersionsSchema>;
 export const ProbeResultsSchema = z.object({
   protocol: z.string(),
   metric: z.string(),
-  blocks: z.record(z.object({ pretrained: finite, random: finite })),
+  /** Per block: the run's model (`pretrained`), random initialisation, and any further models by name (e.g. "cross-avid"). */
+  blocks: z.record(z.object({ pretrained: finite, random: finite }).catchall(finite)),
+  /** How many test examples each score is over: gives the standard error (one video of 48 is 2.1 points). */
+  samples: z.number().int().positive().optional(),
+  /** Class names in label order; their count sets the chance level (1 / classes). */
+  classes: z.array(z.string()).min(1).optional(),
+  /** Display name of `pretrained` (e.g. "CMA"); default "pretrained". */
+  pretrainedName: z.string().optional(),
 });
 export type ProbeResults = z.infer<typeof ProbeResultsSchema>;
 
 const cmaNeighbour = z.object({ file: z.string(), thumbnail: relativePath, videoSim: finite, audioSim: finite });
 export const CmaResultsSchema = z.object({
   k: z.number().int().positive(),
+  /** Anchors the precision is averaged over (the memory bank's size): gives a standard error. */
+  anchors: z.number().int().positive().optional(),
   /** Precision@K of each positive-set variant (agreement = CMA; others are the within-modal expansions). */
   precision: z.object({ agreement: finite, union: finite, video: finite, audio: finite }).catchall(finite),
   examples: z.array(
@@ -169,6 +178,8 @@ export const RetrievalResultsSchema = z.object({
   a2v: RetrievalScoresSchema,
   /** The randomly initialised model: both directions, or one set of scores (taken as video→audio). */
   random: z.union([bothDirections, RetrievalScoresSchema]).optional(),
+  /** Queries per direction (the test set size): gives the standard error, and chance R@1 = 1 / queries. */
+  queries: z.number().int().positive().optional(),
   examples: z.array(
     z.object({
       video: relativePath,

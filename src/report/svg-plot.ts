@@ -135,6 +135,8 @@ export interface LinePlotOptions {
   series: LineSeries[];
   /** Vertical marker lines (e.g. the first step of each epoch), with labels. */
   markers?: Array<{ x: number; label: string }>;
+  /** Stage changes (e.g. "cross-avid → cma"): a solid line with its label written in the plot. */
+  stages?: Array<{ x: number; label: string }>;
   /** Plots with more points than this are reduced to the min and max of each of maxPoints/2 buckets (spikes stay visible). */
   maxPoints?: number;
 }
@@ -192,25 +194,51 @@ export function linePlot(options: LinePlotOptions): SafeHtml {
       const px = x.map(m.x).toFixed(1);
       return html`<line class="marker" x1="${px}" x2="${px}" y1="${frame.top}" y2="${frame.height - frame.bottom}"><title>${m.label}</title></line>`;
     });
-  return html`${svgOpen(frame, options.title, 'line-plot')}${axes(frame, x, y, xTicks, yAxis.ticks, options.xLabel, options.yLabel, options.title)}${markers}${paths}${key.markup}</svg>`;
+  const stages = (options.stages ?? [])
+    .filter((m) => m.x >= x0 && m.x <= x1)
+    .map((m, i) => {
+      const px = x.map(m.x);
+      // Labels sit right of their line, or left of it near the right edge; successive ones step down.
+      const right = px < frame.width - frame.right - 6.2 * m.label.length - 8;
+      const ty = frame.top + 12 + 13 * (i % 4);
+      return html`<line class="stage" x1="${px.toFixed(1)}" x2="${px.toFixed(1)}" y1="${frame.top}" y2="${frame.height - frame.bottom}"><title>${m.label} at step ${m.x}</title></line><text class="stage-label" x="${(right ? px + 4 : px - 4).toFixed(1)}" y="${ty}" text-anchor="${right ? 'start' : 'end'}">${m.label}</text>`;
+    });
+  return html`${svgOpen(frame, options.title, 'line-plot')}${axes(frame, x, y, xTicks, yAxis.ticks, options.xLabel, options.yLabel, options.title)}${markers}${stages}${paths}${key.markup}</svg>`;
 }
 
 export interface BarChartOptions {
   title: string;
   yLabel: string;
+  /** Title of the group axis (e.g. "block"). */
+  xLabel?: string;
   /** Names of the bars within each group (e.g. pretrained, random init). */
   seriesNames: string[];
   groups: Array<{ label: string; values: number[] }>;
   /** Fixed top of the y axis (e.g. 1 for accuracies as fractions); otherwise from the data. */
   yMax?: number;
   format?: (value: number) => string;
+  /** One standard error per bar (same shape as the values; null where unknown): drawn as whiskers. */
+  errors?: Array<Array<number | null>>;
+  /** Horizontal reference lines (e.g. chance), labelled inside the plot. */
+  references?: Array<{ value: number; label: string }>;
+}
+
+/** Approximate width of a tick label in px (10.5 px system font): to decide when group labels must turn. */
+function labelWidth(text: string): number {
+  return 6 * text.length;
 }
 
 export function barChart(options: BarChartOptions): SafeHtml {
   const key = legend(FRAME, options.seriesNames);
-  const frame = { ...FRAME, bottom: 56, top: FRAME.top + key.height, height: FRAME.height + key.height };
-  const values = options.groups.flatMap((g) => g.values);
-  const [lo, hi] = extent(values.concat([0]));
+  // Group labels that do not fit side by side are turned 40° (and the bottom margin grows to hold them).
+  const slots = (FRAME.width - FRAME.left - FRAME.right) / Math.max(1, options.groups.length);
+  const longest = Math.max(0, ...options.groups.map((g) => labelWidth(g.label)));
+  const turned = longest > slots - 6;
+  const labelDrop = turned ? Math.ceil(longest * Math.sin((40 * Math.PI) / 180)) + 8 : 0;
+  const bottom = 56 + labelDrop;
+  const frame = { ...FRAME, bottom, top: FRAME.top + key.height, height: FRAME.height + key.height + labelDrop };
+  const values = options.groups.flatMap((g, gi) => g.values.map((v, si) => v + (options.errors?.[gi]?.[si] ?? 0)));
+  const [lo, hi] = extent(values.concat([0], (options.references ?? []).map((r) => r.value)));
   const top = options.yMax ?? hi;
   const yAxis = axisTicks(Math.min(0, lo), top, 5);
   const y = new Scale(yAxis.domain, [frame.height - frame.bottom, frame.top]);
@@ -224,12 +252,32 @@ export function barChart(options: BarChartOptions): SafeHtml {
       const top = y.map(Math.max(0, value));
       const bottom = y.map(Math.min(0, value));
       const bx = groupLeft + s * barWidth;
-      return html`<rect class="bar" x="${bx.toFixed(1)}" y="${top.toFixed(1)}" width="${(barWidth - 2).toFixed(1)}" height="${Math.max(0.5, bottom - top).toFixed(1)}" fill="${colourFor(s)}"><title>${group.label} — ${options.seriesNames[s]}: ${format(value)}</title></rect><text class="bar-value" x="${(bx + barWidth / 2 - 1).toFixed(1)}" y="${(top - 3).toFixed(1)}" text-anchor="middle">${format(value)}</text>`;
+      const centre = bx + barWidth / 2 - 1;
+      const error = options.errors?.[g]?.[s];
+      const whisker =
+        error !== undefined && error !== null && error > 0
+          ? html`<path class="error-bar" d="M${centre.toFixed(1)},${y.map(value - error).toFixed(1)}V${y.map(value + error).toFixed(1)}M${(centre - 3).toFixed(1)},${y.map(value + error).toFixed(1)}h6M${(centre - 3).toFixed(1)},${y.map(value - error).toFixed(1)}h6"><title>± ${format(error)} (one standard error)</title></path>`
+          : '';
+      // Value labels only where they fit above their own bar (tooltips carry them otherwise).
+      const valueLabel =
+        barWidth >= labelWidth(format(value)) + 2
+          ? html`<text class="bar-value" x="${centre.toFixed(1)}" y="${(y.map(value + (error ?? 0)) - 3).toFixed(1)}" text-anchor="middle">${format(value)}</text>`
+          : '';
+      return html`<rect class="bar" x="${bx.toFixed(1)}" y="${top.toFixed(1)}" width="${(barWidth - 2).toFixed(1)}" height="${Math.max(0.5, bottom - top).toFixed(1)}" fill="${colourFor(s)}"><title>${group.label} — ${options.seriesNames[s]}: ${format(value)}${error ? ` ± ${format(error)}` : ''}</title></rect>${whisker}${valueLabel}`;
     });
-    return html`${rects}<text class="tick" x="${(frame.left + (g + 0.5) * groupWidth).toFixed(1)}" y="${frame.height - frame.bottom + 16}" text-anchor="middle">${group.label}</text>`;
+    const lx = (frame.left + (g + 0.5) * groupWidth).toFixed(1);
+    const ly = frame.height - frame.bottom + 16;
+    const label = turned
+      ? html`<text class="tick group-label" x="${lx}" y="${ly}" text-anchor="end" transform="rotate(-40 ${lx} ${ly})">${group.label}</text>`
+      : html`<text class="tick group-label" x="${lx}" y="${ly}" text-anchor="middle">${group.label}</text>`;
+    return html`${rects}${label}`;
+  });
+  const references = (options.references ?? []).map((r) => {
+    const py = y.map(r.value).toFixed(1);
+    return html`<line class="reference" x1="${frame.left}" x2="${frame.width - frame.right}" y1="${py}" y2="${py}"><title>${r.label}: ${format(r.value)}</title></line><text class="reference-label" x="${frame.width - frame.right - 4}" y="${(Number(py) - 4).toFixed(1)}" text-anchor="end">${r.label}</text>`;
   });
   const x = new Scale([0, 1], [frame.left, frame.width - frame.right]);
-  return html`${svgOpen(frame, options.title, 'bar-chart')}${axes(frame, x, y, [], yAxis.ticks, '', options.yLabel, options.title)}${bars}${key.markup}</svg>`;
+  return html`${svgOpen(frame, options.title, 'bar-chart')}${axes(frame, x, y, [], yAxis.ticks, options.xLabel ?? '', options.yLabel, options.title)}${bars}${references}${key.markup}</svg>`;
 }
 
 export interface ScatterPoint {

@@ -1,19 +1,25 @@
 // `avid report <run dir>`: (re)builds <run dir>/report.html from whatever the run has written so far.
-import { formatHighlights, writeReport } from '../../report/index.js';
+import { formatHighlights, writeComparison, writeReport } from '../../report/index.js';
 import { parseCommandLine } from '../flags.js';
 
 export const summary = 'build <run dir>/report.html: one self-contained page with the run\'s plots and results';
 
 const USAGE = `usage: avid report <run dir> [options]
+       avid report <run dir> <run dir> ... --out <compare.html> [options]
 
 Builds <run dir>/report.html, one HTML file that opens from disk (no server, no network): training curves,
 probe accuracy, CMA positives, retrieval examples, the embedding map, localisation heatmaps, the config, the
 data summary and the versions. Sections whose files the run does not have say "not available".
 
+With several run directories, writes one comparison page to --out: conclusions computed from the numbers
+(with standard errors; the first run is the baseline), loss curves overlaid with stage changes, the linear
+probe per block with chance and error bars, retrieval, and the config keys that differ.
+
 options:
   --embed-limit <KiB>  embed images and media up to this size in the page (default 512); larger files are
                        linked by relative path, so keep report.html inside its run directory
   --seed <n>           seed of the t-SNE layout of raw embeddings (default 0)
+  --out <file>         where the comparison page goes (required with several run directories)
   -h, --help           show this help`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -25,6 +31,7 @@ export async function run(argv: string[]): Promise<number> {
       options: {
         'embed-limit': { type: 'string' },
         seed: { type: 'string' },
+        out: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -37,9 +44,23 @@ export async function run(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (positionals.length !== 1) {
-    console.error(`avid report: expected one run directory, got ${positionals.length}\n\n${USAGE}`);
+  if (positionals.length === 0) {
+    console.error(`avid report: expected one run directory, got 0\n\n${USAGE}`);
     return 2;
+  }
+  if (positionals.length > 1 && values.out === undefined) {
+    console.error(`avid report: comparing ${positionals.length} runs needs --out <file.html> (the page belongs to no single run)`);
+    return 2;
+  }
+  if (positionals.length === 1 && values.out !== undefined) {
+    console.error('avid report: --out is for comparing several runs; one run\'s report is always <run dir>/report.html (its media are linked relative to it)');
+    return 2;
+  }
+  if (positionals.length > 1) {
+    const comparison = writeComparison(positionals, values.out!);
+    for (const line of comparison.conclusions) console.log(`  ${line}`);
+    console.log(`comparison of ${comparison.runs.join(', ')} written: ${comparison.path}`);
+    return 0;
   }
   const embedLimit = values['embed-limit'] === undefined ? 512 : Number(values['embed-limit']);
   if (!Number.isFinite(embedLimit) || embedLimit < 0) {

@@ -25,6 +25,13 @@ function epochStarts(records: TrainMetric[]): Array<{ x: number; label: string }
   return markers;
 }
 
+/** One record per step, sorted: a resumed run logs again the steps after its last checkpoint, and the later lines count. */
+export function latestPerStep(train: TrainMetric[]): TrainMetric[] {
+  const byStep = new Map<number, TrainMetric>();
+  for (const record of train) byStep.set(record.step, record);
+  return [...byStep.values()].sort((a, b) => a.step - b.step);
+}
+
 function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '—';
   if (seconds < 120) return `${seconds.toFixed(1)} s`;
@@ -61,10 +68,7 @@ export function trainingSection(run: RunInputs): Section {
       body: html`<p class="not-available">Not available for this run (metrics.jsonl has no training steps; written by <code>avid pretrain</code>).</p>${epochs.length ? epochTable(epochs) : ''}${notes}`,
     };
   }
-  // A resumed run logs again the steps after its last checkpoint: the later lines are the ones that count.
-  const byStep = new Map<number, TrainMetric>();
-  for (const record of train) byStep.set(record.step, record);
-  const records = [...byStep.values()].sort((a, b) => a.step - b.step);
+  const records = latestPerStep(train);
   const relogged = train.length - records.length;
   const markers = epochStarts(records);
   const extraFields: string[] = [];
