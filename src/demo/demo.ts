@@ -79,7 +79,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       disposeArtifact(artifact);
     }
   }
-  writeEvaluationResults(runDir, evaluations);
+  writeEvaluationResults(runDir, evaluations, videos);
   await writeRetrievalExamples(runDir, evaluations.cma);
 
   step(5, total, 'CMA diagnostics and sound localisation');
@@ -124,14 +124,18 @@ function mergeRunFiles(runDir: string, phases: string[], configs: Record<string,
   writeJson(runDir, 'data.json', data);
 }
 
-function writeEvaluationResults(runDir: string, e: Record<string, AVEvaluation>): void {
-  const blocks: Record<string, { pretrained: number; random: number }> = {};
+function writeEvaluationResults(runDir: string, e: Record<string, AVEvaluation>, videos: LabelledVideo[]): void {
+  const blocks: Record<string, { pretrained: number; random: number; [model: string]: number }> = {};
   for (const modality of ['video', 'audio'] as const) {
     for (const [block, scores] of Object.entries(e.cma.probe[modality])) {
-      blocks[`${modality} ${block}`] = { pretrained: scores.video, random: e.random.probe[modality][block].video };
+      blocks[`${modality} ${block}`] = { pretrained: scores.video, random: e.random.probe[modality][block].video, 'Cross-AVID': e['cross-avid'].probe[modality][block].video };
     }
   }
-  writeJson(runDir, 'results/probe.json', { protocol: 'linear probe per block on frozen features, synthetic world test split (CMA model vs random init)', metric: 'video@1', blocks });
+  // The test videos' count gives the report its standard errors; the class names its chance line and labels.
+  const tested = e.cma.testEmbeddings.videos;
+  const classNames: string[] = [];
+  for (const v of videos) classNames[v.label] = v.labelName;
+  writeJson(runDir, 'results/probe.json', { protocol: 'linear probe per block on frozen features, synthetic world test split (CMA model vs random init)', metric: 'video@1', blocks, samples: tested.length, classes: Array.from(classNames, (c, i) => c ?? String(i)), pretrainedName: 'CMA' });
   const rows: (string | number)[][] = [];
   for (const name of ['random', 'cross-avid', 'cma']) {
     const p = e[name].probe;
@@ -169,7 +173,7 @@ async function writeRetrievalExamples(runDir: string, e: AVEvaluation): Promise<
     examples.push({ video: rel(videos[q]), matches: sims.slice(0, 3).map(({ j, s }) => ({ file: rel(videos[j]), similarity: s, correct: j === q })) });
   }
   const scores = (r: AVEvaluation['retrieval']['v2a']) => ({ r1: r.recall[1], r5: r.recall[5], r10: r.recall[10], medianRank: r.medianRank });
-  writeJson(runDir, 'results/retrieval.json', { v2a: scores(e.retrieval.v2a), a2v: scores(e.retrieval.a2v), examples });
+  writeJson(runDir, 'results/retrieval.json', { v2a: scores(e.retrieval.v2a), a2v: scores(e.retrieval.a2v), queries: e.retrieval.n, examples });
 }
 
 async function writeCmaResults(runDir: string, files: string[], labels: number[], crossCheckpoint: string, cmaCheckpoint: string, k: number): Promise<void> {
@@ -190,7 +194,7 @@ async function writeCmaResults(runDir: string, files: string[], labels: number[]
         rejected: await Promise.all(ex.rejected.map(neighbour)),
       });
     }
-    writeJson(runDir, 'results/cma.json', { k, precision, examples });
+    writeJson(runDir, 'results/cma.json', { k, anchors: files.length, precision, examples });
     writeJson(runDir, 'results/cma-collapse.json', [
       {
         title: 'Collapse: mean inner product of random memory-bank pairs',
