@@ -6,6 +6,7 @@ export { formatHighlights, type Highlight } from './sections/overview.js';
 export * from './run-files.js';
 export { tsne, tsneDivergence, TSNE_MAX_POINTS, type TsneOptions } from './tsne.js';
 export { escapeHtml } from './html.js';
+export { exportRunToTensorBoard, type TensorBoardExport } from './tensorboard-export.js';
 export { encodePng } from './png.js';
 export { heatmapOverlayPng, renderHeatmapOverlay, heatColour, type Box, type HeatmapOverlay } from './heatmap.js';
 export { extractThumbnail, linkIntoRun, runPath, type ThumbnailOptions } from './media-files.js';

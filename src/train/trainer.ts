@@ -19,6 +19,8 @@ import { Progress } from './progress.js';
 import { batchToDevice, moveTrainingState_ } from './device-transfer.js';
 import { withAutocast, checkPrecision, needsGradScaling, type Precision } from './mixed-precision.js';
 import { GradScaler, type GradScalerState } from './grad-scaler.js';
+import { EventFileWriter } from '../io/tensorboard/event-file.js';
+import { metricScalars, TENSORBOARD_DIR } from '../io/tensorboard/metric-scalars.js';
 
 export interface Distributed {
   rank: number;
@@ -71,6 +73,8 @@ export interface TrainerOptions {
    * precision, or null for none.
    */
   gradScaler?: GradScaler | null;
+  /** Also write every metrics record as TensorBoard scalars to <runDir>/tensorboard/ (rank 0). */
+  tensorboard?: boolean;
 }
 
 export interface TrainResult {
@@ -154,6 +158,8 @@ export class Trainer {
   readonly precision: Precision;
   readonly gradScaler: GradScaler | null;
   private gradientSync: { backward(loss: Tensor): void; close(): void } | null = null;
+  /** TensorBoard's copy of metrics.jsonl (train.tensorboard), opened on the first record. */
+  private events: EventFileWriter | null = null;
 
   constructor(
     readonly model: AVModel,
@@ -190,6 +196,10 @@ export class Trainer {
 
   private log(record: Record<string, unknown>): void {
     if (this.rank === 0) appendFileSync(this.metricsPath, `${JSON.stringify(record)}\n`);
+    if (this.rank === 0 && this.options.tensorboard) {
+      const event = metricScalars(record);
+      if (event) (this.events ??= new EventFileWriter(path.join(this.options.runDir, TENSORBOARD_DIR))).scalars(event.step, event.scalars);
+    }
   }
 
   /**

@@ -1,5 +1,5 @@
 // `avid report <run dir>`: (re)builds <run dir>/report.html from whatever the run has written so far.
-import { formatHighlights, writeComparison, writeReport } from '../../report/index.js';
+import { exportRunToTensorBoard, formatHighlights, writeComparison, writeReport } from '../../report/index.js';
 import { parseCommandLine } from '../flags.js';
 
 export const summary = 'build <run dir>/report.html: one self-contained page with the run\'s plots and results';
@@ -19,6 +19,8 @@ options:
   --embed-limit <KiB>  embed images and media up to this size in the page (default 512); larger files are
                        linked by relative path, so keep report.html inside its run directory
   --seed <n>           seed of the t-SNE layout of raw embeddings (default 0)
+  --tensorboard        also write <run dir>/tensorboard/: metrics.jsonl as TensorBoard scalars and
+                       results/embeddings.json in the projector's layout (tensorboard --logdir it)
   --out <file>         where the comparison page goes (required with several run directories)
   -h, --help           show this help`;
 
@@ -32,6 +34,7 @@ export async function run(argv: string[]): Promise<number> {
         'embed-limit': { type: 'string' },
         seed: { type: 'string' },
         out: { type: 'string' },
+        tensorboard: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -56,6 +59,10 @@ export async function run(argv: string[]): Promise<number> {
     console.error('avid report: --out is for comparing several runs; one run\'s report is always <run dir>/report.html (its media are linked relative to it)');
     return 2;
   }
+  if (positionals.length > 1 && values.tensorboard) {
+    console.error('avid report: --tensorboard exports one run; run it on each run directory');
+    return 2;
+  }
   if (positionals.length > 1) {
     const comparison = writeComparison(positionals, values.out!);
     for (const line of comparison.conclusions) console.log(`  ${line}`);
@@ -77,6 +84,10 @@ export async function run(argv: string[]): Promise<number> {
   if (report.highlights.length) console.log(formatHighlights(report.highlights));
   const unavailable = report.sections.filter((s) => s.status !== 'ok');
   if (unavailable.length) console.log(`not available: ${unavailable.map((s) => `${s.title}${s.status === 'invalid' ? ' (unreadable input, see the page)' : ''}`).join('; ')}`);
+  if (values.tensorboard) {
+    const exported = exportRunToTensorBoard(positionals[0]);
+    console.log(`tensorboard: ${exported.eventFile ? `${exported.events} scalar events in ${exported.eventFile}` : `no event file (${exported.eventsNote})`}${exported.projectorConfig ? `; projector: ${exported.projectorConfig}` : '; no results/embeddings.json for the projector'}`);
+  }
   console.log(`report written in ${((Date.now() - started) / 1000).toFixed(1)} s: ${report.path}`);
   return 0;
 }
