@@ -23,7 +23,9 @@ section h4 { margin: 10px 0 4px; font-size: 13px; color: var(--muted); font-weig
 .not-available { color: var(--muted); font-style: italic; margin: 4px 0; }
 .invalid { color: var(--bad); margin: 4px 0; word-break: break-word; }
 .note { color: var(--muted); font-size: 12.5px; }
-table { border-collapse: collapse; margin: 6px 0 10px; font-size: 13px; }
+table { border-collapse: collapse; margin: 6px 0 10px; font-size: 13px; display: block; max-width: 100%; overflow-x: auto; width: max-content; }
+header .meta { word-break: break-all; }
+img, video { max-width: 100%; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 10px; text-align: left; vertical-align: top; }
 th { background: #eef1f5; font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }

@@ -39,14 +39,42 @@ function formatDuration(seconds: number): string {
   return `${(seconds / 3600).toFixed(2)} h`;
 }
 
-function epochTable(epochs: EpochMetric[]): SafeHtml {
+/** Process internals: useful when chasing a leak, noise to a reader of results; shown folded. */
+const INTERNAL_FIELDS = new Set(['liveTensors', 'rssMB', 'heapMB']);
+
+function cellValue(v: EpochMetric[string] | undefined): string | null {
+  return typeof v === 'number' ? formatNumber(v, 4) : v === null || v === undefined ? null : String(v);
+}
+
+function columnsOf(records: EpochMetric[], keep: (key: string) => boolean): string[] {
   const columns: string[] = [];
-  for (const e of epochs) for (const key of Object.keys(e)) if (key !== 'kind' && !columns.includes(key)) columns.push(key);
-  const rows = epochs.map((e) => columns.map((c) => {
-    const v = e[c];
-    return typeof v === 'number' ? formatNumber(v, 4) : v === null || v === undefined ? null : String(v);
-  }));
-  return html`<h3>Per-epoch records</h3>${table(columns, rows)}`;
+  for (const e of records) for (const key of Object.keys(e)) if (key !== 'kind' && keep(key) && !columns.includes(key)) columns.push(key);
+  return columns;
+}
+
+/**
+ * The epoch records as a reader wants them: one narrow table of the epochs (loss, steps, ...), the
+ * diagnostics records (an epoch record naming its phase in a string field, e.g. cmaDiagnostics) as their
+ * own table with one column per record and one row per measure, and process internals folded away.
+ */
+function epochTables(epochs: EpochMetric[]): SafeHtml {
+  const isDiagnostic = (e: EpochMetric) => Object.entries(e).some(([k, v]) => k !== 'kind' && typeof v === 'string');
+  const plain = epochs.filter((e) => !isDiagnostic(e));
+  const diagnostics = epochs.filter(isDiagnostic);
+  const parts: SafeHtml[] = [];
+  if (plain.length) {
+    const columns = columnsOf(plain, (k) => !INTERNAL_FIELDS.has(k));
+    parts.push(html`<h3>Per-epoch records</h3><div class="table-scroll">${table(columns, plain.map((e) => columns.map((c) => cellValue(e[c]))), 'epochs')}</div>`);
+    const internals = columnsOf(plain, (k) => k === 'epoch' || INTERNAL_FIELDS.has(k));
+    if (internals.length > 1)
+      parts.push(html`<details class="internals"><summary>Process internals per epoch (${internals.filter((c) => c !== 'epoch').join(', ')})</summary><div class="table-scroll">${table(internals, plain.map((e) => internals.map((c) => cellValue(e[c]))), 'internals')}</div></details>`);
+  }
+  if (diagnostics.length) {
+    const label = (e: EpochMetric) => `${Object.entries(e).filter(([k, v]) => k !== 'kind' && typeof v === 'string').map(([, v]) => v).join(', ')} (epoch ${e.epoch})`;
+    const measures = columnsOf(diagnostics, (k) => k !== 'epoch' && !diagnostics.some((e) => typeof e[k] === 'string'));
+    parts.push(html`<h3>Diagnostics logged during training</h3><div class="table-scroll">${table(['measure', ...diagnostics.map(label)], measures.map((m) => [m, ...diagnostics.map((e) => cellValue(e[m]))]), 'diagnostics')}</div>`);
+  }
+  return html`${parts}`;
 }
 
 export function trainingSection(run: RunInputs): Section {
@@ -65,7 +93,7 @@ export function trainingSection(run: RunInputs): Section {
       id,
       title,
       status: 'missing',
-      body: html`<p class="not-available">Not available for this run (metrics.jsonl has no training steps; written by <code>avid pretrain</code>).</p>${epochs.length ? epochTable(epochs) : ''}${notes}`,
+      body: html`<p class="not-available">Not available for this run (metrics.jsonl has no training steps; written by <code>avid pretrain</code>).</p>${epochs.length ? epochTables(epochs) : ''}${notes}`,
     };
   }
   const records = latestPerStep(train);
@@ -103,6 +131,6 @@ export function trainingSection(run: RunInputs): Section {
     id,
     title,
     status: 'ok',
-    body: html`${facts}${resumed}<div class="plots">${plots}</div>${skipped}${epochs.length ? epochTable(epochs) : ''}${notes}`,
+    body: html`${facts}${resumed}<div class="plots">${plots}</div>${skipped}${epochs.length ? epochTables(epochs) : ''}${notes}`,
   };
 }
