@@ -80,7 +80,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     }
   }
   writeEvaluationResults(runDir, evaluations, videos);
-  await writeRetrievalExamples(runDir, evaluations.cma);
+  await writeRetrievalExamples(runDir, evaluations.cma, evaluations.random);
 
   step(5, total, 'CMA diagnostics and sound localisation');
   const manifest = readManifest(path.join(runDir, 'cross-avid', 'manifest.jsonl'));
@@ -159,7 +159,7 @@ function writeEvaluationResults(runDir: string, e: Record<string, AVEvaluation>,
 
 const pct = (x: number) => Math.round(1000 * x) / 10;
 
-async function writeRetrievalExamples(runDir: string, e: AVEvaluation): Promise<void> {
+async function writeRetrievalExamples(runDir: string, e: AVEvaluation, random: AVEvaluation): Promise<void> {
   const { video, audio, videos } = e.testEmbeddings;
   const examples = [];
   const rel = (v: LabelledVideo) => linkIntoRun(runDir, v.path, `media/${path.basename(v.path)}`);
@@ -173,7 +173,7 @@ async function writeRetrievalExamples(runDir: string, e: AVEvaluation): Promise<
     examples.push({ video: rel(videos[q]), matches: sims.slice(0, 3).map(({ j, s }) => ({ file: rel(videos[j]), similarity: s, correct: j === q })) });
   }
   const scores = (r: AVEvaluation['retrieval']['v2a']) => ({ r1: r.recall[1], r5: r.recall[5], r10: r.recall[10], medianRank: r.medianRank });
-  writeJson(runDir, 'results/retrieval.json', { v2a: scores(e.retrieval.v2a), a2v: scores(e.retrieval.a2v), queries: e.retrieval.n, examples });
+  writeJson(runDir, 'results/retrieval.json', { v2a: scores(e.retrieval.v2a), a2v: scores(e.retrieval.a2v), random: { v2a: scores(random.retrieval.v2a), a2v: scores(random.retrieval.a2v) }, queries: e.retrieval.n, examples });
 }
 
 async function writeCmaResults(runDir: string, files: string[], labels: number[], crossCheckpoint: string, cmaCheckpoint: string, k: number): Promise<void> {
