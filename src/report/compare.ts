@@ -15,7 +15,8 @@ import { table, type Cell, type Section } from './section.js';
 import { latestPerStep } from './sections/training.js';
 import { stageMarkers } from './stages.js';
 import { formatWithError, proportionStandardError } from './standard-error.js';
-import { barChart, linePlot } from './svg-plot.js';
+import { barChart } from './svg-plot.js';
+import { curveFigure } from './curve-figure.js';
 import { writeFileAtomic } from '../io/atomic.js';
 
 export interface CompareOptions {
@@ -55,13 +56,16 @@ function lossSection(runs: NamedRun[]): Section {
   const stages = present.flatMap((r) =>
     stageMarkers(r.inputs.config.status === 'ok' ? r.inputs.config.value : null, r.records).map((m) => ({ x: m.step, label: `${r.name}: ${m.label}` })),
   );
-  const plot = linePlot({
-    title: 'Training loss of each run',
-    xLabel: 'step',
-    yLabel: 'loss',
-    series: present.map((r) => ({ name: r.name, points: r.records.map((rec) => [rec.step, rec.loss] as [number, number]) })),
-    stages,
-  });
+  const plot = curveFigure(
+    {
+      title: 'Training loss of each run',
+      xLabel: 'step',
+      yLabel: 'loss',
+      series: present.map((r) => ({ name: r.name, points: r.records.map((rec) => [rec.step, rec.loss] as [number, number]) })),
+      stages,
+    },
+    `Training loss against step, one line per run${stages.length ? '; solid vertical lines mark where a run changes stage' : ''}. Losses of different objectives are not on the same scale.`,
+  );
   const missing = withSteps.filter((r) => r.records.length === 0).map((r) => r.name);
   const facts = table(
     ['run', 'steps logged', 'last step', 'final loss', 'lowest loss'],
@@ -71,7 +75,7 @@ function lossSection(runs: NamedRun[]): Section {
     id,
     title,
     status: 'ok',
-    body: html`<figure class="chart"><div class="plots">${plot}</div><figcaption>Training loss against step, one line per run${stages.length ? '; solid vertical lines mark where a run changes stage' : ''}. Losses of different objectives are not on the same scale.</figcaption></figure>${facts}${
+    body: html`${plot}${facts}${
       missing.length ? html`<p class="note">No training steps: ${missing.join(', ')}.</p>` : ''
     }`,
   };

@@ -49,6 +49,13 @@ svg .marker { stroke: #c7ccd6; stroke-dasharray: 3 3; }
 svg .stage { stroke: #6b7385; stroke-width: 1.2; }
 svg .stage-label, svg .reference-label { font-size: 10.5px; fill: #3b4252; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
 svg .reference { stroke: #9a3b3b; stroke-dasharray: 5 3; stroke-width: 1.2; }
+figure.curves:not(.log) svg.view-log, figure.curves.log svg.view-linear { display: none; }
+figure.curves:not(.smooth) path.smoothed { display: none; }
+figure.curves.smooth path.series { stroke-opacity: 0.25; }
+svg path.smoothed { stroke-width: 1.8; }
+svg circle.hover { fill-opacity: 0; }
+svg circle.hover:hover { fill-opacity: 1; }
+.curve-controls { display: flex; gap: 14px; font-size: 12.5px; margin: 2px 0 4px; }
 svg .error-bar { stroke: #2b2f38; stroke-width: 1.1; fill: none; }
 svg circle.point { stroke: #fff; stroke-width: 0.6; opacity: 0.9; }
 svg circle.point.hidden { display: none; }
@@ -72,7 +79,8 @@ ol.matches .file { display: inline; margin: 0 6px; }
 li.correct .mark { color: var(--good); font-weight: 700; }
 li.wrong .mark { color: var(--bad); font-weight: 700; }
 .embedding { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
-ul.legend-list { list-style: none; margin: 0; padding: 0; columns: 2; max-width: 460px; }
+ul.legend-list { list-style: none; margin: 0; padding: 0; columns: 2; max-width: min(460px, 100%); }
+@media (max-width: 600px) { ul.legend-list { columns: 1; } main { padding: 8px 10px 30px; } header, nav { padding-left: 12px; padding-right: 12px; } section { padding: 10px 10px 12px; } }
 button.legend-entry { border: 0; background: none; cursor: pointer; font: inherit; padding: 2px 4px; text-align: left; }
 button.legend-entry[aria-pressed="false"] { opacity: 0.35; }
 .swatch { display: inline-block; width: 11px; height: 11px; border-radius: 50%; margin-right: 6px; vertical-align: -1px; }
@@ -82,8 +90,14 @@ details.problems { color: var(--bad); font-size: 12.5px; }
 table.overview td:nth-child(2) { font-weight: 700; text-align: right; }
 `;
 
-// Legend entries hide and show their class's points. Reads only data-group attributes that we wrote.
+// Legend entries hide and show their class's points; curve switches (log scale, smoothing) set a class on
+// their figure. Reads only attributes that we wrote.
 const SCRIPT = `
+document.querySelectorAll('figure.curves input[data-toggle]').forEach(function (input) {
+  input.addEventListener('change', function () {
+    input.closest('figure').classList.toggle(input.getAttribute('data-toggle'), input.checked);
+  });
+});
 document.querySelectorAll('button.legend-entry').forEach(function (button) {
   button.addEventListener('click', function () {
     var shown = button.getAttribute('aria-pressed') !== 'true';

@@ -83,12 +83,12 @@ function svgOpen(frame: Frame, title: string, className: string): SafeHtml {
   return html`<svg class="plot ${className}" viewBox="0 0 ${frame.width} ${frame.height}" width="${frame.width}" height="${frame.height}" role="img" aria-label="${title}" xmlns="http://www.w3.org/2000/svg">`;
 }
 
-function axes(frame: Frame, x: Scale, y: Scale, xTicks: number[], yTicks: number[], xLabel: string, yLabel: string, title: string): SafeHtml {
+function axes(frame: Frame, x: Scale, y: Scale, xTicks: number[], yTicks: number[], xLabel: string, yLabel: string, title: string, yTickLabel: (t: number) => string = formatTick): SafeHtml {
   const plotBottom = frame.height - frame.bottom;
   const plotRight = frame.width - frame.right;
   const yGrid = yTicks.map((t) => {
     const py = y.map(t).toFixed(1);
-    return html`<line class="grid" x1="${frame.left}" x2="${plotRight}" y1="${py}" y2="${py}"/><text class="tick" x="${frame.left - 6}" y="${py}" text-anchor="end" dominant-baseline="middle">${formatTick(t)}</text>`;
+    return html`<line class="grid" x1="${frame.left}" x2="${plotRight}" y1="${py}" y2="${py}"/><text class="tick" x="${frame.left - 6}" y="${py}" text-anchor="end" dominant-baseline="middle">${yTickLabel(t)}</text>`;
   });
   const xGrid = xTicks.map((t) => {
     const px = x.map(t).toFixed(1);
@@ -137,6 +137,15 @@ export interface LinePlotOptions {
   markers?: Array<{ x: number; label: string }>;
   /** Stage changes (e.g. "cross-avid → cma"): a solid line with its label written in the plot. */
   stages?: Array<{ x: number; label: string }>;
+  /** A log10 y axis (points at or below zero are left out). */
+  logY?: boolean;
+  /**
+   * Also draw each series smoothed by an exponential moving average with this weight (TensorBoard's
+   * debiased EMA; 0.6 is its default), as paths of class "smoothed" that the page can show or hide.
+   */
+  smoothing?: number;
+  /** Extra class names on the <svg> (e.g. to tell alternative views of one figure apart). */
+  className?: string;
   /** Plots with more points than this are reduced to the min and max of each of maxPoints/2 buckets (spikes stay visible). */
   maxPoints?: number;
 }
@@ -162,19 +171,49 @@ export function downsample(points: Array<[number, number]>, maxPoints: number): 
   return out;
 }
 
+/** TensorBoard's smoothing: an exponential moving average, debiased so that the first points are not pulled to 0. */
+export function smoothSeries(points: Array<[number, number]>, weight: number): Array<[number, number]> {
+  let last = 0;
+  return points.map(([px, py], i) => {
+    last = last * weight + (1 - weight) * py;
+    return [px, last / (1 - weight ** (i + 1))];
+  });
+}
+
+/** Ticks of a log10 axis, in log units: 1, 2, 5 × 10^k when few decades are shown, 10^k otherwise. */
+function logTicks(lo: number, hi: number): number[] {
+  const ticks: number[] = [];
+  const decades = hi - lo;
+  for (let k = Math.floor(lo); k <= Math.ceil(hi); k++)
+    for (const m of decades > 3 ? [1] : [1, 2, 5]) {
+      const t = k + Math.log10(m);
+      if (t >= lo - 1e-9 && t <= hi + 1e-9) ticks.push(t);
+    }
+  return ticks;
+}
+
 export function linePlot(options: LinePlotOptions): SafeHtml {
   const key = legend(FRAME, options.series.map((s) => s.name));
   const frame = { ...FRAME, top: FRAME.top + key.height, height: FRAME.height + key.height };
+  const usable = (points: Array<[number, number]>) =>
+    points
+      .filter(([px, py]) => Number.isFinite(px) && Number.isFinite(py) && (!options.logY || py > 0))
+      .map(([px, py]) => [px, options.logY ? Math.log10(py) : py] as [number, number]);
   const series = options.series.map((s) => ({
     name: s.name,
-    points: downsample(s.points.filter(([px, py]) => Number.isFinite(px) && Number.isFinite(py)), options.maxPoints ?? 1200),
+    points: downsample(usable(s.points), options.maxPoints ?? 1200),
+    // Smoothed in the data's own units (then logged), as TensorBoard does.
+    smoothed: options.smoothing === undefined ? [] : downsample(usable(smoothSeries(s.points.filter(([px, py]) => Number.isFinite(px) && Number.isFinite(py)), options.smoothing)), options.maxPoints ?? 1200),
   }));
   const xs = series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = series.flatMap((s) => s.points.map((p) => p[1]));
   const [x0, x1] = extent(xs);
   const [y0, y1] = extent(ys);
   const xAxis = axisTicks(x0, x1, 6);
-  const yAxis = axisTicks(y0, y1, 5);
+  const yAxis = options.logY
+    ? { domain: (y1 - y0 < 0.3 ? [y0 - 0.15, y1 + 0.15] : [y0, y1]) as [number, number], ticks: [] as number[] }
+    : axisTicks(y0, y1, 5);
+  if (options.logY) yAxis.ticks = logTicks(yAxis.domain[0], yAxis.domain[1]);
   const x = new Scale([x0, x1 === x0 ? x0 + 1 : x1], [frame.left, frame.width - frame.right]);
   const y = new Scale(yAxis.domain, [frame.height - frame.bottom, frame.top]);
   const xTicks = xAxis.ticks.filter((t) => t >= x0 && t <= (x1 === x0 ? x0 + 1 : x1));
@@ -185,8 +224,15 @@ export function linePlot(options: LinePlotOptions): SafeHtml {
       const [px, py] = s.points[0];
       return html`<circle class="series-point" cx="${x.map(px).toFixed(1)}" cy="${y.map(py).toFixed(1)}" r="3" fill="${colour}"><title>${s.name}: ${formatNumber(py, 4)}</title></circle>`;
     }
-    const d = s.points.map(([px, py], j) => `${j === 0 ? 'M' : 'L'}${x.map(px).toFixed(1)},${y.map(py).toFixed(1)}`).join('');
-    return html`<path class="series" d="${d}" stroke="${colour}" fill="none"><title>${s.name}</title></path>`;
+    const line = (points: Array<[number, number]>) => points.map(([px, py], j) => `${j === 0 ? 'M' : 'L'}${x.map(px).toFixed(1)},${y.map(py).toFixed(1)}`).join('');
+    const value = (py: number) => formatNumber(options.logY ? 10 ** py : py, 4);
+    const smoothed = s.smoothed.length > 1 ? html`<path class="smoothed" d="${line(s.smoothed)}" stroke="${colour}" fill="none"><title>${s.name} (smoothed)</title></path>` : '';
+    // Hover values: an invisible dot per drawn point (at most 300 per series) with its step and value.
+    const every = Math.max(1, Math.ceil(s.points.length / 300));
+    const dots = s.points
+      .filter((_, j) => j % every === 0)
+      .map(([px, py]) => html`<circle class="hover" cx="${x.map(px).toFixed(1)}" cy="${y.map(py).toFixed(1)}" r="3" fill="${colour}"><title>${s.name} at ${options.xLabel} ${formatNumber(px, 4)}: ${value(py)}</title></circle>`);
+    return html`<path class="series" d="${line(s.points)}" stroke="${colour}" fill="none"><title>${s.name}</title></path>${smoothed}<g class="hover-points">${dots}</g>`;
   });
   const markers = (options.markers ?? [])
     .filter((m) => m.x > x0 && m.x <= x1)
@@ -203,7 +249,8 @@ export function linePlot(options: LinePlotOptions): SafeHtml {
       const ty = frame.top + 12 + 13 * (i % 4);
       return html`<line class="stage" x1="${px.toFixed(1)}" x2="${px.toFixed(1)}" y1="${frame.top}" y2="${frame.height - frame.bottom}"><title>${m.label} at step ${m.x}</title></line><text class="stage-label" x="${(right ? px + 4 : px - 4).toFixed(1)}" y="${ty}" text-anchor="${right ? 'start' : 'end'}">${m.label}</text>`;
     });
-  return html`${svgOpen(frame, options.title, 'line-plot')}${axes(frame, x, y, xTicks, yAxis.ticks, options.xLabel, options.yLabel, options.title)}${markers}${stages}${paths}${key.markup}</svg>`;
+  const yTickLabel = options.logY ? (t: number) => formatTick(Number((10 ** t).toPrecision(3))) : formatTick;
+  return html`${svgOpen(frame, options.title, `line-plot ${options.className ?? ''}`.trim())}${axes(frame, x, y, xTicks, yAxis.ticks, options.xLabel, options.logY ? `${options.yLabel} (log scale)` : options.yLabel, options.title, yTickLabel)}${markers}${stages}${paths}${key.markup}</svg>`;
 }
 
 export interface BarChartOptions {
@@ -230,11 +277,12 @@ function labelWidth(text: string): number {
 
 export function barChart(options: BarChartOptions): SafeHtml {
   const key = legend(FRAME, options.seriesNames);
-  // Group labels that do not fit side by side are turned 40° (and the bottom margin grows to hold them).
+  // Group labels that do not fit side by side are turned upright (their boxes then cannot overlap; at a slant
+  // they can) and the bottom margin grows to hold them.
   const slots = (FRAME.width - FRAME.left - FRAME.right) / Math.max(1, options.groups.length);
   const longest = Math.max(0, ...options.groups.map((g) => labelWidth(g.label)));
   const turned = longest > slots - 6;
-  const labelDrop = turned ? Math.ceil(longest * Math.sin((40 * Math.PI) / 180)) + 8 : 0;
+  const labelDrop = turned ? Math.ceil(longest) - 4 : 0;
   const bottom = 56 + labelDrop;
   const frame = { ...FRAME, bottom, top: FRAME.top + key.height, height: FRAME.height + key.height + labelDrop };
   const values = options.groups.flatMap((g, gi) => g.values.map((v, si) => v + (options.errors?.[gi]?.[si] ?? 0)));
@@ -249,6 +297,8 @@ export function barChart(options: BarChartOptions): SafeHtml {
   const bars = options.groups.map((group, g) => {
     const groupLeft = frame.left + g * groupWidth + groupWidth * 0.125;
     const rects = group.values.map((value, s) => {
+      // A model without a score for this group (NaN) leaves its slot empty.
+      if (!Number.isFinite(value)) return html``;
       const top = y.map(Math.max(0, value));
       const bottom = y.map(Math.min(0, value));
       const bx = groupLeft + s * barWidth;
@@ -268,7 +318,7 @@ export function barChart(options: BarChartOptions): SafeHtml {
     const lx = (frame.left + (g + 0.5) * groupWidth).toFixed(1);
     const ly = frame.height - frame.bottom + 16;
     const label = turned
-      ? html`<text class="tick group-label" x="${lx}" y="${ly}" text-anchor="end" transform="rotate(-40 ${lx} ${ly})">${group.label}</text>`
+      ? html`<text class="tick group-label" x="${lx}" y="${ly - 10}" text-anchor="end" dominant-baseline="middle" transform="rotate(-90 ${lx} ${ly - 10})">${group.label}</text>`
       : html`<text class="tick group-label" x="${lx}" y="${ly}" text-anchor="middle">${group.label}</text>`;
     return html`${rects}${label}`;
   });

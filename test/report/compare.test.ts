@@ -103,9 +103,16 @@ test('two runs compared: conclusions from the numbers, stage markers, probe with
 
     const page = readFileSync(out, 'utf8');
     const section = (id: string) => page.slice(page.indexOf(`<section id="${id}"`), page.indexOf('</section>', page.indexOf(`<section id="${id}"`)));
-    // Both runs' loss curves, each with its stage change at step 12.
-    assert.equal((section('loss').match(/<path class="series"/g) ?? []).length, 2);
-    assert.deepEqual([...section('loss').matchAll(/<text class="stage-label"[^>]*>([^<]+)</g)].map((m) => m[1]), ['shared-z: cross-avid → cma', 'per-term-z: cross-avid → cma']);
+    // Both runs' loss curves, each with its stage change at step 12, in the linear view and the log view.
+    const [linear, log] = section('loss').split('<svg').slice(1);
+    assert.match(linear, /view-linear/);
+    assert.match(log, /view-log/);
+    for (const view of [linear, log]) {
+      assert.equal((view.match(/<path class="series"/g) ?? []).length, 2);
+      assert.equal((view.match(/<path class="smoothed"/g) ?? []).length, 2);
+      assert.deepEqual([...view.matchAll(/<text class="stage-label"[^>]*>([^<]+)</g)].map((m) => m[1]), ['shared-z: cross-avid → cma', 'per-term-z: cross-avid → cma']);
+    }
+    assert.match(log, /loss \(log scale\)/);
     // Probe: 2 blocks × 2 runs, each bar with its whisker; chance at 1/4.
     const probe = section('probe');
     assert.equal((probe.match(/<rect class="bar"/g) ?? []).length, 4);

@@ -5,6 +5,8 @@ import type { RunInputs } from '../load-run.js';
 import type { EpochMetric, TrainMetric } from '../run-files.js';
 import { table, unavailableSection, type Section } from '../section.js';
 import { linePlot, type LineSeries } from '../svg-plot.js';
+import { curveFigure } from '../curve-figure.js';
+import { stageMarkers } from '../stages.js';
 
 const BASE_FIELDS = new Set(['kind', 'step', 'epoch', 'loss', 'lr', 'clipsPerSec', 'time']);
 const MAX_EXTRA_PLOTS = 8;
@@ -99,14 +101,18 @@ export function trainingSection(run: RunInputs): Section {
   const records = latestPerStep(train);
   const relogged = train.length - records.length;
   const markers = epochStarts(records);
+  const stages = stageMarkers(run.config.status === 'ok' ? run.config.value : null, records).map((m) => ({ x: m.step, label: m.label }));
   const extraFields: string[] = [];
   for (const r of records) for (const key of Object.keys(r)) if (!BASE_FIELDS.has(key) && !extraFields.includes(key)) extraFields.push(key);
   const lossTerms = extraFields.filter((f) => LOSS_TERM.test(f));
   const others = extraFields.filter((f) => !LOSS_TERM.test(f));
 
   const plots = [
-    linePlot({ title: 'Loss', xLabel: 'step', yLabel: 'loss', series: [series(records, 'loss', 'loss'), ...lossTerms.map((f) => series(records, f))], markers }),
-    linePlot({ title: 'Learning rate', xLabel: 'step', yLabel: 'learning rate', series: [series(records, 'lr', 'learning rate')], markers }),
+    curveFigure(
+      { title: 'Loss', xLabel: 'step', yLabel: 'loss', series: [series(records, 'loss', 'loss'), ...lossTerms.map((f) => series(records, f))], markers, stages },
+      `Training loss${lossTerms.length ? ` and its terms (${lossTerms.join(', ')})` : ''} against step; dotted lines start epochs${stages.length ? ', solid lines mark a change of stage' : ''}.`,
+    ),
+    linePlot({ title: 'Learning rate', xLabel: 'step', yLabel: 'learning rate', series: [series(records, 'lr', 'learning rate')], markers, stages }),
     linePlot({ title: 'Throughput', xLabel: 'step', yLabel: 'clips / s', series: [series(records, 'clipsPerSec', 'clips/s')], markers }),
     ...others.slice(0, MAX_EXTRA_PLOTS).map((f) => linePlot({ title: f, xLabel: 'step', yLabel: f, series: [series(records, f)], markers })),
   ];
