@@ -170,7 +170,8 @@ async function writeRetrievalExamples(runDir: string, e: AVEvaluation, random: A
       return { j, s };
     });
     sims.sort((a, b) => b.s - a.s);
-    examples.push({ video: rel(videos[q]), matches: sims.slice(0, 3).map(({ j, s }) => ({ file: rel(videos[j]), similarity: s, correct: j === q })) });
+    const poster = await extractThumbnail(videos[q].path, runDir, `thumbnails/query-${q}.jpg`, { seconds: 1, width: 192 });
+    examples.push({ video: rel(videos[q]), poster, label: videos[q].labelName, matches: sims.slice(0, 3).map(({ j, s }) => ({ file: rel(videos[j]), similarity: s, correct: j === q, label: videos[j].labelName })) });
   }
   const scores = (r: AVEvaluation['retrieval']['v2a']) => ({ r1: r.recall[1], r5: r.recall[5], r10: r.recall[10], medianRank: r.medianRank });
   writeJson(runDir, 'results/retrieval.json', { v2a: scores(e.retrieval.v2a), a2v: scores(e.retrieval.a2v), random: { v2a: scores(random.retrieval.v2a), a2v: scores(random.retrieval.a2v) }, queries: e.retrieval.n, examples });
@@ -233,7 +234,8 @@ async function writeLocalization(runDir: string, videos: LabelledVideo[], checkp
   // Random initialisations' Grad-CAM maps differ a lot from seed to seed (box scores 10-60%): the baseline is their mean.
   const randomSeeds = [0, 1, 2, 3];
   const score: Record<string, number> = {};
-  const frames: { image: string; boxHit: boolean }[] = [];
+  const frames: { image: string; boxHit: boolean; caption: string }[] = [];
+  const overlayVideos: { video: string; caption: string; poster?: string }[] = [];
   const clips = await Promise.all(videos.map((v) => decodeLocalizationClip(v.path, geometry)));
   for (const [name, source, seeds] of [['trained', checkpoint, [1]], ['random', `random:${checkpoint}`, randomSeeds]] as const) {
     const rates: number[] = [];
@@ -245,7 +247,8 @@ async function writeLocalization(runDir: string, videos: LabelledVideo[], checkp
           const outDir = name === 'trained' && i < 2 ? path.join(runDir, 'localization') : undefined;
           const r = await localizeClip(model, v.path, geometry, { outDir, decoded: clips[i] });
           if (r.boxHitRate !== null) rates.push(r.boxHitRate);
-          if (outDir) r.frames.forEach((f, t) => frames.push({ image: path.relative(runDir, f), boxHit: r.hits?.[t] ?? false }));
+          if (outDir) r.frames.forEach((f, t) => frames.push({ image: path.relative(runDir, f), boxHit: r.hits?.[t] ?? false, caption: `${v.labelName}, frame ${t}` }));
+          if (outDir && r.video) overlayVideos.push({ video: path.relative(runDir, r.video), caption: `${v.labelName} (${path.basename(v.path)})`, ...(r.frames[0] ? { poster: path.relative(runDir, r.frames[0]) } : {}) });
         }
       } finally {
         disposeArtifact(artifact);
@@ -253,7 +256,7 @@ async function writeLocalization(runDir: string, videos: LabelledVideo[], checkp
     }
     score[name] = rates.reduce((a, b) => a + b, 0) / Math.max(rates.length, 1);
   }
-  writeJson(runDir, 'results/localization.json', { score: { trained: score.trained, random: score.random }, randomSeeds, frames });
+  writeJson(runDir, 'results/localization.json', { score: { trained: score.trained, random: score.random }, randomSeeds, frames, videos: overlayVideos, colormap: 'jet' });
 }
 
 function summaryTable(e: Record<string, AVEvaluation>): string {

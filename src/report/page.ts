@@ -38,6 +38,9 @@ figure.chart { margin: 6px 0 10px; }
 figure.chart figcaption, figure.figure figcaption { color: var(--muted); font-size: 12.5px; margin-top: 4px; max-width: 900px; }
 .table-scroll { max-width: 100%; overflow-x: auto; }
 ul.conclusions li { margin: 4px 0; }
+figure.figure { margin: 6px 0 10px; }
+figure.overlay-video video { width: 256px; image-rendering: pixelated; background: #000; }
+.class-name { font-weight: 600; font-size: 12.5px; }
 svg.plot { background: #fff; border: 1px solid var(--line); border-radius: 4px; max-width: 100%; height: auto; }
 svg .grid { stroke: #eceff3; }
 svg .frame { fill: none; stroke: #b8bfcc; }

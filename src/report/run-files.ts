@@ -183,7 +183,11 @@ export const RetrievalResultsSchema = z.object({
   examples: z.array(
     z.object({
       video: relativePath,
-      matches: z.array(z.object({ file: relativePath, similarity: finite, correct: z.boolean() })),
+      /** An image shown in the player before it plays (e.g. the clip's middle frame). */
+      poster: relativePath.optional(),
+      /** The query's class name. */
+      label: z.string().optional(),
+      matches: z.array(z.object({ file: relativePath, similarity: finite, correct: z.boolean(), label: z.string().optional() })),
     }),
   ),
 });
@@ -212,6 +216,13 @@ export const LocalizationResultsSchema = z.object({
   /** Fraction of frames whose heatmap peak falls in the sounding object's box. */
   score: z.object({ trained: finite, random: finite }),
   frames: z.array(z.object({ image: relativePath, boxHit: z.boolean(), caption: z.string().optional() })),
+  /** Overlay clips with their sound (MP4), played in the report. */
+  videos: z.array(z.object({ video: relativePath, caption: z.string().optional(), poster: relativePath.optional() })).optional(),
+  /**
+   * The colour map of the heat in the frames, for the colour bar: 'jet' (eval's Grad-CAM overlay, blended
+   * half over the frame) or 'ramp' (report/heatmap.ts: dark blue → cyan → green → yellow → red).
+   */
+  colormap: z.enum(['jet', 'ramp']).optional(),
 });
 export type LocalizationResults = z.infer<typeof LocalizationResultsSchema>;
 

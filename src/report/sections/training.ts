@@ -60,7 +60,11 @@ function columnsOf(records: EpochMetric[], keep: (key: string) => boolean): stri
  * own table with one column per record and one row per measure, and process internals folded away.
  */
 function epochTables(epochs: EpochMetric[]): SafeHtml {
-  const isDiagnostic = (e: EpochMetric) => Object.entries(e).some(([k, v]) => k !== 'kind' && typeof v === 'string');
+  // A diagnostics record names its phase in a string field and shares none of the keys most epoch records have.
+  const frequency = new Map<string, number>();
+  for (const e of epochs) for (const k of Object.keys(e)) frequency.set(k, (frequency.get(k) ?? 0) + 1);
+  const common = [...frequency].filter(([k, n]) => k !== 'kind' && k !== 'epoch' && n >= epochs.length / 2).map(([k]) => k);
+  const isDiagnostic = (e: EpochMetric) => Object.entries(e).some(([k, v]) => k !== 'kind' && typeof v === 'string') && !common.some((k) => k in e);
   const plain = epochs.filter((e) => !isDiagnostic(e));
   const diagnostics = epochs.filter(isDiagnostic);
   const parts: SafeHtml[] = [];
