@@ -84,7 +84,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 
   step(5, total, 'CMA diagnostics and sound localisation');
   const manifest = readManifest(path.join(runDir, 'cross-avid', 'manifest.jsonl'));
-  await writeCmaResults(runDir, manifest.map((e) => e.path), manifest.map((e) => Number(e.label ?? -1)), crossRun.checkpoint, cmaRun.checkpoint, cma.objective.cma.positives);
+  await writeCmaResults(runDir, manifest.map((e) => e.path), manifest.map((e) => Number(e.label ?? -1)), crossRun.checkpoint, cmaRun.checkpoint, cma.objective.cma.positives, classNamesOf(videos));
   writeCmaDiagnostics(runDir, manifest, crossRun.checkpoint, cmaRun.checkpoint, cma.objective.cma.positives, JSON.parse(readFileSync(path.join(worldDir, 'world.json'), 'utf8')), [crossRun.epoch - 1, crossRun.epoch + cma.train.epochs - 1]);
   await writeLocalization(runDir, videos.filter((v) => v.split === 'test').slice(0, 12), cmaRun.checkpoint, geometry);
 
@@ -124,6 +124,13 @@ function mergeRunFiles(runDir: string, phases: string[], configs: Record<string,
   writeJson(runDir, 'data.json', data);
 }
 
+/** Class names by label id, from the labelled videos. */
+function classNamesOf(videos: LabelledVideo[]): string[] {
+  const names: string[] = [];
+  for (const v of videos) names[v.label] = v.labelName;
+  return Array.from(names, (c, i) => c ?? String(i));
+}
+
 function writeEvaluationResults(runDir: string, e: Record<string, AVEvaluation>, videos: LabelledVideo[]): void {
   const blocks: Record<string, { pretrained: number; random: number; [model: string]: number }> = {};
   for (const modality of ['video', 'audio'] as const) {
@@ -154,7 +161,11 @@ function writeEvaluationResults(runDir: string, e: Record<string, AVEvaluation>,
     vectors: Array.from({ length: test.video.rows }, (_, i) => Array.from(test.video.data.subarray(i * test.video.cols, (i + 1) * test.video.cols))),
     labels: test.videos.map((v) => v.labelName),
     files: test.videos.map((v) => path.basename(v.path)),
+    modality: 'video',
   });
+  // data.json lists the manifest's label ids; the report shows class names.
+  const data = JSON.parse(readFileSync(path.join(runDir, 'data.json'), 'utf8'));
+  if (Array.isArray(data.classes)) writeJson(runDir, 'data.json', { ...data, classes: data.classes.map((id: string) => classNames[Number(id)] ?? id) });
 }
 
 const pct = (x: number) => Math.round(1000 * x) / 10;
@@ -177,7 +188,7 @@ async function writeRetrievalExamples(runDir: string, e: AVEvaluation, random: A
   writeJson(runDir, 'results/retrieval.json', { v2a: scores(e.retrieval.v2a), a2v: scores(e.retrieval.a2v), random: { v2a: scores(random.retrieval.v2a), a2v: scores(random.retrieval.a2v) }, queries: e.retrieval.n, examples });
 }
 
-async function writeCmaResults(runDir: string, files: string[], labels: number[], crossCheckpoint: string, cmaCheckpoint: string, k: number): Promise<void> {
+async function writeCmaResults(runDir: string, files: string[], labels: number[], crossCheckpoint: string, cmaCheckpoint: string, k: number, classNames?: string[]): Promise<void> {
   const before = readMemoryBanks(crossCheckpoint);
   const after = readMemoryBanks(cmaCheckpoint);
   try {
@@ -188,9 +199,10 @@ async function writeCmaResults(runDir: string, files: string[], labels: number[]
     const examples = [];
     for (const anchor of [0, Math.floor(files.length / 3), Math.floor((2 * files.length) / 3)]) {
       const ex = anchorExample(before, anchor, 4);
-      const neighbour = async (n: { index: number; videoSim: number; audioSim: number }) => ({ file: path.basename(files[n.index]), thumbnail: await thumb(n.index), videoSim: n.videoSim, audioSim: n.audioSim });
+      const name = (i: number) => (classNames?.[labels[i]] !== undefined ? { label: classNames[labels[i]] } : {});
+      const neighbour = async (n: { index: number; videoSim: number; audioSim: number }) => ({ file: path.basename(files[n.index]), thumbnail: await thumb(n.index), videoSim: n.videoSim, audioSim: n.audioSim, ...name(n.index) });
       examples.push({
-        anchor: { file: path.basename(files[anchor]), thumbnail: await thumb(anchor) },
+        anchor: { file: path.basename(files[anchor]), thumbnail: await thumb(anchor), ...name(anchor) },
         positives: await Promise.all(ex.positives.map(neighbour)),
         rejected: await Promise.all(ex.rejected.map(neighbour)),
       });

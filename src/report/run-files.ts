@@ -152,7 +152,7 @@ export const ProbeResultsSchema = z.object({
 });
 export type ProbeResults = z.infer<typeof ProbeResultsSchema>;
 
-const cmaNeighbour = z.object({ file: z.string(), thumbnail: relativePath, videoSim: finite, audioSim: finite });
+const cmaNeighbour = z.object({ file: z.string(), thumbnail: relativePath, videoSim: finite, audioSim: finite, label: z.string().optional() });
 export const CmaResultsSchema = z.object({
   k: z.number().int().positive(),
   /** Anchors the precision is averaged over (the memory bank's size): gives a standard error. */
@@ -161,7 +161,7 @@ export const CmaResultsSchema = z.object({
   precision: z.object({ agreement: finite, union: finite, video: finite, audio: finite }).catchall(finite),
   examples: z.array(
     z.object({
-      anchor: z.object({ file: z.string(), thumbnail: relativePath }),
+      anchor: z.object({ file: z.string(), thumbnail: relativePath, label: z.string().optional() }),
       positives: z.array(cmaNeighbour),
       rejected: z.array(cmaNeighbour),
     }),
@@ -193,13 +193,16 @@ export const RetrievalResultsSchema = z.object({
 });
 export type RetrievalResults = z.infer<typeof RetrievalResultsSchema>;
 
+/** Which encoder's embeddings a map shows ("video", "audio"): named in the plot's title. */
+const modality = z.string().min(1).optional();
 export const EmbeddingPointsSchema = z.object({
   points: z.array(z.object({ x: finite, y: finite, label: z.string(), file: z.string().optional() })),
+  modality,
 });
 export type EmbeddingPoints = z.infer<typeof EmbeddingPointsSchema>;
 
 export const EmbeddingVectorsSchema = z
-  .object({ vectors: z.array(z.array(finite)), labels: z.array(z.string()), files: z.array(z.string()).optional() })
+  .object({ vectors: z.array(z.array(finite)), labels: z.array(z.string()), files: z.array(z.string()).optional(), modality })
   .superRefine((value, ctx) => {
     if (value.labels.length !== value.vectors.length)
       ctx.addIssue({ code: 'custom', path: ['labels'], message: `has ${value.labels.length} labels for ${value.vectors.length} vectors` });

@@ -1,6 +1,7 @@
 // What the readability fixes put in the page, checked in its markup: the headline table with standard errors
 // and chance, the epoch table split from diagnostics and internals, posters and class names on retrieval
-// examples, overlay clips and a colour bar in the localisation section.
+// examples, class names on CMA examples, the embedding map's modality, overlay clips and a colour bar in the
+// localisation section.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -37,6 +38,12 @@ test('headline, epoch tables, posters, class names, overlay clips and colour bar
     writeRunJson(dir, 'results/retrieval.json', retrieval);
     const localization = JSON.parse(readFileSync(path.join(dir, 'results/localization.json'), 'utf8'));
     writeRunJson(dir, 'results/localization.json', { ...localization, colormap: 'jet', videos: [{ video: retrieval.examples[0].video, caption: 'ball-class overlay', poster: 'heatmaps/frame-0.png' }] });
+    const cma = JSON.parse(readFileSync(path.join(dir, 'results/cma.json'), 'utf8'));
+    cma.examples[0].anchor.label = 'anchor-class';
+    cma.examples[0].rejected[0].label = 'drum-class';
+    writeRunJson(dir, 'results/cma.json', cma);
+    const embeddings = JSON.parse(readFileSync(path.join(dir, 'results/embeddings.json'), 'utf8'));
+    writeRunJson(dir, 'results/embeddings.json', { ...embeddings, modality: 'audio' });
     appendMetric(dir, { kind: 'epoch', epoch: 2, cmaDiagnostics: 'after CMA', precision_agreement: 0.44 });
     appendMetric(dir, { kind: 'epoch', epoch: 3, loss: 2.5, liveTensors: 359, rssMB: 900 });
 
@@ -66,6 +73,11 @@ test('headline, epoch tables, posters, class names, overlay clips and colour bar
     assert.match(examples, /<video controls preload="metadata" src="data:video\/mp4;base64,[^"]+" poster="data:image\/png;base64,/);
     assert.match(examples, /<div class="class-name">ball-class<\/div>/);
     assert.match(examples, /<span class="class-name">drum-class<\/span>/);
+    // CMA examples name their classes (a rejected look-alike's class shows beside the anchor's).
+    assert.match(section(page, 'cma'), /<figcaption><span class="class-name">anchor-class<\/span>/);
+    assert.match(section(page, 'cma'), /<figcaption><span class="class-name">drum-class<\/span>/);
+    // The t-SNE map says which encoder it shows.
+    assert.match(section(page, 'embedding'), /aria-label="Audio embeddings, coloured by class"/);
     // Localisation: the overlay clip plays (with a poster), and a colour bar explains the heat.
     const loc = section(page, 'localization');
     assert.match(loc, /<figure class="figure overlay-video"><video [^>]*poster="data:image\/png;base64,[^>]*><\/video><figcaption>ball-class overlay<\/figcaption>/);
