@@ -110,7 +110,7 @@ function legend(frame: Frame, names: string[]): { markup: SafeHtml; height: numb
   let x = frame.left;
   let row = 0;
   const items = names.map((name, i) => {
-    const width = 24 + 6.2 * name.length;
+    const width = 32 + 6.4 * name.length;
     if (x + width > frame.width - frame.right && x > frame.left) {
       x = frame.left;
       row++;
