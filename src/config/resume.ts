@@ -14,6 +14,7 @@ export const RESUMABLE_KEYS = [
   'train.threads',
   'train.device',
   'train.precision',
+  'train.tensorboard',
   'data.workers',
   'data.prefetch',
   'data.decodeCache',

@@ -200,6 +200,8 @@ export const TrainConfig = z
     device: z.string().regex(/^(cpu|cuda(:\d+)?)$/, "must be 'cpu', 'cuda' or 'cuda:N'").default('cpu'),
     /** Mixed precision: the forward pass under autocast in float16 (CUDA; with dynamic loss scaling) or bfloat16. */
     precision: z.enum(['fp32', 'fp16', 'bf16']).default('fp32'),
+    /** Also write TensorBoard event files (scalars per step and per epoch) to <run dir>/tensorboard/. */
+    tensorboard: z.boolean().default(false),
   })
   .strict();
 

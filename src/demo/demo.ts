@@ -79,12 +79,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       disposeArtifact(artifact);
     }
   }
-  writeEvaluationResults(runDir, evaluations);
-  await writeRetrievalExamples(runDir, evaluations.cma);
+  writeEvaluationResults(runDir, evaluations, videos);
+  await writeRetrievalExamples(runDir, evaluations.cma, evaluations.random);
 
   step(5, total, 'CMA diagnostics and sound localisation');
   const manifest = readManifest(path.join(runDir, 'cross-avid', 'manifest.jsonl'));
-  await writeCmaResults(runDir, manifest.map((e) => e.path), manifest.map((e) => Number(e.label ?? -1)), crossRun.checkpoint, cmaRun.checkpoint, cma.objective.cma.positives);
+  await writeCmaResults(runDir, manifest.map((e) => e.path), manifest.map((e) => Number(e.label ?? -1)), crossRun.checkpoint, cmaRun.checkpoint, cma.objective.cma.positives, classNamesOf(videos));
   writeCmaDiagnostics(runDir, manifest, crossRun.checkpoint, cmaRun.checkpoint, cma.objective.cma.positives, JSON.parse(readFileSync(path.join(worldDir, 'world.json'), 'utf8')), [crossRun.epoch - 1, crossRun.epoch + cma.train.epochs - 1]);
   await writeLocalization(runDir, videos.filter((v) => v.split === 'test').slice(0, 12), cmaRun.checkpoint, geometry);
 
@@ -124,14 +124,25 @@ function mergeRunFiles(runDir: string, phases: string[], configs: Record<string,
   writeJson(runDir, 'data.json', data);
 }
 
-function writeEvaluationResults(runDir: string, e: Record<string, AVEvaluation>): void {
-  const blocks: Record<string, { pretrained: number; random: number }> = {};
+/** Class names by label id, from the labelled videos. */
+function classNamesOf(videos: LabelledVideo[]): string[] {
+  const names: string[] = [];
+  for (const v of videos) names[v.label] = v.labelName;
+  return Array.from(names, (c, i) => c ?? String(i));
+}
+
+function writeEvaluationResults(runDir: string, e: Record<string, AVEvaluation>, videos: LabelledVideo[]): void {
+  const blocks: Record<string, { pretrained: number; random: number; [model: string]: number }> = {};
   for (const modality of ['video', 'audio'] as const) {
     for (const [block, scores] of Object.entries(e.cma.probe[modality])) {
-      blocks[`${modality} ${block}`] = { pretrained: scores.video, random: e.random.probe[modality][block].video };
+      blocks[`${modality} ${block}`] = { pretrained: scores.video, random: e.random.probe[modality][block].video, 'Cross-AVID': e['cross-avid'].probe[modality][block].video };
     }
   }
-  writeJson(runDir, 'results/probe.json', { protocol: 'linear probe per block on frozen features, synthetic world test split (CMA model vs random init)', metric: 'video@1', blocks });
+  // The test videos' count gives the report its standard errors; the class names its chance line and labels.
+  const tested = e.cma.testEmbeddings.videos;
+  const classNames: string[] = [];
+  for (const v of videos) classNames[v.label] = v.labelName;
+  writeJson(runDir, 'results/probe.json', { protocol: 'linear probe per block on frozen features, synthetic world test split (CMA model vs random init)', metric: 'video@1', blocks, samples: tested.length, classes: Array.from(classNames, (c, i) => c ?? String(i)), pretrainedName: 'CMA' });
   const rows: (string | number)[][] = [];
   for (const name of ['random', 'cross-avid', 'cma']) {
     const p = e[name].probe;
@@ -150,12 +161,16 @@ function writeEvaluationResults(runDir: string, e: Record<string, AVEvaluation>)
     vectors: Array.from({ length: test.video.rows }, (_, i) => Array.from(test.video.data.subarray(i * test.video.cols, (i + 1) * test.video.cols))),
     labels: test.videos.map((v) => v.labelName),
     files: test.videos.map((v) => path.basename(v.path)),
+    modality: 'video',
   });
+  // data.json lists the manifest's label ids; the report shows class names.
+  const data = JSON.parse(readFileSync(path.join(runDir, 'data.json'), 'utf8'));
+  if (Array.isArray(data.classes)) writeJson(runDir, 'data.json', { ...data, classes: data.classes.map((id: string) => classNames[Number(id)] ?? id) });
 }
 
 const pct = (x: number) => Math.round(1000 * x) / 10;
 
-async function writeRetrievalExamples(runDir: string, e: AVEvaluation): Promise<void> {
+async function writeRetrievalExamples(runDir: string, e: AVEvaluation, random: AVEvaluation): Promise<void> {
   const { video, audio, videos } = e.testEmbeddings;
   const examples = [];
   const rel = (v: LabelledVideo) => linkIntoRun(runDir, v.path, `media/${path.basename(v.path)}`);
@@ -166,13 +181,14 @@ async function writeRetrievalExamples(runDir: string, e: AVEvaluation): Promise<
       return { j, s };
     });
     sims.sort((a, b) => b.s - a.s);
-    examples.push({ video: rel(videos[q]), matches: sims.slice(0, 3).map(({ j, s }) => ({ file: rel(videos[j]), similarity: s, correct: j === q })) });
+    const poster = await extractThumbnail(videos[q].path, runDir, `thumbnails/query-${q}.jpg`, { seconds: 1, width: 192 });
+    examples.push({ video: rel(videos[q]), poster, label: videos[q].labelName, matches: sims.slice(0, 3).map(({ j, s }) => ({ file: rel(videos[j]), similarity: s, correct: j === q, label: videos[j].labelName })) });
   }
   const scores = (r: AVEvaluation['retrieval']['v2a']) => ({ r1: r.recall[1], r5: r.recall[5], r10: r.recall[10], medianRank: r.medianRank });
-  writeJson(runDir, 'results/retrieval.json', { v2a: scores(e.retrieval.v2a), a2v: scores(e.retrieval.a2v), examples });
+  writeJson(runDir, 'results/retrieval.json', { v2a: scores(e.retrieval.v2a), a2v: scores(e.retrieval.a2v), random: { v2a: scores(random.retrieval.v2a), a2v: scores(random.retrieval.a2v) }, queries: e.retrieval.n, examples });
 }
 
-async function writeCmaResults(runDir: string, files: string[], labels: number[], crossCheckpoint: string, cmaCheckpoint: string, k: number): Promise<void> {
+async function writeCmaResults(runDir: string, files: string[], labels: number[], crossCheckpoint: string, cmaCheckpoint: string, k: number, classNames?: string[]): Promise<void> {
   const before = readMemoryBanks(crossCheckpoint);
   const after = readMemoryBanks(cmaCheckpoint);
   try {
@@ -183,14 +199,15 @@ async function writeCmaResults(runDir: string, files: string[], labels: number[]
     const examples = [];
     for (const anchor of [0, Math.floor(files.length / 3), Math.floor((2 * files.length) / 3)]) {
       const ex = anchorExample(before, anchor, 4);
-      const neighbour = async (n: { index: number; videoSim: number; audioSim: number }) => ({ file: path.basename(files[n.index]), thumbnail: await thumb(n.index), videoSim: n.videoSim, audioSim: n.audioSim });
+      const name = (i: number) => (classNames?.[labels[i]] !== undefined ? { label: classNames[labels[i]] } : {});
+      const neighbour = async (n: { index: number; videoSim: number; audioSim: number }) => ({ file: path.basename(files[n.index]), thumbnail: await thumb(n.index), videoSim: n.videoSim, audioSim: n.audioSim, ...name(n.index) });
       examples.push({
-        anchor: { file: path.basename(files[anchor]), thumbnail: await thumb(anchor) },
+        anchor: { file: path.basename(files[anchor]), thumbnail: await thumb(anchor), ...name(anchor) },
         positives: await Promise.all(ex.positives.map(neighbour)),
         rejected: await Promise.all(ex.rejected.map(neighbour)),
       });
     }
-    writeJson(runDir, 'results/cma.json', { k, precision, examples });
+    writeJson(runDir, 'results/cma.json', { k, anchors: files.length, precision, examples });
     writeJson(runDir, 'results/cma-collapse.json', [
       {
         title: 'Collapse: mean inner product of random memory-bank pairs',
@@ -229,7 +246,8 @@ async function writeLocalization(runDir: string, videos: LabelledVideo[], checkp
   // Random initialisations' Grad-CAM maps differ a lot from seed to seed (box scores 10-60%): the baseline is their mean.
   const randomSeeds = [0, 1, 2, 3];
   const score: Record<string, number> = {};
-  const frames: { image: string; boxHit: boolean }[] = [];
+  const frames: { image: string; boxHit: boolean; caption: string }[] = [];
+  const overlayVideos: { video: string; caption: string; poster?: string }[] = [];
   const clips = await Promise.all(videos.map((v) => decodeLocalizationClip(v.path, geometry)));
   for (const [name, source, seeds] of [['trained', checkpoint, [1]], ['random', `random:${checkpoint}`, randomSeeds]] as const) {
     const rates: number[] = [];
@@ -241,7 +259,8 @@ async function writeLocalization(runDir: string, videos: LabelledVideo[], checkp
           const outDir = name === 'trained' && i < 2 ? path.join(runDir, 'localization') : undefined;
           const r = await localizeClip(model, v.path, geometry, { outDir, decoded: clips[i] });
           if (r.boxHitRate !== null) rates.push(r.boxHitRate);
-          if (outDir) r.frames.forEach((f, t) => frames.push({ image: path.relative(runDir, f), boxHit: r.hits?.[t] ?? false }));
+          if (outDir) r.frames.forEach((f, t) => frames.push({ image: path.relative(runDir, f), boxHit: r.hits?.[t] ?? false, caption: `${v.labelName}, frame ${t}` }));
+          if (outDir && r.video) overlayVideos.push({ video: path.relative(runDir, r.video), caption: `${v.labelName} (${path.basename(v.path)})`, ...(r.frames[0] ? { poster: path.relative(runDir, r.frames[0]) } : {}) });
         }
       } finally {
         disposeArtifact(artifact);
@@ -249,7 +268,7 @@ async function writeLocalization(runDir: string, videos: LabelledVideo[], checkp
     }
     score[name] = rates.reduce((a, b) => a + b, 0) / Math.max(rates.length, 1);
   }
-  writeJson(runDir, 'results/localization.json', { score: { trained: score.trained, random: score.random }, randomSeeds, frames });
+  writeJson(runDir, 'results/localization.json', { score: { trained: score.trained, random: score.random }, randomSeeds, frames, videos: overlayVideos, colormap: 'jet' });
 }
 
 function summaryTable(e: Record<string, AVEvaluation>): string {

@@ -15,6 +15,7 @@ export {
   type NamedTensors,
 } from './safetensors.js';
 export { writeFileAtomic } from './atomic.js';
+export * as tensorboard from './tensorboard/index.js';
 export { readPyTorchCheckpoint, decodePyTorchCheckpoint, isPyTorchCheckpointPath, type PyTorchCheckpoint, type CheckpointTree } from './pytorch-checkpoint.js';
 export { importReferenceCheckpoint, referenceToAvid, type ReferenceImport } from './reference-checkpoint.js';
 export { TorchTensor, type TorchStorage } from './torch-tensor.js';

@@ -42,7 +42,8 @@ export interface RenderedReport {
   highlights: Highlight[];
 }
 
-function checkRunDir(runDir: string): void {
+/** Throws, naming the path, when `runDir` is not a run directory. */
+export function checkRunDir(runDir: string): void {
   if (!existsSync(runDir)) throw new Error(`run directory not found: ${runDir}`);
   if (!statSync(runDir).isDirectory()) throw new Error(`not a directory: ${runDir}`);
   if (presentRunFiles(runDir).length === 0) {

@@ -23,7 +23,9 @@ section h4 { margin: 10px 0 4px; font-size: 13px; color: var(--muted); font-weig
 .not-available { color: var(--muted); font-style: italic; margin: 4px 0; }
 .invalid { color: var(--bad); margin: 4px 0; word-break: break-word; }
 .note { color: var(--muted); font-size: 12.5px; }
-table { border-collapse: collapse; margin: 6px 0 10px; font-size: 13px; }
+table { border-collapse: collapse; margin: 6px 0 10px; font-size: 13px; display: block; max-width: 100%; overflow-x: auto; width: max-content; }
+header .meta { word-break: break-all; }
+img, video { max-width: 100%; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 10px; text-align: left; vertical-align: top; }
 th { background: #eef1f5; font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -32,6 +34,13 @@ table.keyvalue thead { display: none; }
 table.keyvalue td:first-child { color: var(--muted); }
 pre.config { background: #f3f4f7; border: 1px solid var(--line); padding: 10px; max-height: 420px; overflow: auto; font-size: 12px; }
 .plots { display: flex; flex-wrap: wrap; gap: 12px; }
+figure.chart { margin: 6px 0 10px; }
+figure.chart figcaption, figure.figure figcaption { color: var(--muted); font-size: 12.5px; margin-top: 4px; max-width: 900px; }
+.table-scroll { max-width: 100%; overflow-x: auto; }
+ul.conclusions li { margin: 4px 0; }
+figure.figure { margin: 6px 0 10px; }
+figure.overlay-video video { width: 256px; image-rendering: pixelated; background: #000; }
+.class-name { font-weight: 600; font-size: 12.5px; }
 svg.plot { background: #fff; border: 1px solid var(--line); border-radius: 4px; max-width: 100%; height: auto; }
 svg .grid { stroke: #eceff3; }
 svg .frame { fill: none; stroke: #b8bfcc; }
@@ -40,6 +49,17 @@ svg .axis-label { font-size: 11.5px; fill: #4a5262; }
 svg .plot-title { font-size: 13px; font-weight: 600; fill: var(--fg); }
 svg path.series { stroke-width: 1.6; stroke-linejoin: round; }
 svg .marker { stroke: #c7ccd6; stroke-dasharray: 3 3; }
+svg .stage { stroke: #6b7385; stroke-width: 1.2; }
+svg .stage-label, svg .reference-label { font-size: 10.5px; fill: #3b4252; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
+svg .reference { stroke: #9a3b3b; stroke-dasharray: 5 3; stroke-width: 1.2; }
+figure.curves:not(.log) svg.view-log, figure.curves.log svg.view-linear { display: none; }
+figure.curves:not(.smooth) path.smoothed { display: none; }
+figure.curves.smooth path.series { stroke-opacity: 0.25; }
+svg path.smoothed { stroke-width: 1.8; }
+svg circle.hover { fill-opacity: 0; }
+svg circle.hover:hover { fill-opacity: 1; }
+.curve-controls { display: flex; gap: 14px; font-size: 12.5px; margin: 2px 0 4px; }
+svg .error-bar { stroke: #2b2f38; stroke-width: 1.1; fill: none; }
 svg circle.point { stroke: #fff; stroke-width: 0.6; opacity: 0.9; }
 svg circle.point.hidden { display: none; }
 .thumb-row { display: flex; flex-wrap: wrap; gap: 10px; }
@@ -62,7 +82,8 @@ ol.matches .file { display: inline; margin: 0 6px; }
 li.correct .mark { color: var(--good); font-weight: 700; }
 li.wrong .mark { color: var(--bad); font-weight: 700; }
 .embedding { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
-ul.legend-list { list-style: none; margin: 0; padding: 0; columns: 2; max-width: 460px; }
+ul.legend-list { list-style: none; margin: 0; padding: 0; columns: 2; max-width: min(460px, 100%); }
+@media (max-width: 600px) { ul.legend-list { columns: 1; } main { padding: 8px 10px 30px; } header, nav { padding-left: 12px; padding-right: 12px; } section { padding: 10px 10px 12px; } }
 button.legend-entry { border: 0; background: none; cursor: pointer; font: inherit; padding: 2px 4px; text-align: left; }
 button.legend-entry[aria-pressed="false"] { opacity: 0.35; }
 .swatch { display: inline-block; width: 11px; height: 11px; border-radius: 50%; margin-right: 6px; vertical-align: -1px; }
@@ -72,8 +93,14 @@ details.problems { color: var(--bad); font-size: 12.5px; }
 table.overview td:nth-child(2) { font-weight: 700; text-align: right; }
 `;
 
-// Legend entries hide and show their class's points. Reads only data-group attributes that we wrote.
+// Legend entries hide and show their class's points; curve switches (log scale, smoothing) set a class on
+// their figure. Reads only attributes that we wrote.
 const SCRIPT = `
+document.querySelectorAll('figure.curves input[data-toggle]').forEach(function (input) {
+  input.addEventListener('change', function () {
+    input.closest('figure').classList.toggle(input.getAttribute('data-toggle'), input.checked);
+  });
+});
 document.querySelectorAll('button.legend-entry').forEach(function (button) {
   button.addEventListener('click', function () {
     var shown = button.getAttribute('aria-pressed') !== 'true';

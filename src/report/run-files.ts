@@ -141,18 +141,27 @@ export type Versions = z.infer<typeof VersionsSchema>;
 export const ProbeResultsSchema = z.object({
   protocol: z.string(),
   metric: z.string(),
-  blocks: z.record(z.object({ pretrained: finite, random: finite })),
+  /** Per block: the run's model (`pretrained`), random initialisation, and any further models by name (e.g. "cross-avid"). */
+  blocks: z.record(z.object({ pretrained: finite, random: finite }).catchall(finite)),
+  /** How many test examples each score is over: gives the standard error (one video of 48 is 2.1 points). */
+  samples: z.number().int().positive().optional(),
+  /** Class names in label order; their count sets the chance level (1 / classes). */
+  classes: z.array(z.string()).min(1).optional(),
+  /** Display name of `pretrained` (e.g. "CMA"); default "pretrained". */
+  pretrainedName: z.string().optional(),
 });
 export type ProbeResults = z.infer<typeof ProbeResultsSchema>;
 
-const cmaNeighbour = z.object({ file: z.string(), thumbnail: relativePath, videoSim: finite, audioSim: finite });
+const cmaNeighbour = z.object({ file: z.string(), thumbnail: relativePath, videoSim: finite, audioSim: finite, label: z.string().optional() });
 export const CmaResultsSchema = z.object({
   k: z.number().int().positive(),
+  /** Anchors the precision is averaged over (the memory bank's size): gives a standard error. */
+  anchors: z.number().int().positive().optional(),
   /** Precision@K of each positive-set variant (agreement = CMA; others are the within-modal expansions). */
   precision: z.object({ agreement: finite, union: finite, video: finite, audio: finite }).catchall(finite),
   examples: z.array(
     z.object({
-      anchor: z.object({ file: z.string(), thumbnail: relativePath }),
+      anchor: z.object({ file: z.string(), thumbnail: relativePath, label: z.string().optional() }),
       positives: z.array(cmaNeighbour),
       rejected: z.array(cmaNeighbour),
     }),
@@ -169,22 +178,31 @@ export const RetrievalResultsSchema = z.object({
   a2v: RetrievalScoresSchema,
   /** The randomly initialised model: both directions, or one set of scores (taken as video→audio). */
   random: z.union([bothDirections, RetrievalScoresSchema]).optional(),
+  /** Queries per direction (the test set size): gives the standard error, and chance R@1 = 1 / queries. */
+  queries: z.number().int().positive().optional(),
   examples: z.array(
     z.object({
       video: relativePath,
-      matches: z.array(z.object({ file: relativePath, similarity: finite, correct: z.boolean() })),
+      /** An image shown in the player before it plays (e.g. the clip's middle frame). */
+      poster: relativePath.optional(),
+      /** The query's class name. */
+      label: z.string().optional(),
+      matches: z.array(z.object({ file: relativePath, similarity: finite, correct: z.boolean(), label: z.string().optional() })),
     }),
   ),
 });
 export type RetrievalResults = z.infer<typeof RetrievalResultsSchema>;
 
+/** Which encoder's embeddings a map shows ("video", "audio"): named in the plot's title. */
+const modality = z.string().min(1).optional();
 export const EmbeddingPointsSchema = z.object({
   points: z.array(z.object({ x: finite, y: finite, label: z.string(), file: z.string().optional() })),
+  modality,
 });
 export type EmbeddingPoints = z.infer<typeof EmbeddingPointsSchema>;
 
 export const EmbeddingVectorsSchema = z
-  .object({ vectors: z.array(z.array(finite)), labels: z.array(z.string()), files: z.array(z.string()).optional() })
+  .object({ vectors: z.array(z.array(finite)), labels: z.array(z.string()), files: z.array(z.string()).optional(), modality })
   .superRefine((value, ctx) => {
     if (value.labels.length !== value.vectors.length)
       ctx.addIssue({ code: 'custom', path: ['labels'], message: `has ${value.labels.length} labels for ${value.vectors.length} vectors` });
@@ -201,6 +219,13 @@ export const LocalizationResultsSchema = z.object({
   /** Fraction of frames whose heatmap peak falls in the sounding object's box. */
   score: z.object({ trained: finite, random: finite }),
   frames: z.array(z.object({ image: relativePath, boxHit: z.boolean(), caption: z.string().optional() })),
+  /** Overlay clips with their sound (MP4), played in the report. */
+  videos: z.array(z.object({ video: relativePath, caption: z.string().optional(), poster: relativePath.optional() })).optional(),
+  /**
+   * The colour map of the heat in the frames, for the colour bar: 'jet' (eval's Grad-CAM overlay, blended
+   * half over the frame) or 'ramp' (report/heatmap.ts: dark blue → cyan → green → yellow → red).
+   */
+  colormap: z.enum(['jet', 'ramp']).optional(),
 });
 export type LocalizationResults = z.infer<typeof LocalizationResultsSchema>;
 

@@ -81,13 +81,20 @@ export function imageElement(media: MediaResolver, relPath: string, alt: string)
 }
 
 /** A <video> or <audio> player, or a link when browsers cannot play the container (AVI, MKV). */
-export function playerElement(media: MediaResolver, relPath: string, as: 'video' | 'audio'): SafeHtml {
+export function playerElement(media: MediaResolver, relPath: string, as: 'video' | 'audio', posterPath?: string): SafeHtml {
   const source = media.resolve(relPath);
   if (!source.ok) return mediaProblem(relPath, source.reason);
   if (source.kind === 'image') return html`<img src="${source.url}" alt="${relPath}" title="${relPath}">`;
   if (!source.playable)
     return html`<div class="media-missing"><a href="${source.url}">${relPath}</a><br><small>browsers cannot play this format</small></div>`;
   if (as === 'video' && source.kind === 'video')
-    return html`<video controls preload="metadata" src="${source.url}" title="${relPath}"></video>`;
+  {
+    // A poster shows the clip before it plays (a bare player is a black box); one that cannot be shown is left out.
+    const poster = posterPath ? media.resolve(posterPath) : null;
+    const posterUrl = poster && poster.ok && poster.kind === 'image' ? poster.url : null;
+    return posterUrl
+      ? html`<video controls preload="metadata" src="${source.url}" poster="${posterUrl}" title="${relPath}"></video>`
+      : html`<video controls preload="metadata" src="${source.url}" title="${relPath}"></video>`;
+  }
   return html`<audio controls preload="metadata" src="${source.url}" title="${relPath}"></audio>`;
 }

@@ -248,6 +248,7 @@ async function pretrainIn(runDir: string, resuming: boolean, resumeChanges: Reco
     progress: options.progress,
     device,
     precision,
+    tensorboard: config.train.tensorboard,
     hardNegativeShare: config.objective.kind === 'avts' ? (epoch) => hardShareAt(config.objective.avts, epoch) : undefined,
   });
   try {

@@ -20,6 +20,8 @@ import { risingLossWarning } from './loss-trend.js';
 import { batchToDevice, moveTrainingState_ } from './device-transfer.js';
 import { withAutocast, checkPrecision, needsGradScaling, type Precision } from './mixed-precision.js';
 import { GradScaler, type GradScalerState } from './grad-scaler.js';
+import { EventFileWriter } from '../io/tensorboard/event-file.js';
+import { metricScalars, TENSORBOARD_DIR } from '../io/tensorboard/metric-scalars.js';
 
 export interface Distributed {
   rank: number;
@@ -74,6 +76,8 @@ export interface TrainerOptions {
    * precision, or null for none.
    */
   gradScaler?: GradScaler | null;
+  /** Also write every metrics record as TensorBoard scalars to <runDir>/tensorboard/ (rank 0). */
+  tensorboard?: boolean;
 }
 
 export interface TrainResult {
@@ -160,6 +164,8 @@ export class Trainer {
   /** Mean losses of the epochs this process trained, from epoch `epochLossesFrom` on (for the rising-loss warning). */
   private readonly epochLosses: number[] = [];
   private epochLossesFrom: number | null = null;
+  /** TensorBoard's copy of metrics.jsonl (train.tensorboard), opened on the first record. */
+  private events: EventFileWriter | null = null;
 
   constructor(
     readonly model: AVModel,
@@ -196,6 +202,10 @@ export class Trainer {
 
   private log(record: Record<string, unknown>): void {
     if (this.rank === 0) appendFileSync(this.metricsPath, `${JSON.stringify(record)}\n`);
+    if (this.rank === 0 && this.options.tensorboard) {
+      const event = metricScalars(record);
+      if (event) (this.events ??= new EventFileWriter(path.join(this.options.runDir, TENSORBOARD_DIR))).scalars(event.step, event.scalars);
+    }
   }
 
   /**

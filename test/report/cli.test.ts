@@ -17,10 +17,14 @@ test('`avid report <run dir>` builds report.html and prints its path', () => {
     const built = spawnSync(process.execPath, [path.join(repoRoot, 'bin/avid.mjs'), 'report', dir, '--embed-limit', '64'], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(built.status, 0, built.stderr);
     assert.match(built.stdout, /^ {2}final training loss +\d+\.\d+ +step 35, epoch 2$/m, 'the headline numbers');
-    assert.match(built.stdout, /^not available: Linear probes: pretrained vs random initialisation; Cross-modal agreement/m);
+    assert.match(built.stdout, /^not available: Linear probes per block; Cross-modal agreement/m);
     assert.match(built.stdout, /^report written in [0-9.]+ s: (.*)$/m);
     assert.equal(built.stdout.match(/: (\/.*)$/m)?.[1], path.join(dir, 'report.html'));
     assert.ok(existsSync(path.join(dir, 'report.html')));
+    // --tensorboard: the run's metrics as an event file (36 steps + 3 epochs); no embeddings for the projector.
+    const exported = spawnSync(process.execPath, [path.join(repoRoot, 'bin/avid.mjs'), 'report', dir, '--tensorboard'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(exported.status, 0, exported.stderr);
+    assert.match(exported.stdout, /^tensorboard: 39 scalar events in .*\/tensorboard\/events\.out\.tfevents\.\d+\..*\.avid-report; no results\/embeddings\.json for the projector$/m);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

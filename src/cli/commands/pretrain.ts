@@ -8,7 +8,7 @@ import { parseFlags } from '../flags.js';
 
 export const summary = 'self-supervised pre-training (AVID Self/Cross/Joint, CMA, AVTS; uniform or long-form sampling) from a config';
 
-const usage = `usage: avid pretrain --config <file.yaml> [--set key.path=value ...] [--overwrite] [--device cpu|cuda|cuda:N] [--precision fp32|fp16|bf16]
+const usage = `usage: avid pretrain --config <file.yaml> [--set key.path=value ...] [--overwrite] [--device cpu|cuda|cuda:N] [--precision fp32|fp16|bf16] [--tensorboard]
        avid pretrain --resume <run dir> [--set train.epochs=N] [--set optim.lr=X] [--device ...]
 
 Trains the video and audio encoders on unlabelled videos. The run directory (<runsDir>/<name>) receives
@@ -24,6 +24,10 @@ The changes are applied (optim.lr replaces the restored learning rate) and recor
 libtorch (docs/cuda.md); fp16 (CUDA only) adds dynamic loss scaling, bf16 also runs on the CPU. A
 checkpoint resumes on any device.
 
+--tensorboard is train.tensorboard=true: every metrics record is also written as TensorBoard scalars to
+<run dir>/tensorboard/ (tensorboard --logdir <run dir>/tensorboard). avid report <run dir> --tensorboard
+does the same afterwards, for any run, and adds the embeddings for the projector.
+
 Configs: configs/avid/*.yaml (the papers' settings), configs/cma/*.yaml, configs/cpu/*.yaml (CPU-sized).`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -34,6 +38,7 @@ export async function run(argv: string[]): Promise<number> {
     overwrite: { type: 'boolean', default: false },
     device: { type: 'string' },
     precision: { type: 'string' },
+    tensorboard: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   });
   if (values.help) {
@@ -44,6 +49,7 @@ export async function run(argv: string[]): Promise<number> {
   const sets = [...(values.set ?? [])];
   if (values.device !== undefined) sets.push(`train.device=${values.device}`);
   if (values.precision !== undefined) sets.push(`train.precision=${values.precision}`);
+  if (values.tensorboard) sets.push('train.tensorboard=true');
   let config;
   let resumeDir: string | undefined;
   if (values.resume && values.overwrite) throw new Error('--resume and --overwrite exclude each other');

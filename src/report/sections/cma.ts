@@ -14,8 +14,8 @@ const VARIANT_NAMES: Record<string, string> = {
 };
 const MAX_EXAMPLES = 6;
 
-function card(context: SectionContext, item: { file: string; thumbnail: string }, sims: SafeHtml | string): SafeHtml {
-  return html`<figure class="thumb">${imageElement(context.media, item.thumbnail, item.file)}<figcaption><span class="file">${item.file}</span>${sims}</figcaption></figure>`;
+function card(context: SectionContext, item: { file: string; thumbnail: string; label?: string }, sims: SafeHtml | string): SafeHtml {
+  return html`<figure class="thumb">${imageElement(context.media, item.thumbnail, item.label ? `${item.label}: ${item.file}` : item.file)}<figcaption>${item.label ? html`<span class="class-name">${item.label}</span>` : ''}<span class="file">${item.file}</span>${sims}</figcaption></figure>`;
 }
 
 function similarities(n: CmaNeighbour): SafeHtml {

@@ -48,6 +48,7 @@ export function embeddingSection(run: RunInputs, context: SectionContext): Secti
   const title = 'Embedding map';
   let points: MapPoint[];
   let note: string;
+  const modality = run.embedding.status === 'ok' ? run.embedding.value.modality : run.embeddings.status === 'ok' ? run.embeddings.value.modality : undefined;
   if (run.embedding.status === 'ok') {
     points = run.embedding.value.points;
     note = 'Layout from results/embedding.json.';
@@ -67,7 +68,7 @@ export function embeddingSection(run: RunInputs, context: SectionContext): Secti
   const labels = [...counts.keys()].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
   const group = new Map(labels.map((l, i) => [l, i]));
   const plot = scatterPlot({
-    title: 'Clips coloured by class',
+    title: modality ? `${modality[0].toUpperCase()}${modality.slice(1)} embeddings, coloured by class` : 'Clips coloured by class (modality not recorded)',
     points: points.map((p) => ({ x: p.x, y: p.y, group: group.get(p.label)!, tooltip: p.file ? `${p.label}: ${p.file}` : p.label })),
   });
   const repeated = labels.length > 20 ? html`<p class="note">${labels.length} classes: colours repeat after 20.</p>` : '';

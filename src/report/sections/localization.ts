@@ -1,8 +1,25 @@
 // Sound localisation: how often the heatmap's peak falls on the sounding object (trained vs random init),
 // and the heatmaps over frames, each marked hit or miss.
-import { formatPercent, html, isFractionScale } from '../html.js';
+import { formatPercent, html, isFractionScale, type SafeHtml } from '../html.js';
 import type { RunInputs } from '../load-run.js';
-import { imageElement, table, unavailableSection, type Section, type SectionContext } from '../section.js';
+import { imageElement, playerElement, table, unavailableSection, type Section, type SectionContext } from '../section.js';
+import { heatColour } from '../heatmap.js';
+
+/** The colour at heat t in [0, 1] of each colour map the frames may use (see LocalizationResults.colormap). */
+const COLOUR_MAPS: Record<'jet' | 'ramp', (t: number) => [number, number, number]> = {
+  // eval/gradcam.ts overlayHeatmap: channel c = clamp(1.5 − |4t − centre|), centres 3, 2, 1 for R, G, B.
+  jet: (t) => [3, 2, 1].map((c) => Math.round(255 * Math.max(0, Math.min(1, 1.5 - Math.abs(4 * t - c))))) as [number, number, number],
+  ramp: (t) => heatColour(t).map(Math.round) as [number, number, number],
+};
+
+/** A horizontal colour bar from low to high heat, labelled. */
+function colourBar(map: 'jet' | 'ramp'): SafeHtml {
+  const stops = Array.from({ length: 11 }, (_, i) => {
+    const [r, g, b] = COLOUR_MAPS[map](i / 10);
+    return html`<stop offset="${i * 10}%" stop-color="rgb(${r},${g},${b})"/>`;
+  });
+  return html`<figure class="figure colour-bar"><svg class="colour-bar" viewBox="0 0 260 34" width="260" height="34" role="img" aria-label="colour bar: Grad-CAM score from low to high" xmlns="http://www.w3.org/2000/svg"><defs><linearGradient id="heat-${map}">${stops}</linearGradient></defs><rect x="30" y="4" width="200" height="12" fill="url(#heat-${map})" stroke="#b8bfcc"/><text class="tick" x="30" y="29" text-anchor="middle">low</text><text class="tick" x="230" y="29" text-anchor="middle">high</text></svg><figcaption>Heat colours: the Grad-CAM score of the audio-visual match, normalised per clip${map === 'jet' ? ', blended half over the frame' : ''}.</figcaption></figure>`;
+}
 
 const MAX_FRAMES = 48;
 
@@ -11,7 +28,7 @@ export function localizationSection(run: RunInputs, context: SectionContext): Se
   const title = 'Sound localisation heatmaps';
   const unavailable = unavailableSection(id, title, run.localization);
   if (unavailable || run.localization.status !== 'ok') return unavailable!;
-  const { score, frames } = run.localization.value;
+  const { score, frames, videos, colormap } = run.localization.value;
   const fraction = isFractionScale([score.trained, score.random]);
   const hits = frames.filter((f) => f.boxHit).length;
   const scores = table(['model', 'peak inside the sounding object'], [
@@ -26,6 +43,10 @@ export function localizationSection(run: RunInputs, context: SectionContext): Se
     id,
     title,
     status: 'ok',
-    body: html`${scores}<p>${frames.length ? `${hits} of ${frames.length} frames shown below are hits.` : 'No frames in results/localization.json.'}</p><div class="thumb-row">${grid}</div>${more}`,
+    body: html`${scores}${
+      videos?.length
+        ? html`<h3>Overlay clips with their sound</h3><div class="thumb-row">${videos.map((v) => html`<figure class="figure overlay-video">${playerElement(context.media, v.video, 'video', v.poster)}<figcaption>${v.caption ?? v.video}</figcaption></figure>`)}</div>`
+        : ''
+    }${colormap ? colourBar(colormap) : ''}<p>${frames.length ? `${hits} of ${frames.length} frames shown below are hits.` : 'No frames in results/localization.json.'}</p><div class="thumb-row">${grid}</div>${more}`,
   };
 }

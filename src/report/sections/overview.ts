@@ -2,7 +2,9 @@
 // and the same rows as plain text for the terminal (`avid report`, the demo's closing table).
 import { formatNumber, formatPercent, html, isFractionScale, type SafeHtml } from '../html.js';
 import type { RunInputs } from '../load-run.js';
-import { table, type Section } from '../section.js';
+import { probeScores, retrievalSummary } from '../run-scores.js';
+import { table, type Cell, type Section } from '../section.js';
+import { formatWithError } from '../standard-error.js';
 
 export interface Highlight {
   /** The section it summarises (its anchor in the page). */
@@ -57,11 +59,51 @@ export function runHighlights(run: RunInputs): Highlight[] {
   return rows;
 }
 
+/**
+ * The headline table: one row per model the evaluations scored (the run's own, others such as Cross-AVID,
+ * random initialisation), its best probe block and retrieval R@1, each with one standard error, and chance.
+ */
+function headlineTable(run: RunInputs): SafeHtml | null {
+  const probe = probeScores(run);
+  const retrieval = retrievalSummary(run);
+  if (!probe && !retrieval) return null;
+  const models: string[] = ['pretrained'];
+  if (probe) for (const b of probe.blocks) for (const m of Object.keys(b.scores)) if (m !== 'pretrained' && m !== 'random' && !models.includes(m)) models.push(m);
+  models.push('random');
+  const pct = (p: number | null) => (p === null ? null : `${(100 * p).toFixed(1)}%`);
+  const rows: Cell[][] = models.map((m) => {
+    const name = m === 'pretrained' ? probe?.pretrainedName ?? 'pretrained' : m === 'random' ? 'random init' : m;
+    let best: { block: string; score: number } | null = null;
+    if (probe) for (const b of probe.blocks) if (b.scores[m] !== undefined && (!best || b.scores[m] > best.score)) best = { block: b.block, score: b.scores[m] };
+    const r1 = retrieval ? (m === 'pretrained' ? retrieval.v2a : m === 'random' ? retrieval.randomV2a : null) : null;
+    const a2v = retrieval && m === 'pretrained' ? retrieval.a2v : null;
+    return [
+      name,
+      best ? `${formatWithError(best.score, probe!.samples)} (${best.block})` : null,
+      r1 === null ? null : formatWithError(r1, retrieval!.queries),
+      a2v === null ? null : formatWithError(a2v, retrieval!.queries),
+    ];
+  });
+  rows.push([
+    'chance',
+    probe?.chance ? `${pct(probe.chance)} (${probe.classes!.length} classes)` : null,
+    retrieval?.chance ? `${pct(retrieval.chance)} (${retrieval.queries} queries)` : null,
+    retrieval?.chance ? pct(retrieval.chance) : null,
+  ]);
+  const metric = probe ? `best linear probe (${probe.metric})` : 'linear probe';
+  const notes = [
+    probe && probe.samples !== null ? `${probe.samples} test examples: one example is ${(100 / probe.samples).toFixed(1)} points` : probe ? 'the probe\'s sample size is not recorded (no standard error)' : null,
+    'the papers\' published numbers (spec/PAPERS.md) are for their datasets and scale, and are not set beside these',
+  ].filter((n): n is string => n !== null);
+  return html`<div class="headline">${table(['model', metric, 'video → audio R@1', 'audio → video R@1'], rows, 'headline')}<p class="note">± is one standard error; ${notes.join('; ')}.</p></div>`;
+}
+
 export function overviewSection(run: RunInputs): Section {
   const rows = runHighlights(run);
+  const headline = headlineTable(run);
   const link = (id: string, text: string): SafeHtml => html`<a href="#${id}">${text}</a>`;
   const body = rows.length
-    ? table(['', 'value', ''], rows.map((r) => [link(r.section, r.label), r.value, r.detail]), 'overview')
+    ? html`${headline ?? ''}${table(['', 'value', ''], rows.map((r) => [link(r.section, r.label), r.value, r.detail]), 'overview')}`
     : html`<p class="not-available">Not available for this run (no results yet: <code>avid eval-av --checkpoint &lt;run dir&gt; --labels &lt;labels.csv&gt;</code> writes the probe and retrieval results).</p>`;
   return { id: 'overview', title: 'At a glance', status: rows.length ? 'ok' : 'missing', body };
 }

@@ -1,37 +1,50 @@
-// Linear-probe accuracy per block, pretrained against random initialisation: the gap is what pre-training bought.
-import { formatPercent, html, isFractionScale } from '../html.js';
+// Linear-probe accuracy per block: the run's model, any other models the evaluation scored (e.g. Cross-AVID
+// before CMA) and random initialisation, with one standard error per bar and the chance level, so that a
+// reader sees at once which gaps are larger than the noise of the test set.
+import { html } from '../html.js';
 import type { RunInputs } from '../load-run.js';
+import { probeScores } from '../run-scores.js';
 import { table, unavailableSection, type Section } from '../section.js';
+import { formatPoints, formatWithError, proportionStandardError } from '../standard-error.js';
 import { barChart } from '../svg-plot.js';
 
 export function probeSection(run: RunInputs): Section {
   const id = 'probe';
-  const title = 'Linear probes: pretrained vs random initialisation';
+  const title = 'Linear probes per block';
   const unavailable = unavailableSection(id, title, run.probe);
   if (unavailable || run.probe.status !== 'ok') return unavailable!;
-  const probe = run.probe.value;
-  const blocks = Object.entries(probe.blocks);
-  if (blocks.length === 0)
+  const scores = probeScores(run)!;
+  if (scores.blocks.length === 0)
     return { id, title, status: 'missing', body: html`<p class="not-available">Not available for this run (results/probe.json lists no blocks; written by <code>avid eval-av --checkpoint &lt;run dir&gt; --labels &lt;labels.csv&gt;</code>).</p>` };
-  const fraction = isFractionScale(blocks.flatMap(([, b]) => [b.pretrained, b.random]));
-  const format = (v: number) => formatPercent(v, fraction);
-  const best = blocks.reduce((a, b) => (b[1].pretrained > a[1].pretrained ? b : a));
+  // Models in a fixed order: the run's own, the others the evaluation named, random initialisation last.
+  const models: string[] = ['pretrained'];
+  for (const b of scores.blocks) for (const m of Object.keys(b.scores)) if (m !== 'pretrained' && m !== 'random' && !models.includes(m)) models.push(m);
+  models.push('random');
+  const display = (m: string) => (m === 'pretrained' ? scores.pretrainedName : m === 'random' ? 'random init' : m);
+  const n = scores.samples;
   const chart = barChart({
-    title: `${probe.metric} per block`,
-    yLabel: probe.metric,
-    seriesNames: ['pretrained', 'random init'],
-    groups: blocks.map(([name, b]) => ({ label: name, values: [b.pretrained, b.random] })),
-    yMax: fraction ? 1 : 100,
-    format,
+    title: `${scores.metric} per block`,
+    xLabel: 'block',
+    yLabel: `${scores.metric} (%)`,
+    seriesNames: models.map(display),
+    groups: scores.blocks.map((b) => ({ label: b.block, values: models.map((m) => 100 * (b.scores[m] ?? Number.NaN)) })),
+    errors: n === null ? undefined : scores.blocks.map((b) => models.map((m) => (b.scores[m] === undefined ? null : 100 * proportionStandardError(b.scores[m], n)))),
+    references: scores.chance === null ? [] : [{ value: 100 * scores.chance, label: `chance ${(100 * scores.chance).toFixed(1)}%` }],
+    yMax: 100,
+    format: (v) => `${v.toFixed(1)}%`,
   });
-  // The gain is a difference of percentages: percentage points.
-  const points = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(fraction ? v * 100 : v).toFixed(1)} pts`;
-  const rows = blocks.map(([name, b]) => [name, format(b.pretrained), format(b.random), points(b.pretrained - b.random)]);
+  const best = scores.blocks.reduce((a, b) => (b.scores.pretrained > a.scores.pretrained ? b : a));
+  const rows = scores.blocks.map((b) => [b.block, ...models.map((m) => (b.scores[m] === undefined ? null : formatWithError(b.scores[m], n))), formatPoints(b.scores.pretrained - b.scores.random)]);
+  const caption = [
+    `Probe accuracy per block for ${models.map(display).join(', ')}`,
+    n === null ? 'no error bars: results/probe.json does not record how many test examples were scored' : `whiskers: one standard error over ${n} test examples (one example is ${(100 / n).toFixed(1)} points)`,
+    scores.chance === null ? 'chance unknown (no class list)' : `dashed line: chance with ${scores.classes!.length} classes`,
+  ].join('; ');
   return {
     id,
     title,
     status: 'ok',
-    body: html`<p>Protocol: ${probe.protocol}. Best block: <strong>${best[0]}</strong> at ${format(best[1].pretrained)} (random init: ${format(best[1].random)}).</p>
-<div class="plots">${chart}</div>${table(['block', `${probe.metric} (pretrained)`, `${probe.metric} (random init)`, 'gain'], rows)}`,
+    body: html`<p>Protocol: ${scores.protocol}. Best block: <strong>${best.block}</strong> at ${formatWithError(best.scores.pretrained, n)} (random init: ${formatWithError(best.scores.random, n)}).</p>
+<figure class="chart"><div class="plots">${chart}</div><figcaption>${caption}.</figcaption></figure>${table(['block', ...models.map((m) => `${display(m)} (${scores.metric})`), `gain of ${scores.pretrainedName} over random init`], rows)}`,
   };
 }

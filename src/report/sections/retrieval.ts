@@ -31,9 +31,9 @@ export function retrievalSection(run: RunInputs, context: SectionContext): Secti
     lines.map(([name, s]) => [name, formatPercent(s.r1, fraction), formatPercent(s.r5, fraction), formatPercent(s.r10, fraction), formatNumber(s.medianRank, 1)]),
   );
   const examples = results.examples.slice(0, MAX_EXAMPLES).map(
-    (example) => html`<div class="retrieval-example"><div class="query">${playerElement(context.media, example.video, 'video')}<div class="file">${example.video}</div></div>
+    (example) => html`<div class="retrieval-example"><div class="query">${playerElement(context.media, example.video, 'video', example.poster)}${example.label ? html`<div class="class-name">${example.label}</div>` : ''}<div class="file">${example.video}</div></div>
 <ol class="matches">${example.matches.map(
-      (m) => html`<li class="${m.correct ? 'correct' : 'wrong'}"><span class="mark">${m.correct ? '✓' : '✗'}</span> ${playerElement(context.media, m.file, 'audio')}<span class="file">${m.file}</span> <span class="sims">similarity ${formatNumber(m.similarity, 3)}</span></li>`,
+      (m) => html`<li class="${m.correct ? 'correct' : 'wrong'}"><span class="mark">${m.correct ? '✓' : '✗'}</span> ${playerElement(context.media, m.file, 'audio')}${m.label ? html`<span class="class-name">${m.label}</span> ` : ''}<span class="file">${m.file}</span> <span class="sims">similarity ${formatNumber(m.similarity, 3)}</span></li>`,
     )}</ol></div>`,
   );
   const more = results.examples.length > MAX_EXAMPLES ? html`<p class="note">${results.examples.length - MAX_EXAMPLES} more examples in results/retrieval.json are not shown.</p>` : '';

@@ -5,6 +5,8 @@ import type { RunInputs } from '../load-run.js';
 import type { EpochMetric, TrainMetric } from '../run-files.js';
 import { table, unavailableSection, type Section } from '../section.js';
 import { linePlot, type LineSeries } from '../svg-plot.js';
+import { curveFigure } from '../curve-figure.js';
+import { stageMarkers } from '../stages.js';
 
 const BASE_FIELDS = new Set(['kind', 'step', 'epoch', 'loss', 'lr', 'clipsPerSec', 'time']);
 const MAX_EXTRA_PLOTS = 8;
@@ -25,6 +27,13 @@ function epochStarts(records: TrainMetric[]): Array<{ x: number; label: string }
   return markers;
 }
 
+/** One record per step, sorted: a resumed run logs again the steps after its last checkpoint, and the later lines count. */
+export function latestPerStep(train: TrainMetric[]): TrainMetric[] {
+  const byStep = new Map<number, TrainMetric>();
+  for (const record of train) byStep.set(record.step, record);
+  return [...byStep.values()].sort((a, b) => a.step - b.step);
+}
+
 function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '—';
   if (seconds < 120) return `${seconds.toFixed(1)} s`;
@@ -32,14 +41,46 @@ function formatDuration(seconds: number): string {
   return `${(seconds / 3600).toFixed(2)} h`;
 }
 
-function epochTable(epochs: EpochMetric[]): SafeHtml {
+/** Process internals: useful when chasing a leak, noise to a reader of results; shown folded. */
+const INTERNAL_FIELDS = new Set(['liveTensors', 'rssMB', 'heapMB']);
+
+function cellValue(v: EpochMetric[string] | undefined): string | null {
+  return typeof v === 'number' ? formatNumber(v, 4) : v === null || v === undefined ? null : String(v);
+}
+
+function columnsOf(records: EpochMetric[], keep: (key: string) => boolean): string[] {
   const columns: string[] = [];
-  for (const e of epochs) for (const key of Object.keys(e)) if (key !== 'kind' && !columns.includes(key)) columns.push(key);
-  const rows = epochs.map((e) => columns.map((c) => {
-    const v = e[c];
-    return typeof v === 'number' ? formatNumber(v, 4) : v === null || v === undefined ? null : String(v);
-  }));
-  return html`<h3>Per-epoch records</h3>${table(columns, rows)}`;
+  for (const e of records) for (const key of Object.keys(e)) if (key !== 'kind' && keep(key) && !columns.includes(key)) columns.push(key);
+  return columns;
+}
+
+/**
+ * The epoch records as a reader wants them: one narrow table of the epochs (loss, steps, ...), the
+ * diagnostics records (an epoch record naming its phase in a string field, e.g. cmaDiagnostics) as their
+ * own table with one column per record and one row per measure, and process internals folded away.
+ */
+function epochTables(epochs: EpochMetric[]): SafeHtml {
+  // A diagnostics record names its phase in a string field and shares none of the keys most epoch records have.
+  const frequency = new Map<string, number>();
+  for (const e of epochs) for (const k of Object.keys(e)) frequency.set(k, (frequency.get(k) ?? 0) + 1);
+  const common = [...frequency].filter(([k, n]) => k !== 'kind' && k !== 'epoch' && n >= epochs.length / 2).map(([k]) => k);
+  const isDiagnostic = (e: EpochMetric) => Object.entries(e).some(([k, v]) => k !== 'kind' && typeof v === 'string') && !common.some((k) => k in e);
+  const plain = epochs.filter((e) => !isDiagnostic(e));
+  const diagnostics = epochs.filter(isDiagnostic);
+  const parts: SafeHtml[] = [];
+  if (plain.length) {
+    const columns = columnsOf(plain, (k) => !INTERNAL_FIELDS.has(k));
+    parts.push(html`<h3>Per-epoch records</h3><div class="table-scroll">${table(columns, plain.map((e) => columns.map((c) => cellValue(e[c]))), 'epochs')}</div>`);
+    const internals = columnsOf(plain, (k) => k === 'epoch' || INTERNAL_FIELDS.has(k));
+    if (internals.length > 1)
+      parts.push(html`<details class="internals"><summary>Process internals per epoch (${internals.filter((c) => c !== 'epoch').join(', ')})</summary><div class="table-scroll">${table(internals, plain.map((e) => internals.map((c) => cellValue(e[c]))), 'internals')}</div></details>`);
+  }
+  if (diagnostics.length) {
+    const label = (e: EpochMetric) => `${Object.entries(e).filter(([k, v]) => k !== 'kind' && typeof v === 'string').map(([, v]) => v).join(', ')} (epoch ${e.epoch})`;
+    const measures = columnsOf(diagnostics, (k) => k !== 'epoch' && !diagnostics.some((e) => typeof e[k] === 'string'));
+    parts.push(html`<h3>Diagnostics logged during training</h3><div class="table-scroll">${table(['measure', ...diagnostics.map(label)], measures.map((m) => [m, ...diagnostics.map((e) => cellValue(e[m]))]), 'diagnostics')}</div>`);
+  }
+  return html`${parts}`;
 }
 
 export function trainingSection(run: RunInputs): Section {
@@ -58,23 +99,24 @@ export function trainingSection(run: RunInputs): Section {
       id,
       title,
       status: 'missing',
-      body: html`<p class="not-available">Not available for this run (metrics.jsonl has no training steps; written by <code>avid pretrain</code>).</p>${epochs.length ? epochTable(epochs) : ''}${notes}`,
+      body: html`<p class="not-available">Not available for this run (metrics.jsonl has no training steps; written by <code>avid pretrain</code>).</p>${epochs.length ? epochTables(epochs) : ''}${notes}`,
     };
   }
-  // A resumed run logs again the steps after its last checkpoint: the later lines are the ones that count.
-  const byStep = new Map<number, TrainMetric>();
-  for (const record of train) byStep.set(record.step, record);
-  const records = [...byStep.values()].sort((a, b) => a.step - b.step);
+  const records = latestPerStep(train);
   const relogged = train.length - records.length;
   const markers = epochStarts(records);
+  const stages = stageMarkers(run.config.status === 'ok' ? run.config.value : null, records).map((m) => ({ x: m.step, label: m.label }));
   const extraFields: string[] = [];
   for (const r of records) for (const key of Object.keys(r)) if (!BASE_FIELDS.has(key) && !extraFields.includes(key)) extraFields.push(key);
   const lossTerms = extraFields.filter((f) => LOSS_TERM.test(f));
   const others = extraFields.filter((f) => !LOSS_TERM.test(f));
 
   const plots = [
-    linePlot({ title: 'Loss', xLabel: 'step', yLabel: 'loss', series: [series(records, 'loss', 'loss'), ...lossTerms.map((f) => series(records, f))], markers }),
-    linePlot({ title: 'Learning rate', xLabel: 'step', yLabel: 'learning rate', series: [series(records, 'lr', 'learning rate')], markers }),
+    curveFigure(
+      { title: 'Loss', xLabel: 'step', yLabel: 'loss', series: [series(records, 'loss', 'loss'), ...lossTerms.map((f) => series(records, f))], markers, stages },
+      `Training loss${lossTerms.length ? ` and its terms (${lossTerms.join(', ')})` : ''} against step; dotted lines start epochs${stages.length ? ', solid lines mark a change of stage' : ''}.`,
+    ),
+    linePlot({ title: 'Learning rate', xLabel: 'step', yLabel: 'learning rate', series: [series(records, 'lr', 'learning rate')], markers, stages }),
     linePlot({ title: 'Throughput', xLabel: 'step', yLabel: 'clips / s', series: [series(records, 'clipsPerSec', 'clips/s')], markers }),
     ...others.slice(0, MAX_EXTRA_PLOTS).map((f) => linePlot({ title: f, xLabel: 'step', yLabel: f, series: [series(records, f)], markers })),
   ];
@@ -99,6 +141,6 @@ export function trainingSection(run: RunInputs): Section {
     id,
     title,
     status: 'ok',
-    body: html`${facts}${resumed}<div class="plots">${plots}</div>${skipped}${epochs.length ? epochTable(epochs) : ''}${notes}`,
+    body: html`${facts}${resumed}<div class="plots">${plots}</div>${skipped}${epochs.length ? epochTables(epochs) : ''}${notes}`,
   };
 }
