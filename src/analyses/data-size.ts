@@ -243,7 +243,9 @@ export async function runDataSizeAnalysis(base: PretrainConfig, settings: Protoc
   mkdirSync(path.join(outDir, 'subsets'), { recursive: true });
   for (let repeat = 0; repeat < repeats; repeat++) {
     const subsets = nestedSubsetIndices(fullVideos, fractions, base.seed, repeat);
-    for (const fraction of fractions) {
+    // Largest first: the longest run's rate gives the ETA early, and its kept checkpoints (ablate-epochs on it)
+    // are ready first.
+    for (const fraction of [...fractions].reverse()) {
       const name = `f${fraction}-r${repeat}`;
       const subsetFile = path.join(outDir, 'subsets', `${name}.jsonl`);
       const entries = subsetEntries(manifest.entries, subsets.get(fraction)!);
