@@ -44,6 +44,8 @@ export function readByEpoch(runDir: string, settings: ProtocolSettings): ByEpoch
 }
 
 export interface EpochAnalysisOptions extends ProtocolRuntime {
+  /** Evaluate only these kept epochs (default every kept one); results already there for others stay. */
+  epochs?: number[];
   /** Also evaluate a random initialisation of the run's architecture (default true). */
   randomInit?: boolean;
   /** Progress lines (default stderr). */
@@ -61,6 +63,8 @@ export async function runEpochAnalysis(runDir: string, settings: ProtocolSetting
   if (epochs.length === 0) {
     throw new Error(`${runDir}: no kept checkpoints (checkpoints/epoch-<N>.safetensors): train it with train.keepCheckpoints, e.g. --set 'train.keepCheckpoints={every: 5}'`);
   }
+  const missing = (o.epochs ?? []).filter((e) => !epochs.includes(e));
+  if (missing.length) throw new Error(`${runDir}: no kept checkpoint for epoch(s) ${missing.join(', ')} (kept: ${epochs.join(', ')})`);
   const stored = readByEpoch(dir, settings);
   const results: ByEpochResults = { protocol: settings.protocol, metric: describeProtocol(settings), settings, randomInit: null, epochs: [] };
   const evaluator = new ProtocolEvaluator(settings, o);
@@ -84,7 +88,7 @@ export async function runEpochAnalysis(runDir: string, settings: ProtocolSetting
     const identity = weightsIdentity(file, settings.seed);
     const old = stored?.epochs.find((e) => e.epoch === epoch);
     if (old && sameJson(old.identity, identity)) results.epochs.push(old);
-    else jobs.push({ epoch, input: file, identity });
+    else if (!o.epochs || o.epochs.includes(epoch)) jobs.push({ epoch, input: file, identity });
   }
   const reused = results.epochs.length + (results.randomInit ? 1 : 0);
   (o.progress ?? ((l: string) => process.stderr.write(`${l}\n`)))(

@@ -5,12 +5,12 @@ import { runEpochAnalysis } from '../../analyses/by-epoch.js';
 import { formatTable } from '../../eval/results.js';
 import { writeReport } from '../../report/build-report.js';
 import { RUN_FILES } from '../../report/run-files.js';
-import { parseFlags } from '../flags.js';
+import { parseFlags, numberList } from '../flags.js';
 import { PROTOCOL_FLAGS, PROTOCOL_HELP, protocolFromFlags } from '../protocol-flags.js';
 
 export const summary = 'downstream accuracy of every kept checkpoint of a run (and a random init) against epochs';
 
-const usage = `usage: avid ablate-epochs <run dir> --protocol svm|probe|eval-av [protocol options] [--no-random] [--no-report]
+const usage = `usage: avid ablate-epochs <run dir> --protocol svm|probe|eval-av [protocol options] [--epochs LIST] [--no-random] [--no-report]
 
 Evaluates every checkpoint the run kept (train.keepCheckpoints: checkpoints/epoch-<N>.safetensors, epoch 0 =
 the initial weights) and a random initialisation of the same architecture ('random:<run>', seeded by --seed)
@@ -21,12 +21,13 @@ Resumes: the file is rewritten after every evaluation, and an evaluation whose s
 unchanged is reused. A by-epoch.json measured with other settings is refused (move it aside to start again).
 
 ${PROTOCOL_HELP}
+  --epochs LIST              evaluate only these kept epochs now (default all); the others' stored results stay
   --no-random                skip the random init
   --no-report                do not rebuild report.html
   -h, --help                 this help`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(argv, { ...PROTOCOL_FLAGS, 'no-random': { type: 'boolean', default: false }, 'no-report': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } }, { positionals: true });
+  const { values, positionals } = parseFlags(argv, { ...PROTOCOL_FLAGS, epochs: { type: 'string' }, 'no-random': { type: 'boolean', default: false }, 'no-report': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } }, { positionals: true });
   if (values.help) {
     console.log(usage);
     return 0;
@@ -36,7 +37,8 @@ export async function run(argv: string[]): Promise<number> {
   const { settings, runtime, threads } = protocolFromFlags(values, log);
   if (threads) T.setNumThreads(threads);
   const runDir = path.resolve(positionals[0]);
-  const r = await runEpochAnalysis(runDir, settings, { ...runtime, randomInit: !values['no-random'] });
+  const epochs = values.epochs === undefined ? undefined : numberList(values.epochs, '--epochs');
+  const r = await runEpochAnalysis(runDir, settings, { ...runtime, randomInit: !values['no-random'], epochs });
   const pct = (x: number) => (100 * x).toFixed(1);
   const rows = [
     ...(r.randomInit ? [['random init', pct(r.randomInit.accuracy), pct(r.randomInit.se), pct(r.randomInit.chance), String(r.randomInit.n)]] : []),
