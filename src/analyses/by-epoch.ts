@@ -77,11 +77,11 @@ export async function runEpochAnalysis(runDir: string, settings: ProtocolSetting
   const randomInput = `random:${dir}`;
   type Job = { epoch: number | null; input: string; identity: Record<string, unknown> };
   const jobs: Job[] = [];
-  if (o.randomInit ?? true) {
+  {
     const identity = weightsIdentity(randomInput, settings.seed);
     const old = stored?.randomInit;
     if (old && sameJson(old.identity, identity)) results.randomInit = old;
-    else jobs.push({ epoch: null, input: randomInput, identity });
+    else if (o.randomInit ?? true) jobs.push({ epoch: null, input: randomInput, identity });
   }
   for (const epoch of epochs) {
     const file = keptCheckpointPath(dir, epoch);
