@@ -79,6 +79,11 @@ test('ablate-epochs and ablate-data-size end to end: CLI, library, resume and re
     const resumed = await avid.analyses.runEpochAnalysis(runDir, settings, { cacheDir: path.join(dir, 'cache'), progress: (l) => lines.push(l), log: quiet });
     assert.match(lines.join('\n'), /4 evaluation\(s\) reused, 0 to run/);
     assert.deepEqual(resumed.epochs.map((e) => e.seconds), byEpoch.epochs.map((e: { seconds: number }) => e.seconds));
+    // --epochs picks kept checkpoints; one that was not kept is named.
+    const picked = await avid.analyses.runEpochAnalysis(runDir, settings, { epochs: [1], randomInit: false, cacheDir: path.join(dir, 'cache'), progress: quiet, log: quiet });
+    assert.deepEqual(picked.epochs.map((e) => e.epoch), [0, 1, 2], 'the stored results of the other epochs stay');
+    assert.ok(picked.randomInit, 'without the random init, its stored result stays');
+    await assert.rejects(avid.analyses.runEpochAnalysis(runDir, settings, { epochs: [5], progress: quiet }), /no kept checkpoint for epoch\(s\) 5 \(kept: 0, 1, 2\)/);
     // Other settings are refused, naming what differs.
     const other = avid.analyses.protocolSettings({ protocol: 'svm', data: tones, labels: path.join(tones, 'labels.csv'), clips: 3, svm: { cGrid: [0.1, 1] } });
     await assert.rejects(avid.analyses.runEpochAnalysis(runDir, other, { log: quiet, progress: quiet }), /by-epoch\.json holds results measured with other evaluation settings \(clipsPerSample: 2 ≠ 3\)/);
