@@ -12,6 +12,7 @@ export * as train from './train/index.js';
 export * as report from './report/index.js';
 export * as distributed from './distributed/index.js';
 export * as config from './config/index.js';
+export * as analyses from './analyses/index.js';
 // `eval` is a reserved name for a binding, not for an export: re-export the namespace under it.
 import * as evaluation from './eval/index.js';
 export { evaluation, evaluation as eval };

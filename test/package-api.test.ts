@@ -3,9 +3,11 @@ import assert from 'node:assert/strict';
 import * as avid from 'avid';
 
 test('the package entry exposes the documented API and the README example runs', () => {
-  for (const name of ['nn', 'optim', 'io', 'models', 'media', 'data', 'ssl', 'train', 'eval', 'report', 'distributed', 'config', 'synth']) {
+  for (const name of ['nn', 'optim', 'io', 'models', 'media', 'data', 'ssl', 'train', 'eval', 'report', 'distributed', 'config', 'synth', 'analyses']) {
     assert.equal(typeof (avid as Record<string, unknown>)[name], 'object', name);
   }
+  assert.equal(typeof avid.analyses.runEpochAnalysis, 'function', 'avid.analyses.runEpochAnalysis');
+  assert.equal(typeof avid.analyses.runDataSizeAnalysis, 'function', 'avid.analyses.runDataSizeAnalysis');
   assert.equal(typeof avid.load, 'function', 'avid.load');
   const model = avid.models.createModel('av-r2plus1d-10', { width: 0.125 });
   model.eval();

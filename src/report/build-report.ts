@@ -18,6 +18,7 @@ import { resultTablesSection } from './sections/result-tables.js';
 import { retrievalSection } from './sections/retrieval.js';
 import { configSection, dataSection, versionsSection } from './sections/run-info.js';
 import { trainingSection } from './sections/training.js';
+import { byEpochSection } from './sections/by-epoch.js';
 import { TSNE_MAX_POINTS } from './tsne.js';
 
 export interface ReportOptions {
@@ -68,6 +69,7 @@ export function renderReport(runDir: string, options: ReportOptions = {}): Rende
     overviewSection(run),
     trainingSection(run),
     probeSection(run),
+    byEpochSection(run),
     cmaSection(run, context),
     retrievalSection(run, context),
     embeddingSection(run, context),

@@ -20,6 +20,7 @@ import {
   type RetrievalResults,
   type RunConfig,
   type Versions,
+  type ByEpochResults,
 } from './run-files.js';
 
 export type Loaded<T> =
@@ -39,6 +40,8 @@ export interface RunInputs {
   embedding: Loaded<EmbeddingPoints>;
   embeddings: Loaded<EmbeddingVectors>;
   localization: Loaded<LocalizationResults>;
+  /** results/by-epoch.json (`avid ablate-epochs`). */
+  byEpoch: Loaded<ByEpochResults>;
   /** results/svm.json and results/summary.json. */
   tables: Array<Loaded<ResultTable[]>>;
   /** Any other results/*.json, read as tables when they are (other formats are listed, not shown). */
@@ -69,6 +72,7 @@ const KNOWN_RESULTS = new Set<string>([
   RUN_FILES.localization,
   RUN_FILES.svm,
   RUN_FILES.summary,
+  RUN_FILES.byEpoch,
 ]);
 
 /** The run files that are present (used to tell a run directory from a wrong path). */
@@ -98,6 +102,7 @@ export function loadRun(runDir: string): RunInputs {
     embedding: loadJson(runDir, RUN_FILES.embedding, RUN_FILE_SCHEMAS[RUN_FILES.embedding]),
     embeddings: loadJson(runDir, RUN_FILES.embeddings, RUN_FILE_SCHEMAS[RUN_FILES.embeddings]),
     localization: loadJson(runDir, RUN_FILES.localization, RUN_FILE_SCHEMAS[RUN_FILES.localization]),
+    byEpoch: loadJson(runDir, RUN_FILES.byEpoch, RUN_FILE_SCHEMAS[RUN_FILES.byEpoch]),
     tables,
     otherResults: otherResults.map((file) => loadJson(runDir, file, ResultTablesSchema)),
   };

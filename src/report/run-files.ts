@@ -13,6 +13,7 @@
 //   <run dir>/results/embedding.json    EmbeddingPoints (2-D map), or
 //   <run dir>/results/embeddings.json   EmbeddingVectors (raw vectors: the report runs t-SNE)
 //   <run dir>/results/localization.json LocalizationResults
+//   <run dir>/results/by-epoch.json     ByEpochResults (`avid ablate-epochs`: accuracy of each kept checkpoint)
 //   <run dir>/results/svm.json, results/summary.json, any other results/*.json: ResultTables
 //   <run dir>/report.html               written by `avid report`
 //
@@ -38,6 +39,7 @@ export const RUN_FILES = {
   localization: 'results/localization.json',
   svm: 'results/svm.json',
   summary: 'results/summary.json',
+  byEpoch: 'results/by-epoch.json',
   report: 'report.html',
 } as const;
 
@@ -229,6 +231,27 @@ export const LocalizationResultsSchema = z.object({
 });
 export type LocalizationResults = z.infer<typeof LocalizationResultsSchema>;
 
+/** One network's downstream accuracy (src/analyses/protocol.ts): fractions, binomial standard error, n predictions. */
+const analysisScore = {
+  accuracy: finite,
+  se: finite,
+  chance: finite,
+  n: count,
+  folds: z.array(z.object({ fold: z.number().int(), accuracy: finite, n: count })).optional(),
+  seconds: finite,
+};
+/** `avid ablate-epochs`: each kept checkpoint and a random init of the same architecture, one protocol, one settings. */
+export const ByEpochResultsSchema = z.object({
+  protocol: z.string(),
+  /** What the accuracy measures, in words. */
+  metric: z.string(),
+  /** The evaluation settings every entry below was measured with. */
+  settings: z.record(z.unknown()),
+  randomInit: z.object({ input: z.string(), identity: z.record(z.unknown()), settings: z.record(z.unknown()), ...analysisScore }).nullable(),
+  epochs: z.array(z.object({ epoch: count, checkpoint: relativePath, identity: z.record(z.unknown()), settings: z.record(z.unknown()), ...analysisScore })),
+});
+export type ByEpochResults = z.infer<typeof ByEpochResultsSchema>;
+
 export const ResultTableSchema = z
   .object({
     title: z.string(),
@@ -257,6 +280,7 @@ export const RUN_FILE_SCHEMAS = {
   [RUN_FILES.localization]: LocalizationResultsSchema,
   [RUN_FILES.svm]: ResultTablesSchema,
   [RUN_FILES.summary]: ResultTablesSchema,
+  [RUN_FILES.byEpoch]: ByEpochResultsSchema,
 } as const;
 export type JsonRunFile = keyof typeof RUN_FILE_SCHEMAS;
 
@@ -273,6 +297,7 @@ export interface RunFileTypes {
   'results/localization.json': LocalizationResults;
   'results/svm.json': ResultTable[];
   'results/summary.json': ResultTable[];
+  'results/by-epoch.json': ByEpochResults;
 }
 export type RunFileValue<F extends JsonRunFile> = RunFileTypes[F];
 

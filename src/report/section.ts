@@ -37,6 +37,7 @@ export const FILLED_BY: Record<string, string> = {
   'results/embeddings.json': 'avid demo',
   'results/localization.json': 'avid localize --checkpoint <run dir> <videos with ground truth>',
   'results/summary.json': 'avid demo',
+  'results/by-epoch.json': 'avid ablate-epochs <run dir> --protocol svm --data <sounds>',
 };
 
 export function notAvailable(files: string[]): SafeHtml {

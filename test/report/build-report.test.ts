@@ -45,6 +45,13 @@ test('a complete run builds one self-contained file with every section', async (
     assert.deepEqual(plots.map(plotTitle), ['Loss', 'Learning rate', 'Throughput', 'gradNorm']);
     assert.deepEqual([...plots[0].matchAll(/<path class="series" d="[^"]+"[^>]*><title>([^<]+)</g)].map((m) => m[1]), ['loss', 'v2a', 'a2v']);
     assert.match(section(page, 'embedding'), /t-SNE of 16-dimensional embeddings/);
+    // Accuracy by epoch: the curve with its SE band, the chance and random-init levels, and the table.
+    const byEpoch = section(page, 'by-epoch');
+    assert.match(byEpoch, /class="se-band"/);
+    assert.equal((byEpoch.match(/class="series-point"/g) ?? []).length, 3);
+    assert.match(byEpoch, /<title>chance: 10%<\/title>/);
+    assert.match(byEpoch, /<title>random init: 45%<\/title>/);
+    assert.match(byEpoch, /<td class="">10<\/td><td class="">66\.0%<\/td><td class="">2\.4%<\/td>/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -76,7 +83,7 @@ test('a run with only metrics.jsonl builds; every other section says it is not a
       sections.filter((s) => s.status === 'ok').map((s) => s.id),
       ['overview', 'training'],
     );
-    for (const id of ['probe', 'cma', 'retrieval', 'embedding', 'localization', 'tables', 'data', 'config', 'versions']) {
+    for (const id of ['probe', 'by-epoch', 'cma', 'retrieval', 'embedding', 'localization', 'tables', 'data', 'config', 'versions']) {
       assert.match(section(page, id), /data-status="missing"[\s\S]*Not available for this run \(no <code>/, id);
     }
     assert.match(section(page, 'embedding'), /no <code>results\/embedding\.json<\/code> or <code>results\/embeddings\.json<\/code>/);

@@ -17,7 +17,7 @@ test('`avid report <run dir>` builds report.html and prints its path', () => {
     const built = spawnSync(process.execPath, [path.join(repoRoot, 'bin/avid.mjs'), 'report', dir, '--embed-limit', '64'], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(built.status, 0, built.stderr);
     assert.match(built.stdout, /^ {2}final training loss +\d+\.\d+ +step 35, epoch 2$/m, 'the headline numbers');
-    assert.match(built.stdout, /^not available: Linear probes per block; Cross-modal agreement/m);
+    assert.match(built.stdout, /^not available: Linear probes per block; Downstream accuracy by epoch; Cross-modal agreement/m);
     assert.match(built.stdout, /^report written in [0-9.]+ s: (.*)$/m);
     assert.equal(built.stdout.match(/: (\/.*)$/m)?.[1], path.join(dir, 'report.html'));
     assert.ok(existsSync(path.join(dir, 'report.html')));
