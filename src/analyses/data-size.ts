@@ -187,8 +187,9 @@ export function dataSizeTable(r: DataSizeResults): string {
 /** The self-contained page: the chart, the table, the budget statement. */
 export function dataSizePage(r: DataSizeResults): string {
   const chance = r.runs[0]?.chance ?? r.randomInit?.chance;
+  // The protocol's long description is in the paragraph above the chart; a title that long overflows the plot.
   const chart = accuracyCurve({
-    title: r.metric,
+    title: 'downstream accuracy against training videos',
     xLabel: 'training videos',
     logX: true,
     points: r.summary.map((s) => ({ x: s.videos, y: s.accuracy, se: s.se, label: `${Math.round(s.videos)} videos (fraction ${s.fraction})` })),

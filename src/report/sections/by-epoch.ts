@@ -18,8 +18,9 @@ export function byEpochSection(run: RunInputs): Section {
     ...(chance !== undefined ? [{ name: 'chance', y: chance }] : []),
     ...(r.randomInit ? [{ name: 'random init', y: r.randomInit.accuracy, se: r.randomInit.se }] : []),
   ];
+  // The protocol's long description is in the paragraph above the chart; a title that long overflows the plot.
   const chart = accuracyCurve({
-    title: r.metric,
+    title: 'downstream accuracy against pre-training epochs',
     xLabel: 'pre-training epoch',
     points: r.epochs.map((e) => ({ x: e.epoch, y: e.accuracy, se: e.se, label: `epoch ${e.epoch}` })),
     levels,
