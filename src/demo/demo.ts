@@ -142,7 +142,14 @@ function writeEvaluationResults(runDir: string, e: Record<string, AVEvaluation>,
   const tested = e.cma.testEmbeddings.videos;
   const classNames: string[] = [];
   for (const v of videos) classNames[v.label] = v.labelName;
-  writeJson(runDir, 'results/probe.json', { protocol: 'linear probe per block on frozen features, synthetic world test split (CMA model vs random init)', metric: 'video@1', blocks, samples: tested.length, classes: Array.from(classNames, (c, i) => c ?? String(i)), pretrainedName: 'CMA' });
+  // Which classes each model confuses, on the last convolutional block of both encoders.
+  const confusion = (['video', 'audio'] as const).flatMap((modality) =>
+    ([['pretrained', 'cma'], ['Cross-AVID', 'cross-avid'], ['random', 'random']] as const).flatMap(([model, evaluation]) => {
+      const counts = e[evaluation].probe[modality].conv5x?.confusion;
+      return counts ? [{ model, block: `${modality} conv5x`, counts }] : [];
+    }),
+  );
+  writeJson(runDir, 'results/probe.json', { protocol: 'linear probe per block on frozen features, synthetic world test split (CMA model vs random init)', metric: 'video@1', blocks, samples: tested.length, classes: Array.from(classNames, (c, i) => c ?? String(i)), pretrainedName: 'CMA', confusion });
   const rows: (string | number)[][] = [];
   for (const name of ['random', 'cross-avid', 'cma']) {
     const p = e[name].probe;

@@ -151,6 +151,25 @@ export const ProbeResultsSchema = z.object({
   classes: z.array(z.string()).min(1).optional(),
   /** Display name of `pretrained` (e.g. "CMA"); default "pretrained". */
   pretrainedName: z.string().optional(),
+  /**
+   * Confusion counts on the test examples for some (model, block) pairs, e.g. each model's conv5x: `counts[t][p]`
+   * is how many test examples of true class t the probe predicted as class p (classes in `classes`' order).
+   * Optional: runs evaluated before it was recorded still load.
+   */
+  confusion: z.array(z.object({ model: z.string().min(1), block: z.string().min(1), counts: z.array(z.array(count)).min(1) })).optional(),
+}).superRefine((probe, ctx) => {
+  for (const [i, c] of (probe.confusion ?? []).entries()) {
+    const at = (message: string, ...rest: (string | number)[]) => ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['confusion', i, ...rest], message });
+    if (!probe.blocks[c.block]) at(`block "${c.block}" is not one of blocks' keys`, 'block');
+    else if (probe.blocks[c.block][c.model] === undefined) at(`model "${c.model}" has no score in block "${c.block}"`, 'model');
+    const size = c.counts.length;
+    c.counts.forEach((row, t) => {
+      if (row.length !== size) at(`row ${t} has ${row.length} counts, expected ${size} (a square classes × classes matrix)`, 'counts', t);
+    });
+    if (probe.classes && size !== probe.classes.length) at(`${size} × ${size} counts but ${probe.classes.length} classes`, 'counts');
+    const total = c.counts.flat().reduce((a, b) => a + b, 0);
+    if (probe.samples !== undefined && total !== probe.samples) at(`counts sum to ${total}, but samples is ${probe.samples}`, 'counts');
+  }
 });
 export type ProbeResults = z.infer<typeof ProbeResultsSchema>;
 

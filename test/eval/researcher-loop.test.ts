@@ -59,8 +59,22 @@ test('synth → pretrain → eval-av, eval-sync, localize, cma-diagnose → repo
     assert.ok(existsSync(path.join(runDir, 'results', 'probe.json')));
     const probe = JSON.parse(readFileSync(path.join(runDir, 'results', 'probe.json'), 'utf8'));
     assert.ok(Number.isFinite(probe.blocks['video conv5x'].pretrained) && Number.isFinite(probe.blocks['video conv5x'].random));
+    // Confusion counts of each encoder's chosen block, for the trained model and random init: one count per
+    // test video, the diagonal giving the block's video@1.
+    const labelled = await readLabelledVideos(labels);
+    const testCount = labelled.filter((v) => v.split === 'test').length;
+    assert.equal(probe.samples, testCount);
+    assert.equal(probe.classes.length, new Set(labelled.map((v) => v.label)).size);
+    assert.deepEqual(probe.confusion.map((c: { model: string }) => c.model), ['pretrained', 'random', 'pretrained', 'random']);
+    for (const c of probe.confusion as { model: string; block: string; counts: number[][] }[]) {
+      assert.equal(c.counts.length, probe.classes.length);
+      assert.equal(c.counts.flat().reduce((a, b) => a + b, 0), testCount, `${c.model} ${c.block}: counts sum to the test videos`);
+      const correct = c.counts.reduce((a, row, k) => a + row[k], 0);
+      assert.equal(correct / testCount, probe.blocks[c.block][c.model], `${c.model} ${c.block}: the diagonal is the accuracy`);
+    }
     const after = readFileSync(await buildReport(runDir), 'utf8');
     assert.match(after, /<section id="probe"[^>]*data-status="ok"/);
+    assert.match(after, /<table class="per-class">/, 'the report shows per-class accuracy');
     assert.match(after, /<section id="retrieval"[^>]*data-status="ok"/);
     assert.match(after, /<section id="localization"[^>]*data-status="ok"/);
     assert.match(after, /Audio-visual synchronisation on labels\.csv/);

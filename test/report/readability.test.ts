@@ -70,6 +70,8 @@ test('the report and a comparison read well at 1400 px and 390 px; the loss swit
       classes: ['ball', 'drum', 'bell'],
       pretrainedName: 'CMA',
       blocks: Object.fromEntries(['video conv2x', 'video conv3x', 'video conv4x', 'video conv5x', 'video pool', 'audio conv2x', 'audio conv3x', 'audio conv4x', 'audio conv5x', 'audio pool'].map((b, i) => [b, { pretrained: 0.4 + i * 0.04, random: 0.35, 'Cross-AVID': 0.38 + i * 0.03 }])),
+      // The per-class table (three models) and the confusion matrix must fit at 390 px too.
+      confusion: ['pretrained', 'Cross-AVID', 'random'].map((model) => ({ model, block: 'video conv5x', counts: [[14, 1, 1], [2, 12, 2], [3, 3, 10]] })),
     });
     const second = path.join(dir, 'second');
     writeMetrics(second);
