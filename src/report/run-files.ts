@@ -239,7 +239,20 @@ export type EmbeddingVectors = z.infer<typeof EmbeddingVectorsSchema>;
 export const LocalizationResultsSchema = z.object({
   /** Fraction of frames whose heatmap peak falls in the sounding object's box. */
   score: z.object({ trained: finite, random: finite }),
-  frames: z.array(z.object({ image: relativePath, boxHit: z.boolean(), caption: z.string().optional() })),
+  frames: z.array(
+    z.object({
+      image: relativePath,
+      boxHit: z.boolean(),
+      caption: z.string().optional(),
+      /** The sounding object's ground-truth box on this frame, [x, y, w, h] as fractions of the frame (top-left origin): drawn over it. */
+      box: z
+        .tuple([finite, finite, finite, finite])
+        .refine(([x, y, w, h]) => x >= 0 && y >= 0 && w >= 0 && h >= 0 && x + w <= 1 + 1e-6 && y + h <= 1 + 1e-6, {
+          message: 'must be [x, y, w, h] as fractions of the frame: non-negative, inside [0, 1]',
+        })
+        .optional(),
+    }),
+  ),
   /** Overlay clips with their sound (MP4), played in the report. */
   videos: z.array(z.object({ video: relativePath, caption: z.string().optional(), poster: relativePath.optional() })).optional(),
   /**
