@@ -24,7 +24,7 @@ section h4 { margin: 10px 0 4px; font-size: 13px; color: var(--muted); font-weig
 .invalid { color: var(--bad); margin: 4px 0; word-break: break-word; }
 .note { color: var(--muted); font-size: 12.5px; }
 table { border-collapse: collapse; margin: 6px 0 10px; font-size: 13px; display: block; max-width: 100%; overflow-x: auto; width: max-content; }
-table.confusion .zero { color: #b8bcc6; } table.confusion strong.correct { color: #1a7f37; }
+table.confusion .zero { color: #b8bcc6; } table.confusion strong.correct { color: #1a7f37; } table.confusion .wrong { color: var(--bad); font-weight: 600; }
 header .meta { word-break: break-all; }
 img, video { max-width: 100%; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 10px; text-align: left; vertical-align: top; }

@@ -39,7 +39,8 @@ export function confusionMatrixTable(entry: ConfusionCounts, classes: string[] |
   const header: Cell[] = [html`true ↓ / predicted →`, ...entry.counts.map((_, k) => className(classes, k))];
   const rows: Cell[][] = entry.counts.map((row, t) => [
     html`<strong>${className(classes, t)}</strong>`,
-    ...row.map((n, p) => (t === p ? html`<strong class="correct">${n}</strong>` : n === 0 ? html`<span class="zero">0</span>` : n)),
+    // Every count as markup (not a number cell, which table() right-aligns), so the columns line up.
+    ...row.map((n, p) => (t === p ? html`<strong class="correct">${n}</strong>` : n === 0 ? html`<span class="zero">0</span>` : html`<span class="wrong">${n}</span>`)),
   ]);
   return table(header, rows, 'confusion');
 }
