@@ -142,7 +142,14 @@ function writeEvaluationResults(runDir: string, e: Record<string, AVEvaluation>,
   const tested = e.cma.testEmbeddings.videos;
   const classNames: string[] = [];
   for (const v of videos) classNames[v.label] = v.labelName;
-  writeJson(runDir, 'results/probe.json', { protocol: 'linear probe per block on frozen features, synthetic world test split (CMA model vs random init)', metric: 'video@1', blocks, samples: tested.length, classes: Array.from(classNames, (c, i) => c ?? String(i)), pretrainedName: 'CMA' });
+  // Which classes each model confuses, on the last convolutional block of both encoders.
+  const confusion = (['video', 'audio'] as const).flatMap((modality) =>
+    ([['pretrained', 'cma'], ['Cross-AVID', 'cross-avid'], ['random', 'random']] as const).flatMap(([model, evaluation]) => {
+      const counts = e[evaluation].probe[modality].conv5x?.confusion;
+      return counts ? [{ model, block: `${modality} conv5x`, counts }] : [];
+    }),
+  );
+  writeJson(runDir, 'results/probe.json', { protocol: 'linear probe per block on frozen features, synthetic world test split (CMA model vs random init)', metric: 'video@1', blocks, samples: tested.length, classes: Array.from(classNames, (c, i) => c ?? String(i)), pretrainedName: 'CMA', confusion });
   const rows: (string | number)[][] = [];
   for (const name of ['random', 'cross-avid', 'cma']) {
     const p = e[name].probe;
@@ -246,7 +253,7 @@ async function writeLocalization(runDir: string, videos: LabelledVideo[], checkp
   // Random initialisations' Grad-CAM maps differ a lot from seed to seed (box scores 10-60%): the baseline is their mean.
   const randomSeeds = [0, 1, 2, 3];
   const score: Record<string, number> = {};
-  const frames: { image: string; boxHit: boolean; caption: string }[] = [];
+  const frames: { image: string; boxHit: boolean; caption: string; box?: [number, number, number, number] }[] = [];
   const overlayVideos: { video: string; caption: string; poster?: string }[] = [];
   const clips = await Promise.all(videos.map((v) => decodeLocalizationClip(v.path, geometry)));
   for (const [name, source, seeds] of [['trained', checkpoint, [1]], ['random', `random:${checkpoint}`, randomSeeds]] as const) {
@@ -259,7 +266,7 @@ async function writeLocalization(runDir: string, videos: LabelledVideo[], checkp
           const outDir = name === 'trained' && i < 2 ? path.join(runDir, 'localization') : undefined;
           const r = await localizeClip(model, v.path, geometry, { outDir, decoded: clips[i] });
           if (r.boxHitRate !== null) rates.push(r.boxHitRate);
-          if (outDir) r.frames.forEach((f, t) => frames.push({ image: path.relative(runDir, f), boxHit: r.hits?.[t] ?? false, caption: `${v.labelName}, frame ${t}` }));
+          if (outDir) r.frames.forEach((f, t) => frames.push({ image: path.relative(runDir, f), boxHit: r.hits?.[t] ?? false, caption: `${v.labelName}, frame ${t}`, ...(r.boxes ? { box: r.boxes[t] } : {}) }));
           if (outDir && r.video) overlayVideos.push({ video: path.relative(runDir, r.video), caption: `${v.labelName} (${path.basename(v.path)})`, ...(r.frames[0] ? { poster: path.relative(runDir, r.frames[0]) } : {}) });
         }
       } finally {

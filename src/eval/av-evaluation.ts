@@ -50,6 +50,8 @@ export interface BlockScores {
   video: number;
   /** Clip@1 on the validation share of the training videos (the probe's held-out part), to choose a block by. */
   validation?: number;
+  /** Video-level confusion counts on the test videos (row = true label, column = predicted label). */
+  confusion?: number[][];
 }
 
 /**
@@ -120,7 +122,7 @@ export async function evaluateAV(
       if (name === 'embedding') continue;
       const fit = linearProbe(samples, { features: m, sampleOfClip: features.videoOfClip }, train, test, numClasses, { steps: o.probeSteps ?? 200 });
       const validation = fit.validation.find((v) => v.weightDecay === fit.chosenWeightDecay)?.clipAccuracy;
-      out[name] = { clip: fit.clipAccuracy, video: fit.videoAccuracy, ...(validation === undefined ? {} : { validation }) };
+      out[name] = { clip: fit.clipAccuracy, video: fit.videoAccuracy, ...(validation === undefined ? {} : { validation }), confusion: fit.videoConfusion };
     }
     return out;
   };

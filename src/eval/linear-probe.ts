@@ -31,6 +31,11 @@ export interface ProbeFit {
   clipAccuracy: number;
   /** Softmax predictions averaged over each test sample's clips. */
   videoAccuracy: number;
+  /**
+   * Video-level confusion counts on the test samples: row = true class, column = predicted class (numClasses ×
+   * numClasses). Its diagonal over its total is videoAccuracy; kept so a report can show which classes fail.
+   */
+  videoConfusion: number[][];
   chosenWeightDecay: number;
   /** Validation clip@1 per candidate weight decay (empty with a single candidate). */
   validation: { weightDecay: number; clipAccuracy: number; videoAccuracy: number }[];
@@ -135,6 +140,7 @@ function score(weight: T.Tensor, bias: T.Tensor, X: FeatureMatrix, scored: numbe
       let row = 0;
       let clipCorrect = 0;
       let videoCorrect = 0;
+      const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
       const mean = new Float64Array(K);
       for (const s of scored) {
         mean.fill(0);
@@ -149,8 +155,9 @@ function score(weight: T.Tensor, bias: T.Tensor, X: FeatureMatrix, scored: numbe
         let best = 0;
         for (let c = 1; c < K; c++) if (mean[c] > mean[best]) best = c;
         if (best === samples[s].label) videoCorrect++;
+        confusion[samples[s].label][best]++;
       }
-      return { clipAccuracy: clipCorrect / row, videoAccuracy: videoCorrect / scored.length };
+      return { clipAccuracy: clipCorrect / row, videoAccuracy: videoCorrect / scored.length, videoConfusion: confusion };
     }),
   );
 }
@@ -229,7 +236,7 @@ export function linearProbe(
     chosenWeightDecay = validation[best].weightDecay;
   }
   const final = fitScore(splitOf(trainSamples, testSamples), chosenWeightDecay);
-  return { clipAccuracy: final.clipAccuracy, videoAccuracy: final.videoAccuracy, chosenWeightDecay, validation, finalTrainLoss: final.loss };
+  return { clipAccuracy: final.clipAccuracy, videoAccuracy: final.videoAccuracy, videoConfusion: final.videoConfusion, chosenWeightDecay, validation, finalTrainLoss: final.loss };
 }
 
 export interface ProbeFoldResult extends ProbeFit {

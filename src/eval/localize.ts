@@ -24,6 +24,11 @@ export interface LocalizeResult {
   hits: boolean[] | null;
   /** Mean share of the frame the box covers: the score of a peak placed at random (null without ground truth). */
   boxShare: number | null;
+  /**
+   * The sounding object's box on each frame, [x, y, w, h] as fractions of the frame's width and height (so a
+   * report can draw it over the frame at any size); null without ground truth.
+   */
+  boxes: [number, number, number, number][] | null;
 }
 
 interface GroundTruth {
@@ -110,6 +115,15 @@ export async function decodeLocalizationClip(file: string, geometry: ClipGeometr
   return { file, startSec, size: g.size, pixels: clip.pixels, samples: audio.samples };
 }
 
+/** A box in frame fractions, cut to the frame (an object partly outside it is drawn up to the edge). */
+function clipBox(x: number, y: number, w: number, h: number): [number, number, number, number] {
+  const x0 = Math.min(1, Math.max(0, x));
+  const y0 = Math.min(1, Math.max(0, y));
+  const x1 = Math.min(1, Math.max(0, x + w));
+  const y1 = Math.min(1, Math.max(0, y + h));
+  return [x0, y0, x1 - x0, y1 - y0];
+}
+
 export async function localizeClip(model: AVModel, file: string, geometry: ClipGeometry, o: LocalizeOptions = {}): Promise<LocalizeResult> {
   const decoded = o.decoded ?? (await decodeLocalizationClip(file, geometry, o));
   const g = { ...geometry, size: decoded.size };
@@ -128,6 +142,7 @@ export async function localizeClip(model: AVModel, file: string, geometry: ClipG
     const gt = groundTruthFor(file);
     let hits: boolean[] | null = null;
     let boxShare: number | null = null;
+    let boxFractions: LocalizeResult['boxes'] = null;
     if (gt) {
       const sx = g.size / gt.width;
       const sy = g.size / gt.height;
@@ -138,8 +153,9 @@ export async function localizeClip(model: AVModel, file: string, geometry: ClipG
       });
       hits = peakInBox(heatmap, boxes);
       boxShare = boxes.reduce((sum, [, , w, h]) => sum + (w * h) / (g.size * g.size), 0) / boxes.length;
+      boxFractions = boxes.map(([x, y, w, h]) => clipBox(x / g.size, y / g.size, w / g.size, h / g.size));
     }
-    const result: LocalizeResult = { file, startSec, frames: [], boxHitRate: hits ? hits.filter(Boolean).length / hits.length : null, hits, boxShare };
+    const result: LocalizeResult = { file, startSec, frames: [], boxHitRate: hits ? hits.filter(Boolean).length / hits.length : null, hits, boxShare, boxes: boxFractions };
     if (o.outDir) {
       mkdirSync(o.outDir, { recursive: true });
       const bytes = overlay.data() as Uint8Array;

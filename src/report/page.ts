@@ -24,6 +24,7 @@ section h4 { margin: 10px 0 4px; font-size: 13px; color: var(--muted); font-weig
 .invalid { color: var(--bad); margin: 4px 0; word-break: break-word; }
 .note { color: var(--muted); font-size: 12.5px; }
 table { border-collapse: collapse; margin: 6px 0 10px; font-size: 13px; display: block; max-width: 100%; overflow-x: auto; width: max-content; }
+table.confusion .zero { color: #b8bcc6; } table.confusion strong.correct { color: #1a7f37; } table.confusion .wrong { color: var(--bad); font-weight: 600; }
 header .meta { word-break: break-all; }
 img, video { max-width: 100%; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 10px; text-align: left; vertical-align: top; }
@@ -65,6 +66,11 @@ svg circle.point.hidden { display: none; }
 .thumb-row { display: flex; flex-wrap: wrap; gap: 10px; }
 figure.thumb { margin: 0; width: 150px; border: 2px solid var(--line); border-radius: 4px; background: #fafbfc; }
 figure.thumb img { display: block; width: 100%; height: auto; image-rendering: auto; }
+.frame-with-box { position: relative; line-height: 0; }
+svg.gt-box { position: absolute; left: 0; top: 0; width: 100%; height: 100%; pointer-events: none; }
+svg.gt-box rect, svg.box-key rect { fill: none; vector-effect: non-scaling-stroke; }
+.gt-box-outline { stroke: #111; stroke-width: 3; } .gt-box-line { stroke: #fff; stroke-width: 1.5; stroke-dasharray: 4 3; }
+svg.box-key { vertical-align: -1px; }
 figure.thumb figcaption { padding: 3px 5px; font-size: 11.5px; }
 figure.thumb .file, .retrieval-example .file { display: block; word-break: break-all; font-family: ui-monospace, monospace; font-size: 11px; }
 .positives figure.thumb, figure.thumb.hit { border-color: var(--good); }

@@ -151,6 +151,25 @@ export const ProbeResultsSchema = z.object({
   classes: z.array(z.string()).min(1).optional(),
   /** Display name of `pretrained` (e.g. "CMA"); default "pretrained". */
   pretrainedName: z.string().optional(),
+  /**
+   * Confusion counts on the test examples for some (model, block) pairs, e.g. each model's conv5x: `counts[t][p]`
+   * is how many test examples of true class t the probe predicted as class p (classes in `classes`' order).
+   * Optional: runs evaluated before it was recorded still load.
+   */
+  confusion: z.array(z.object({ model: z.string().min(1), block: z.string().min(1), counts: z.array(z.array(count)).min(1) })).optional(),
+}).superRefine((probe, ctx) => {
+  for (const [i, c] of (probe.confusion ?? []).entries()) {
+    const at = (message: string, ...rest: (string | number)[]) => ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['confusion', i, ...rest], message });
+    if (!probe.blocks[c.block]) at(`block "${c.block}" is not one of blocks' keys`, 'block');
+    else if (probe.blocks[c.block][c.model] === undefined) at(`model "${c.model}" has no score in block "${c.block}"`, 'model');
+    const size = c.counts.length;
+    c.counts.forEach((row, t) => {
+      if (row.length !== size) at(`row ${t} has ${row.length} counts, expected ${size} (a square classes × classes matrix)`, 'counts', t);
+    });
+    if (probe.classes && size !== probe.classes.length) at(`${size} × ${size} counts but ${probe.classes.length} classes`, 'counts');
+    const total = c.counts.flat().reduce((a, b) => a + b, 0);
+    if (probe.samples !== undefined && total !== probe.samples) at(`counts sum to ${total}, but samples is ${probe.samples}`, 'counts');
+  }
 });
 export type ProbeResults = z.infer<typeof ProbeResultsSchema>;
 
@@ -220,7 +239,20 @@ export type EmbeddingVectors = z.infer<typeof EmbeddingVectorsSchema>;
 export const LocalizationResultsSchema = z.object({
   /** Fraction of frames whose heatmap peak falls in the sounding object's box. */
   score: z.object({ trained: finite, random: finite }),
-  frames: z.array(z.object({ image: relativePath, boxHit: z.boolean(), caption: z.string().optional() })),
+  frames: z.array(
+    z.object({
+      image: relativePath,
+      boxHit: z.boolean(),
+      caption: z.string().optional(),
+      /** The sounding object's ground-truth box on this frame, [x, y, w, h] as fractions of the frame (top-left origin): drawn over it. */
+      box: z
+        .tuple([finite, finite, finite, finite])
+        .refine(([x, y, w, h]) => x >= 0 && y >= 0 && w >= 0 && h >= 0 && x + w <= 1 + 1e-6 && y + h <= 1 + 1e-6, {
+          message: 'must be [x, y, w, h] as fractions of the frame: non-negative, inside [0, 1]',
+        })
+        .optional(),
+    }),
+  ),
   /** Overlay clips with their sound (MP4), played in the report. */
   videos: z.array(z.object({ video: relativePath, caption: z.string().optional(), poster: relativePath.optional() })).optional(),
   /**

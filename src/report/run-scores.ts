@@ -15,6 +15,8 @@ export interface ProbeScores {
   classes: string[] | null;
   /** 1 / number of classes, when the classes are known. */
   chance: number | null;
+  /** Confusion counts on the test examples (row = true class, column = predicted) for some (model, block) pairs. */
+  confusion: Array<{ model: string; block: string; counts: number[][] }>;
 }
 
 export interface RetrievalSummary {
@@ -51,6 +53,7 @@ export function probeScores(run: RunInputs): ProbeScores | null {
     samples: probe.samples ?? null,
     classes,
     chance: classes && classes.length ? 1 / classes.length : null,
+    confusion: probe.confusion ?? [],
   };
 }
 

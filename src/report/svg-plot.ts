@@ -338,7 +338,8 @@ export interface ScatterPoint {
   tooltip: string;
 }
 
-export function scatterPlot(options: { title: string; points: ScatterPoint[]; size?: number }): SafeHtml {
+/** `colours[group]`, when given, is each group's colour (e.g. from its class name); else the palette's. */
+export function scatterPlot(options: { title: string; points: ScatterPoint[]; size?: number; colours?: string[] }): SafeHtml {
   const size = options.size ?? 520;
   const frame: Frame = { width: size, height: size, left: 16, right: 16, top: 30, bottom: 16 };
   const [x0, x1] = extent(options.points.map((p) => p.x));
@@ -353,7 +354,7 @@ export function scatterPlot(options: { title: string; points: ScatterPoint[]; si
   const radius = options.points.length > 800 ? 2.5 : 4;
   const circles = options.points.map(
     (p) =>
-      html`<circle class="point" data-group="${p.group}" cx="${x.map(p.x).toFixed(1)}" cy="${y.map(p.y).toFixed(1)}" r="${radius}" fill="${colourFor(p.group)}"><title>${p.tooltip}</title></circle>`,
+      html`<circle class="point" data-group="${p.group}" cx="${x.map(p.x).toFixed(1)}" cy="${y.map(p.y).toFixed(1)}" r="${radius}" fill="${options.colours?.[p.group] ?? colourFor(p.group)}"><title>${p.tooltip}</title></circle>`,
   );
   return html`${svgOpen(frame, options.title, 'scatter-plot')}<text class="plot-title" x="${frame.left}" y="18">${options.title}</text><rect class="frame" x="8" y="${frame.top - 8}" width="${size - 16}" height="${size - frame.top}"/>${joinHtml(circles)}</svg>`;
 }

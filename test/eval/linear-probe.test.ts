@@ -72,3 +72,32 @@ test('probe over folds', () => {
   assert.ok(r.meanVideoAccuracy > 0.9, `video@1 ${r.meanVideoAccuracy}`);
   assert.equal(lines.length, 3);
 });
+
+test('probe: video-level confusion counts (row = true class, column = predicted) sum to the test samples and give video@1', () => {
+  const { samples, clips } = synthetic(4, 30, 5, 10, 2.5, 1);
+  const train = samples.map((_, i) => i).filter((i) => samples[i].fold !== 1);
+  const testSet = samples.map((_, i) => i).filter((i) => samples[i].fold === 1);
+  const r = linearProbe(samples, clips, train, testSet, 4, { weightDecays: [1e-2], steps: 200 });
+  assert.equal(r.videoConfusion.length, 4);
+  for (const row of r.videoConfusion) assert.equal(row.length, 4);
+  const total = r.videoConfusion.flat().reduce((a, b) => a + b, 0);
+  assert.equal(total, testSet.length, 'one count per test sample');
+  const diagonal = r.videoConfusion.reduce((a, row, k) => a + row[k], 0);
+  assert.equal(diagonal / total, r.videoAccuracy, 'the diagonal is the video@1 accuracy');
+  for (let k = 0; k < 4; k++) {
+    const perClass = testSet.filter((s) => samples[s].label === k).length;
+    assert.equal(r.videoConfusion[k].reduce((a, b) => a + b, 0), perClass, `row ${k} counts the test samples of class ${k}`);
+  }
+
+  // Orientation: a test sample whose features are class 0's but whose label says class 2 lands in row 2, column 0.
+  const separable = synthetic(3, 10, 2, 6, 0.05, 2);
+  const all = separable.samples.map((_, i) => i);
+  const trainSeparable = all.filter((i) => i % 2 === 0);
+  const testSeparable = all.filter((i) => i % 2 === 1);
+  const relabelled = testSeparable.find((i) => separable.samples[i].label === 0)!;
+  const samplesWithWrongLabel = separable.samples.map((s, i) => (i === relabelled ? { ...s, label: 2 } : s));
+  const wrong = linearProbe(samplesWithWrongLabel, separable.clips, trainSeparable, testSeparable, 3, { weightDecays: [0], steps: 200 });
+  assert.equal(wrong.videoConfusion[2][0], 1, 'true class 2, predicted class 0');
+  assert.equal(wrong.videoConfusion[0][2], 0);
+  assert.equal(wrong.videoAccuracy, (testSeparable.length - 1) / testSeparable.length);
+});

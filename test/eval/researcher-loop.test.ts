@@ -48,21 +48,50 @@ test('synth → pretrain → eval-av, eval-sync, localize, cma-diagnose → repo
     console.log = () => {};
     try {
       assert.equal(await evalSync(['--checkpoint', trained.checkpoint, '--labels', labels, '--pairs', '1', '--min-offset', '0.5']), 0);
-      assert.equal(await localize(['--checkpoint', runDir, '--no-render', ...testVideos]), 0);
+      assert.equal(await localize(['--checkpoint', runDir, ...testVideos]), 0);
       assert.equal(await cmaDiagnose([runDir, '--k', '2', '--no-probe']), 0);
     } finally {
       console.log = log;
     }
     assert.equal(JSON.parse(readFileSync(path.join(runDir, 'results', 'sync.json'), 'utf8'))[0].rows[0][0], 'easy (another video)');
-    assert.ok(Number.isFinite(JSON.parse(readFileSync(path.join(runDir, 'results', 'localization.json'), 'utf8')).score.random));
+    const localization = JSON.parse(readFileSync(path.join(runDir, 'results', 'localization.json'), 'utf8'));
+    assert.ok(Number.isFinite(localization.score.random));
+    // Every rendered frame carries the sounding object's box from the video's ground truth, in frame fractions.
+    assert.ok(localization.frames.length > 0);
+    const truths = testVideos.map((v) => JSON.parse(readFileSync(v.replace(/\.mp4$/, '.json'), 'utf8')) as { width: number; height: number; boxes: number[][] });
+    const clipped = (b: number[], W: number, H: number) => {
+      const [x0, y0] = [Math.max(0, b[0] / W), Math.max(0, b[1] / H)];
+      const [x1, y1] = [Math.min(1, (b[0] + b[2]) / W), Math.min(1, (b[1] + b[3]) / H)];
+      return [x0, y0, x1 - x0, y1 - y0];
+    };
+    for (const frame of localization.frames as { image: string; box: number[] }[]) {
+      assert.equal(frame.box.length, 4, `${frame.image} has a box`);
+      const truth = truths.some((t) => t.boxes.some((b) => clipped(b, t.width, t.height).every((v, i) => Math.abs(v - frame.box[i]) < 1e-9)));
+      assert.ok(truth, `${frame.image}: box ${frame.box} is one of the ground truth's boxes, in frame fractions`);
+    }
     assert.ok(existsSync(path.join(runDir, 'results', 'cma-diagnostics.json')));
     assert.ok(existsSync(path.join(runDir, 'results', 'probe.json')));
     const probe = JSON.parse(readFileSync(path.join(runDir, 'results', 'probe.json'), 'utf8'));
     assert.ok(Number.isFinite(probe.blocks['video conv5x'].pretrained) && Number.isFinite(probe.blocks['video conv5x'].random));
+    // Confusion counts of each encoder's chosen block, for the trained model and random init: one count per
+    // test video, the diagonal giving the block's video@1.
+    const labelled = await readLabelledVideos(labels);
+    const testCount = labelled.filter((v) => v.split === 'test').length;
+    assert.equal(probe.samples, testCount);
+    assert.equal(probe.classes.length, new Set(labelled.map((v) => v.label)).size);
+    assert.deepEqual(probe.confusion.map((c: { model: string }) => c.model), ['pretrained', 'random', 'pretrained', 'random']);
+    for (const c of probe.confusion as { model: string; block: string; counts: number[][] }[]) {
+      assert.equal(c.counts.length, probe.classes.length);
+      assert.equal(c.counts.flat().reduce((a, b) => a + b, 0), testCount, `${c.model} ${c.block}: counts sum to the test videos`);
+      const correct = c.counts.reduce((a, row, k) => a + row[k], 0);
+      assert.equal(correct / testCount, probe.blocks[c.block][c.model], `${c.model} ${c.block}: the diagonal is the accuracy`);
+    }
     const after = readFileSync(await buildReport(runDir), 'utf8');
     assert.match(after, /<section id="probe"[^>]*data-status="ok"/);
+    assert.match(after, /<table class="per-class">/, 'the report shows per-class accuracy');
     assert.match(after, /<section id="retrieval"[^>]*data-status="ok"/);
     assert.match(after, /<section id="localization"[^>]*data-status="ok"/);
+    assert.equal((after.match(/<svg class="gt-box"/g) ?? []).length, localization.frames.length, 'the report draws the box on every frame');
     assert.match(after, /Audio-visual synchronisation on labels\.csv/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

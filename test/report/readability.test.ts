@@ -70,6 +70,8 @@ test('the report and a comparison read well at 1400 px and 390 px; the loss swit
       classes: ['ball', 'drum', 'bell'],
       pretrainedName: 'CMA',
       blocks: Object.fromEntries(['video conv2x', 'video conv3x', 'video conv4x', 'video conv5x', 'video pool', 'audio conv2x', 'audio conv3x', 'audio conv4x', 'audio conv5x', 'audio pool'].map((b, i) => [b, { pretrained: 0.4 + i * 0.04, random: 0.35, 'Cross-AVID': 0.38 + i * 0.03 }])),
+      // The per-class table (three models) and the confusion matrix must fit at 390 px too.
+      confusion: ['pretrained', 'Cross-AVID', 'random'].map((model) => ({ model, block: 'video conv5x', counts: [[14, 1, 1], [2, 12, 2], [3, 3, 10]] })),
     });
     const second = path.join(dir, 'second');
     writeMetrics(second);
@@ -83,6 +85,24 @@ test('the report and a comparison read well at 1400 px and 390 px; the loss swit
         page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
         await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
         assert.deepEqual(await readabilityProblems(page), [], `${what} at ${width} px`);
+        if (what === 'report') {
+          // The ground-truth box lies over its frame where the results put it (fractions of the shown image).
+          // writeFullRun's boxes: frame i's box starts 4 i pixels further right in the 112 × 84 frame.
+          const boxes = [0, 1, 2, 3].map((i) => [(20 + i * 4) / 112, 18 / 84, 30 / 112, 30 / 84]);
+          const misplaced = await page.$$eval('#localization .frame-with-box', (frames, boxes) =>
+            frames.flatMap((f, i) => {
+              const img = f.querySelector('img')!.getBoundingClientRect();
+              const line = f.querySelector('rect.gt-box-line')!.getBoundingClientRect();
+              const box = boxes[i];
+              const expected = [img.left + box[0] * img.width, img.top + box[1] * img.height, box[2] * img.width, box[3] * img.height];
+              const got = [line.left, line.top, line.width, line.height];
+              return img.width > 0 && got.every((v, k) => Math.abs(v - expected[k]) <= 2) ? [] : [`frame ${i}: box at ${got.map(Math.round)} px, expected ${expected.map(Math.round)}`];
+            }),
+            boxes,
+          );
+          assert.equal(await page.locator('#localization .frame-with-box').count(), 4, 'four frames with a box');
+          assert.deepEqual(misplaced, [], `${what} at ${width} px: ground-truth boxes`);
+        }
         // Switch the loss curve to log scale and smoothing, and check what shows.
         const figure = page.locator('figure.curves').first();
         const shown = (selector: string) => figure.locator(selector).evaluateAll((els) => els.filter((e) => getComputedStyle(e).display !== 'none').length);

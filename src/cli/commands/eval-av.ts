@@ -80,11 +80,29 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const probeBlocks: Record<string, { pretrained: number; random: number }> = {};
+  // Confusion counts of the block each encoder would be reported on (best on validation), for both models.
+  const confusion: { model: string; block: string; counts: number[][] }[] = [];
   for (const modality of ['video', 'audio'] as const) {
     for (const [block, s] of Object.entries(e.probe[modality])) probeBlocks[`${modality} ${block}`] = { pretrained: s.video, random: baseline.probe[modality][block].video };
+    const chosen = bestBlock(e.probe[modality]);
+    if (chosen === null) continue;
+    for (const [model, x] of [['pretrained', e], ['random', baseline]] as const) {
+      const counts = x.probe[modality][chosen]?.confusion;
+      if (counts) confusion.push({ model, block: `${modality} ${chosen}`, counts });
+    }
   }
+  const testVideos = videos.filter((v) => v.split === 'test').length;
+  const classes: string[] = [];
+  for (const v of videos) classes[v.label] = v.labelName;
   const written = [
-    writeRunResult(destination, 'results/probe.json', { protocol: `linear probe per block on frozen features, ${values.labels} train → test split (trained vs random init, seed ${seed})`, metric: 'video@1', blocks: probeBlocks }),
+    writeRunResult(destination, 'results/probe.json', {
+      protocol: `linear probe per block on frozen features, ${values.labels} train → test split (trained vs random init, seed ${seed})`,
+      metric: 'video@1',
+      blocks: probeBlocks,
+      samples: testVideos,
+      classes: Array.from(classes, (c, i) => c ?? String(i)),
+      confusion,
+    }),
     writeRunResult(destination, 'results/retrieval.json', {
       v2a: scores(e.retrieval.v2a),
       a2v: scores(e.retrieval.a2v),

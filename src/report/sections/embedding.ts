@@ -3,7 +3,8 @@
 import { html, type SafeHtml } from '../html.js';
 import type { RunInputs } from '../load-run.js';
 import { couldNotRead, notAvailable, type Section, type SectionContext } from '../section.js';
-import { colourFor, scatterPlot } from '../svg-plot.js';
+import { scatterPlot } from '../svg-plot.js';
+import { classColours } from '../class-colours.js';
 import { TSNE_MAX_POINTS, seededRandom, tsne } from '../tsne.js';
 
 interface MapPoint {
@@ -37,9 +38,9 @@ function mapFromVectors(run: RunInputs, context: SectionContext): { points: MapP
   return { points, note: `t-SNE of ${vectors[0]?.length ?? 0}-dimensional embeddings${sampled} (perplexity 30, seed ${context.seed}, ${seconds} s).` };
 }
 
-function legend(labels: string[], counts: Map<string, number>): SafeHtml {
+function legend(labels: string[], colours: string[], counts: Map<string, number>): SafeHtml {
   return html`<ul class="legend-list">${labels.map(
-    (label, i) => html`<li><button type="button" class="legend-entry" data-group="${i}" aria-pressed="true"><span class="swatch" style="background:${colourFor(i)}"></span><span class="label">${label}</span> <span class="count">(${counts.get(label)})</span></button></li>`,
+    (label, i) => html`<li><button type="button" class="legend-entry" data-group="${i}" aria-pressed="true"><span class="swatch" style="background:${colours[i]}"></span><span class="label">${label}</span> <span class="count">(${counts.get(label)})</span></button></li>`,
   )}</ul>`;
 }
 
@@ -67,15 +68,18 @@ export function embeddingSection(run: RunInputs, context: SectionContext): Secti
   for (const p of points) counts.set(p.label, (counts.get(p.label) ?? 0) + 1);
   const labels = [...counts.keys()].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
   const group = new Map(labels.map((l, i) => [l, i]));
+  // A class named after a colour ("red-circle…") is drawn in it; the others take palette colours.
+  const colours = classColours(labels);
   const plot = scatterPlot({
+    colours,
     title: modality ? `${modality[0].toUpperCase()}${modality.slice(1)} embeddings, coloured by class` : 'Clips coloured by class (modality not recorded)',
     points: points.map((p) => ({ x: p.x, y: p.y, group: group.get(p.label)!, tooltip: p.file ? `${p.label}: ${p.file}` : p.label })),
   });
-  const repeated = labels.length > 20 ? html`<p class="note">${labels.length} classes: colours repeat after 20.</p>` : '';
+  const repeated = new Set(colours).size < labels.length ? html`<p class="note">${labels.length} classes, ${new Set(colours).size} colours: some colours repeat.</p>` : '';
   return {
     id,
     title,
     status: 'ok',
-    body: html`<p class="note">${note} Click a class in the legend to hide or show it.</p><div class="embedding">${plot}${legend(labels, counts)}</div>${repeated}`,
+    body: html`<p class="note">${note} Click a class in the legend to hide or show it.</p><div class="embedding">${plot}${legend(labels, colours, counts)}</div>${repeated}`,
   };
 }

@@ -23,6 +23,15 @@ function colourBar(map: 'jet' | 'ramp'): SafeHtml {
 
 const MAX_FRAMES = 48;
 
+/**
+ * The ground-truth box drawn over a frame: an SVG in frame fractions stretched over the image, so it lands on
+ * the object at any displayed size. A dark outline under a white dashed line keeps it visible on every heat colour.
+ */
+function boxOverlay([x, y, w, h]: [number, number, number, number]): SafeHtml {
+  const rect = (cls: string) => html`<rect class="${cls}" x="${(100 * x).toFixed(2)}" y="${(100 * y).toFixed(2)}" width="${(100 * w).toFixed(2)}" height="${(100 * h).toFixed(2)}"/>`;
+  return html`<svg class="gt-box" viewBox="0 0 100 100" preserveAspectRatio="none" aria-hidden="true" xmlns="http://www.w3.org/2000/svg">${rect('gt-box-outline')}${rect('gt-box-line')}</svg>`;
+}
+
 export function localizationSection(run: RunInputs, context: SectionContext): Section {
   const id = 'localization';
   const title = 'Sound localisation heatmaps';
@@ -36,7 +45,9 @@ export function localizationSection(run: RunInputs, context: SectionContext): Se
     ['random init', formatPercent(score.random, fraction)],
   ]);
   const grid = frames.slice(0, MAX_FRAMES).map(
-    (frame) => html`<figure class="thumb ${frame.boxHit ? 'hit' : 'miss'}">${imageElement(context.media, frame.image, frame.caption ?? frame.image)}<figcaption><span class="mark">${frame.boxHit ? '✓ hit' : '✗ miss'}</span>${frame.caption ? html` <span class="file">${frame.caption}</span>` : ''}</figcaption></figure>`,
+    (frame) => html`<figure class="thumb ${frame.boxHit ? 'hit' : 'miss'}">${
+      frame.box ? html`<div class="frame-with-box">${imageElement(context.media, frame.image, frame.caption ?? frame.image)}${boxOverlay(frame.box)}</div>` : imageElement(context.media, frame.image, frame.caption ?? frame.image)
+    }<figcaption><span class="mark">${frame.boxHit ? '✓ hit' : '✗ miss'}</span>${frame.caption ? html` <span class="file">${frame.caption}</span>` : ''}</figcaption></figure>`,
   );
   const more = frames.length > MAX_FRAMES ? html`<p class="note">${frames.length - MAX_FRAMES} more frames are not shown.</p>` : '';
   return {
@@ -47,6 +58,8 @@ export function localizationSection(run: RunInputs, context: SectionContext): Se
       videos?.length
         ? html`<h3>Overlay clips with their sound</h3><div class="thumb-row">${videos.map((v) => html`<figure class="figure overlay-video">${playerElement(context.media, v.video, 'video', v.poster)}<figcaption>${v.caption ?? v.video}</figcaption></figure>`)}</div>`
         : ''
-    }${colormap ? colourBar(colormap) : ''}<p>${frames.length ? `${hits} of ${frames.length} frames shown below are hits.` : 'No frames in results/localization.json.'}</p><div class="thumb-row">${grid}</div>${more}`,
+    }${colormap ? colourBar(colormap) : ''}<p>${frames.length ? `${hits} of ${frames.length} frames shown below are hits.` : 'No frames in results/localization.json.'}${
+      frames.some((f) => f.box) ? html` <span class="box-key"><svg class="box-key" viewBox="0 0 20 12" width="20" height="12" aria-hidden="true" xmlns="http://www.w3.org/2000/svg"><rect class="gt-box-outline" x="1" y="1" width="18" height="10"/><rect class="gt-box-line" x="1" y="1" width="18" height="10"/></svg> the sounding object's ground-truth box (a hit: the heat's peak inside it).</span>` : ''
+    }</p><div class="thumb-row">${grid}</div>${more}`,
   };
 }

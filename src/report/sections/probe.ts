@@ -7,6 +7,7 @@ import { probeScores } from '../run-scores.js';
 import { table, unavailableSection, type Section } from '../section.js';
 import { formatPoints, formatWithError, proportionStandardError } from '../standard-error.js';
 import { barChart } from '../svg-plot.js';
+import { confusionMatrixTable, perClassTable } from '../per-class.js';
 
 export function probeSection(run: RunInputs): Section {
   const id = 'probe';
@@ -40,11 +41,18 @@ export function probeSection(run: RunInputs): Section {
     n === null ? 'no error bars: results/probe.json does not record how many test examples were scored' : `whiskers: one standard error over ${n} test examples (one example is ${(100 / n).toFixed(1)} points)`,
     scores.chance === null ? 'chance unknown (no class list)' : `dashed line: chance with ${scores.classes!.length} classes`,
   ].join('; ');
+  // Per class: which classes each recorded (model, block) gets right, and what the run's own model mistakes them for.
+  const confusions = scores.confusion.map((c) => ({ name: `${display(c.model)}, ${c.block}`, counts: c.counts }));
+  const own = confusions.find((_, i) => scores.confusion[i].model === 'pretrained') ?? confusions[0];
+  const perClass = confusions.length
+    ? html`<h3>Per class</h3><p>Test examples of each class the probe classified correctly (${scores.metric}).</p>${perClassTable(confusions, scores.classes)}
+<h3>Confusion matrix: ${own.name}</h3><p>Rows: the true class; columns: the class the probe predicted; the diagonal is correct.</p>${confusionMatrixTable(own, scores.classes)}`
+    : html`<p class="not-available">No per-class accuracy: results/probe.json records no confusion counts (runs evaluated before they were recorded).</p>`;
   return {
     id,
     title,
     status: 'ok',
     body: html`<p>Protocol: ${scores.protocol}. Best block: <strong>${best.block}</strong> at ${formatWithError(best.scores.pretrained, n)} (random init: ${formatWithError(best.scores.random, n)}).</p>
-<figure class="chart"><div class="plots">${chart}</div><figcaption>${caption}.</figcaption></figure>${table(['block', ...models.map((m) => `${display(m)} (${scores.metric})`), `gain of ${scores.pretrainedName} over random init`], rows)}`,
+<figure class="chart"><div class="plots">${chart}</div><figcaption>${caption}.</figcaption></figure>${table(['block', ...models.map((m) => `${display(m)} (${scores.metric})`), `gain of ${scores.pretrainedName} over random init`], rows)}${perClass}`,
   };
 }
