@@ -28,6 +28,7 @@
 #include <memory>
 #include <mutex>
 #include <sstream>
+#include <thread>
 
 #include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
@@ -92,18 +93,24 @@ bool processEnded(int64_t pid) {
 }
 
 // "rank 1 (pid 4242) is no longer running" for each peer on this machine that has ended; empty when none has
-// or when peers are on other machines (their liveness cannot be seen from here).
-std::string deadPeers(const Group& g) {
-  std::ostringstream out;
+// or when peers are on other machines (their liveness cannot be seen from here). A killed process closes its
+// sockets before the kernel marks it a zombie, so a survivor that saw the connection close may look a moment
+// too early: it polls for up to `waitMs` until some peer shows as ended.
+std::string deadPeers(const Group& g, int waitMs) {
   std::string host = thisHost();
-  int found = 0;
-  for (size_t r = 0; r < g.peerPids.size(); ++r) {
-    if (static_cast<int>(r) == g.rank || g.peerHosts[r] != host || g.peerPids[r] <= 0) continue;
-    if (!processEnded(g.peerPids[r])) continue;
-    out << (found++ ? ", " : "") << "rank " << r << " (pid " << g.peerPids[r] << ")";
+  auto deadline = std::chrono::steady_clock::now() + Millis(waitMs);
+  for (;;) {
+    std::ostringstream out;
+    int found = 0;
+    for (size_t r = 0; r < g.peerPids.size(); ++r) {
+      if (static_cast<int>(r) == g.rank || g.peerHosts[r] != host || g.peerPids[r] <= 0) continue;
+      if (!processEnded(g.peerPids[r])) continue;
+      out << (found++ ? ", " : "") << "rank " << r << " (pid " << g.peerPids[r] << ")";
+    }
+    if (found) return out.str() + (found == 1 ? " is" : " are") + " no longer running";
+    if (std::chrono::steady_clock::now() >= deadline) return "";
+    std::this_thread::sleep_for(Millis(20));
   }
-  if (!found) return "";
-  return out.str() + (found == 1 ? " is" : " are") + " no longer running";
 }
 
 std::mutex groupMutex;
@@ -132,12 +139,12 @@ std::string describeFailure(const Group& g, const char* op, const std::string& c
   } else if (timedOut) {
     out << "no answer from the other ranks within the timeout (a peer may have died, stalled, or called a "
            "different collective): ";
-  } else if (cause.find("Connection closed by peer") != std::string::npos ||
-             cause.find("Connection reset") != std::string::npos || cause.find("Broken pipe") != std::string::npos) {
-    out << "a peer process closed its connection (it probably exited or crashed): ";
   }
+  bool closed = cause.find("Connection closed by peer") != std::string::npos ||
+                cause.find("Connection reset") != std::string::npos || cause.find("Broken pipe") != std::string::npos;
+  if (closed && !timedOut) out << "a peer process closed its connection (it probably exited or crashed): ";
   out << cause;
-  std::string dead = deadPeers(g);
+  std::string dead = deadPeers(g, closed ? 1000 : 0);
   if (!dead.empty()) out << " [" << dead << "]";
   return out.str();
 }
