@@ -235,7 +235,7 @@ export async function runDataSizeAnalysis(base: PretrainConfig, settings: Protoc
     results.runs.sort((a, b) => a.fraction - b.fraction || a.repeat - b.repeat);
     results.summary = summarise(results.runs);
     writeFileAtomic(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
-    writeFileSync(pageFile, dataSizePage(results));
+    writeFileAtomic(pageFile, dataSizePage(results));
   };
 
   // Plan: every (repeat, fraction) run, trained unless finished, evaluated unless its result is reusable.

@@ -5,7 +5,7 @@ import { evaluationCropBox } from '../media/video-transforms.js';
 import * as T from '../tensor/index.js';
 import type { AVModel } from '../models/index.js';
 import { decodeClips } from '../media/decode.js';
-import { clipsToUnitTensor, normalizeVideo } from '../media/video-tensor.js';
+import { clipsToNetworkInput } from '../media/video-tensor.js';
 
 import { extractBlockFeatures, PROBE_VIDEO_POOLING, type BlockEncoder, type BlockPooling } from './features.js';
 import { uniformClipStarts } from './audio-clips.js';
@@ -114,7 +114,7 @@ export async function extractAVFeatures(model: AVModel, clips: EvalClips, g: Cli
   function* batches(kind: 'video' | 'audio'): Generator<T.Tensor> {
     for (let s = 0; s < n; s += batchSize) {
       const end = Math.min(n, s + batchSize);
-      if (kind === 'video') yield T.tidy(() => normalizeVideo(clipsToUnitTensor(clips.pixels.slice(s, end), g.frames, g.size, g.size)));
+      if (kind === 'video') yield T.tidy(() => clipsToNetworkInput(clips.pixels.slice(s, end), g.frames, g.size, g.size, null));
       else {
         yield T.tidy(() => audioInputFor(g, stackWaveforms(clips.samples.slice(s, end))));
       }

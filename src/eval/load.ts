@@ -8,7 +8,7 @@ import type { PretrainConfig } from '../config/schema.js';
 import { readRunArtifact, avModelOf, disposeArtifact, type ReadArtifactOptions, type RunArtifact } from '../train/run-artifact.js';
 import { probeMedia } from '../media/probe.js';
 import { decodeVideoClip, decodeAudio } from '../media/decode.js';
-import { clipsToUnitTensor, normalizeVideo } from '../media/video-tensor.js';
+import { clipsToNetworkInput } from '../media/video-tensor.js';
 import { uniformClipStarts } from '../media/clip-sampling.js';
 import { clipGeometry, audioInputFor, type ClipGeometry } from './clip-geometry.js';
 
@@ -91,7 +91,7 @@ async function embedFile(model: AVModel, g: ClipGeometry, file: string, o: Embed
   decoded.forEach((d, i) => waveforms.set(d.samples.subarray(0, length), i * length));
   const { video, audio } = T.tidy(() =>
     T.noGrad(() => {
-      const v = model.embedVideo(normalizeVideo(clipsToUnitTensor(decoded.map((d) => d.pixels), g.frames, g.size, g.size)));
+      const v = model.embedVideo(clipsToNetworkInput(decoded.map((d) => d.pixels), g.frames, g.size, g.size, null));
       const a = model.embedAudio(audioInputFor(g, T.tensor(waveforms, [count, length])));
       return { video: v.toFloat32Array(), audio: a.toFloat32Array() };
     }),

@@ -7,7 +7,7 @@ import * as T from '../tensor/index.js';
 import type { AVModel, VideoBlockName } from '../models/index.js';
 import { probeMedia } from '../media/probe.js';
 import { decodeVideoClip, decodeAudio } from '../media/decode.js';
-import { clipsToUnitTensor, normalizeVideo } from '../media/video-tensor.js';
+import { clipsToNetworkInput } from '../media/video-tensor.js';
 import { writePngFrames } from '../media/write-frames.js';
 import { encodeMp4 } from '../data/synth/encode.js';
 import { videoGradCam, overlayHeatmap, peakInBox } from './gradcam.js';
@@ -132,7 +132,7 @@ export async function localizeClip(model: AVModel, file: string, geometry: ClipG
   const clip = { pixels: decoded.pixels };
   const audio = { samples: decoded.samples };
   const { heatmap, overlay } = T.tidy(() => {
-    const video = normalizeVideo(clipsToUnitTensor([clip.pixels], g.frames, g.size, g.size));
+    const video = clipsToNetworkInput([clip.pixels], g.frames, g.size, g.size, null);
     const spectrogram = audioInputFor(g, T.tensor(audio.samples, [1, audio.samples.length]));
     const h = videoGradCam(model, video, spectrogram, o.layer ?? 'conv3x');
     const frames = T.tensor(clip.pixels, [g.frames, g.size, g.size, 3]);

@@ -13,7 +13,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import * as T from '../tensor/index.js';
 import type { AVModel } from '../models/index.js';
 import { probeMedia } from '../media/probe.js';
-import { clipsToUnitTensor, normalizeVideo } from '../media/video-tensor.js';
+import { clipsToNetworkInput } from '../media/video-tensor.js';
 import { decodeAllVideos, cutClip, cutAudio } from '../data/in-memory-videos.js';
 import type { ManifestEntry } from '../data/manifest.js';
 import { Rng, hash32 } from '../data/rng.js';
@@ -205,7 +205,7 @@ export async function evaluateSync(model: AVModel, videos: SyncVideo[], g: ClipG
     const e = Math.min(pairs.length, s + batchSize);
     const { easy, hard } = T.noGrad(() =>
       T.tidy(() => {
-        const v = model.embedVideo(normalizeVideo(clipsToUnitTensor(clips.pixels.slice(s, e), g.frames, g.size, g.size)));
+        const v = model.embedVideo(clipsToNetworkInput(clips.pixels.slice(s, e), g.frames, g.size, g.size, null));
         const embed = (w: Float32Array[]) => model.embedAudio(audioInputFor(g, stackWaveforms(w)));
         const dPos = v.sub(embed(clips.inSync.slice(s, e))).norm(2, 1);
         const closer = (negative: T.Tensor) => Array.from(dPos.lt(v.sub(negative).norm(2, 1)).toArray() as (number | boolean)[], Boolean);
