@@ -14,8 +14,12 @@
 // counted. The machine is shared and noisy: the two configurations alternate, --rounds times, and the medians
 // are reported with every value and the load average.
 //
+// Also measured the same way: several clips per video (--clips-per-video, default 4: clip c of C drawn in the
+// c-th of C equal segments of the file) under the shuffled sampler, where the clips of one video that happen
+// to share a batch are one call; they share a pass only when they fall after the same keyframe.
+//
 // Prints one JSON line. Options: --data DIR (default ../shared/data/av-clips) --k 8,16 --batch 16
-// --batches 6 --workers 2 --rounds 3 --slot-seconds 0.5
+// --batches 6 --workers 2 --rounds 3 --slot-seconds 0.5 --clips-per-video 4 (0: not measured)
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
@@ -26,7 +30,7 @@ import { buildManifest, type ManifestEntry } from '../src/data/manifest.js';
 import { ClipDataset } from '../src/data/dataset.js';
 import { DataLoader } from '../src/data/loader.js';
 import { LongFormSampler } from '../src/data/long-form-sampler.js';
-import type { Sampler } from '../src/data/sampler.js';
+import { ShuffleSampler, type Sampler } from '../src/data/sampler.js';
 import { ANALYSIS_SPECTROGRAM } from '../src/media/spectrogram.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -39,6 +43,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '2' },
     rounds: { type: 'string', default: '3' },
     'slot-seconds': { type: 'string', default: '0.5' },
+    'clips-per-video': { type: 'string', default: '4' },
   },
 });
 const dataDir = path.resolve(values.data!);
@@ -48,6 +53,8 @@ const batches = Number(values.batches);
 const workers = Number(values.workers);
 const rounds = Number(values.rounds);
 const slotSeconds = Number(values['slot-seconds']);
+const clipsPerVideo = Number(values['clips-per-video']);
+if (!Number.isInteger(clipsPerVideo) || clipsPerVideo < 0) throw new Error(`--clips-per-video must be an integer ≥ 0; got ${values['clips-per-video']}`);
 for (const [flag, v] of Object.entries({ '--batch': batchSize, '--batches': batches, '--workers': workers, '--rounds': rounds, ...Object.fromEntries(ks.map((k) => ['--k', k])) })) {
   if (!Number.isInteger(v) || v < 1) throw new Error(`${flag} must be a positive integer; got ${v}`);
 }
@@ -79,12 +86,13 @@ interface Measurement {
   decodeCalls: number;
 }
 
+/** k > 0: long-form batches over every clip slot; k = 0: `clipsPerVideo` clips per video, shuffled. */
 async function measure(list: ManifestEntry[], k: number, grouped: boolean, seed: number): Promise<Measurement> {
-  const dataset = new ClipDataset(list, { mode: 'train', seed, clip: { numFrames: 8, fps: 16 }, frameSize: [112, 112], clipsPerVideo: 'all' });
+  const dataset = new ClipDataset(list, { mode: 'train', seed, clip: { numFrames: 8, fps: 16 }, frameSize: [112, 112], clipsPerVideo: k > 0 ? 'all' : clipsPerVideo });
   let decodeCalls = 0;
   const getGroup = dataset.getGroup.bind(dataset);
   dataset.getGroup = (items, epoch, signal) => (decodeCalls++, getGroup(items, epoch, signal));
-  const base = new LongFormSampler(list.map((e) => dataset.itemsOfEntry(e.index).length), { k, w: k, batchSize, seed });
+  const base = k > 0 ? new LongFormSampler(list.map((e) => dataset.itemsOfEntry(e.index).length), { k, w: k, batchSize, seed }) : new ShuffleSampler(dataset.length, seed);
   const loader = new DataLoader(dataset, { batchSize, sampler: firstBatches(base, batches * batchSize), workers, prefetch: 2, groupByVideo: grouped, dropLast: false, spectrogram: ANALYSIS_SPECTROGRAM, log: null });
   let done = 0;
   const cpu0 = process.cpuUsage();
@@ -119,7 +127,7 @@ const summary = (runs: Measurement[]) => ({
 });
 
 const results: Record<string, unknown> = {};
-for (const k of ks) {
+for (const k of clipsPerVideo > 0 ? [...ks, 0] : ks) {
   const grouped: Measurement[] = [];
   const oneByOne: Measurement[] = [];
   // Same seed in a round for both: the same clips, crops and flips.
@@ -129,7 +137,9 @@ for (const k of ks) {
   }
   const g = summary(grouped);
   const o = summary(oneByOne);
-  results[`k${k}`] = { k, w: k, grouped: g, oneByOne: o, ratioPerCpuSecond: round3(g.clipsPerCpuSecond / o.clipsPerCpuSecond), ratioWall: round3(g.clipsPerSec / o.clipsPerSec) };
+  const ratios = { ratioPerCpuSecond: round3(g.clipsPerCpuSecond / o.clipsPerCpuSecond), ratioWall: round3(g.clipsPerSec / o.clipsPerSec) };
+  if (k > 0) results[`longFormK${k}`] = { k, w: k, grouped: g, oneByOne: o, ...ratios };
+  else results.clipsPerVideo = { clipsPerVideo, sampler: 'shuffled', grouped: g, oneByOne: o, ...ratios };
 }
 
 console.log(
