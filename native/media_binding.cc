@@ -170,7 +170,7 @@ Napi::Value resultsToJs(Napi::Env env, const std::vector<media::ClipResult>& res
   return out;
 }
 
-// (path, clips, timeoutMsPerClip, cancelFlag: Int32Array | null) → Promise<result[]>. Bad arguments throw
+// (path, clips, timeoutMsPerClip, cancelFlag: Int32Array | null, join?: 'nearby' | 'same-seek') → Promise<result[]>. Bad arguments throw
 // at once (a programming error); bad media resolves with reasons (a property of the data).
 Napi::Value mediaDecode(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -192,6 +192,11 @@ Napi::Value mediaDecode(const Napi::CallbackInfo& info) {
       job->keepAlive.push_back(Napi::Persistent(info[3]));
     } else if (!info[3].IsNull() && !info[3].IsUndefined()) {
       throw std::invalid_argument("cancelFlag must be an Int32Array or null");
+    }
+    if (info.Length() >= 5 && !info[4].IsUndefined()) {
+      const std::string join = info[4].IsString() ? info[4].As<Napi::String>().Utf8Value() : "";
+      if (join != "nearby" && join != "same-seek") throw std::invalid_argument("join must be 'nearby' or 'same-seek'");
+      job->control.joinOnlySameSeek = join == "same-seek";
     }
     job->env = jobs;
     job->control.stopping = &jobs->stopping;

@@ -546,12 +546,9 @@ constexpr int64_t kLoosePreRollMarginUs = AV_TIME_BASE / 2;
 
 enum class PassEnd { Finished, Cancelled, TimedOut, SeekFailed };
 
-// Decodes the clips `group` (indices into clips) in one forward pass from the keyframe before the first.
-PassEnd decodeGroup(OpenContainer& c, const std::vector<ClipRequest>& clips, const std::vector<size_t>& group, std::vector<ClipResult>& results) {
-  AVFormatContext* format = c.format;
-  const double seekSec = clipStart(clips[group.front()]);
-  // The seek of `ffmpeg -ss`: on all streams (the default stream picks the keyframe), to the time asked, or
-  // 3/23 s before it for formats that seek by decoding time and have B-frames.
+// The seek of `ffmpeg -ss` for a pass that starts at `seekSec`: on all streams (the default stream picks the
+// keyframe), to the time asked, or 3/23 s before it for formats that seek by decoding time and have B-frames.
+int64_t seekTarget(const AVFormatContext* format, double seekSec) {
   int64_t seekTs = timelineZero(format, seekSec);
   if (!(format->iformat->flags & AVFMT_SEEK_TO_PTS)) {
     for (unsigned i = 0; i < format->nb_streams; i++) {
@@ -561,6 +558,47 @@ PassEnd decodeGroup(OpenContainer& c, const std::vector<ClipRequest>& clips, con
       }
     }
   }
+  return seekTs;
+}
+
+// Where a pass for one clip alone would start reading: the first packet after its seek. Two clips with the
+// same landing are decoded from the same packets by decoders that have seen nothing before, so one pass for
+// both gives each the frames and samples it gets alone (only frames that nothing shows or refers to are
+// skipped differently). Unknown (never joined) when the seek or the read fails.
+struct SeekLanding {
+  bool known = false;
+  int stream = -1;
+  int64_t pos = -1;
+  int64_t dts = AV_NOPTS_VALUE;
+  int64_t pts = AV_NOPTS_VALUE;
+  bool sameAs(const SeekLanding& o) const { return known && o.known && stream == o.stream && pos == o.pos && dts == o.dts && pts == o.pts; }
+};
+
+// Seeks as decodeGroup would for `clip` alone and reads one packet. Leaves the container used (decodeGroup
+// seeks again); a read that fails marks it as read to its end, so that it is reopened before decoding.
+SeekLanding seekLanding(OpenContainer& c, const ClipRequest& clip, AVPacket* packet) {
+  SeekLanding landing;
+  AVFormatContext* format = c.format;
+  for (unsigned i = 0; i < format->nb_streams; i++) format->streams[i]->discard = AVDISCARD_DEFAULT;
+  const int64_t seekTs = seekTarget(format, clipStart(clip));
+  c.used = true;
+  if (avformat_seek_file(format, -1, INT64_MIN, seekTs, seekTs, 0) < 0) return landing;
+  int ret;
+  do ret = av_read_frame(format, packet);
+  while (ret == AVERROR(EAGAIN) && !c.interrupt.shouldStop());
+  if (ret < 0) {
+    c.reachedEnd = true;
+    return landing;
+  }
+  landing = SeekLanding{true, packet->stream_index, packet->pos, packet->dts, packet->pts};
+  av_packet_unref(packet);
+  return landing;
+}
+
+// Decodes the clips `group` (indices into clips) in one forward pass from the keyframe before the first.
+PassEnd decodeGroup(OpenContainer& c, const std::vector<ClipRequest>& clips, const std::vector<size_t>& group, std::vector<ClipResult>& results) {
+  AVFormatContext* format = c.format;
+  const int64_t seekTs = seekTarget(format, clipStart(clips[group.front()]));
   for (unsigned i = 0; i < format->nb_streams; i++) format->streams[i]->discard = AVDISCARD_DEFAULT;
   // A file that cannot seek is read from its start, as the ffmpeg program does, if nothing was read yet.
   if (avformat_seek_file(format, -1, INT64_MIN, seekTs, seekTs, 0) < 0 && c.used) return PassEnd::SeekFailed;
@@ -751,12 +789,32 @@ std::vector<ClipResult> decodeClips(const std::string& path, const std::vector<C
   }
   std::stable_sort(runnable.begin(), runnable.end(), [&](size_t a, size_t b) { return clipStart(clips[a]) < clipStart(clips[b]); });
 
+  // Joining only clips reached from the same seek: where each clip's seek lands, found before any decoding
+  // (sorted by start, equal landings are neighbours). Stops at the first failure: the rest decode alone.
+  std::vector<SeekLanding> landings(clips.size());
+  if (control.joinOnlySameSeek && runnable.size() > 1) {
+    const auto budget = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double, std::milli>(control.timeoutMsPerClip));
+    container->interrupt = InterruptState{&control, std::chrono::steady_clock::now() + budget, false};
+    std::unique_ptr<AVPacket, PacketDeleter> packet(av_packet_alloc());
+    for (size_t i : runnable) {
+      if (!packet || container->interrupt.shouldStop()) break;
+      landings[i] = seekLanding(*container, clips[i], packet.get());
+      if (!landings[i].known) break;
+    }
+    // An interrupted read may leave the demuxer in an error state: decode from a freshly opened file.
+    if (container->interrupt.timedOut || container->interrupt.cancelled()) container->reachedEnd = true;
+  }
+  auto joins = [&](size_t previous, size_t next, double groupEnd) {
+    if (control.joinOnlySameSeek) return landings[previous].sameAs(landings[next]);
+    return clipStart(clips[next]) <= groupEnd + kJoinGapSec;
+  };
+
   bool reusable = true;
   for (size_t first = 0; first < runnable.size();) {
     std::vector<size_t> group{runnable[first]};
     double groupEnd = clipEnd(clips[runnable[first]]);
     size_t next = first + 1;
-    while (next < runnable.size() && clipStart(clips[runnable[next]]) <= groupEnd + kJoinGapSec) {
+    while (next < runnable.size() && joins(runnable[next - 1], runnable[next], groupEnd)) {
       groupEnd = std::max(groupEnd, clipEnd(clips[runnable[next]]));
       group.push_back(runnable[next++]);
     }

@@ -58,10 +58,16 @@ struct JobControl {
   // Set when the Node environment is shutting down.
   const std::atomic<bool>* stopping = nullptr;
   double timeoutMsPerClip = 60000;
+  // Which clips share a forward pass. false: clips that start within a second of the previous one's end (the
+  // fastest; a clip's frames and samples may then differ slightly from decoding it alone, see decodeClips).
+  // true: only clips whose own seek lands on the same packet, so that every clip is byte-identical to
+  // decoding it alone (training batches must not depend on which clips happen to share a batch).
+  bool joinOnlySameSeek = false;
 };
 
 // Decodes `clips` (any order; they are processed by start time) from one file, writing into the caller's
-// buffers. Clips close in time share one forward pass; otherwise the decoder seeks. Never throws for bad
+// buffers. Clips close in time (or, with control.joinOnlySameSeek, reached from the same seek) share one
+// forward pass; otherwise the decoder seeks. Never throws for bad
 // media: every failure is reported in the clip's result.
 std::vector<ClipResult> decodeClips(const std::string& path, const std::vector<ClipRequest>& clips, const JobControl& control);
 

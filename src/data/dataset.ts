@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { decodeVideoClip, decodeAudio, decodeAudioVisualClip, DecodeError, type CropBox, type DecodedVideoClip, type DecodedAudio } from '../media/decode.js';
+import { decodeClipsSettled, DecodeError, type ClipRequest, type CropBox } from '../media/decode.js';
 import {
   sampleTrainingClip,
   evaluationClips,
@@ -92,6 +92,9 @@ export interface Sample {
   paddedSamples: number;
   fromCache: boolean;
 }
+
+/** What fetching one item gave: its sample, or why it could not be had (a DecodeError, a file-system error). */
+export type ItemOutcome = { sample: Sample } | { error: unknown };
 
 interface ResolvedOptions {
   mode: DatasetMode;
@@ -233,34 +236,76 @@ export class ClipDataset {
    * and counts it), or an AbortError when `signal` fires.
    */
   async get(i: number, epoch: number, signal?: AbortSignal): Promise<Sample> {
-    const plan = this.plan(i, epoch);
+    const [outcome] = await this.getGroup([i], epoch, signal);
+    if ('error' in outcome) throw outcome.error;
+    return outcome.sample;
+  }
+
+  /**
+   * Decodes several items of one manifest entry in one call: clips reached from the same seek (the same
+   * keyframe) share one forward pass over the file, the others seek, each item byte-identical to get(i) —
+   * same plan (the random draws are per item, whatever the grouping), same frames and samples. Each item's
+   * failure comes back in its place (a corrupt stretch of the file costs only the items that need it); rejects
+   * only with an AbortError when `signal` fires. The time limit is per clip (the call's is the sum).
+   */
+  async getGroup(items: readonly number[], epoch: number, signal?: AbortSignal): Promise<ItemOutcome[]> {
+    const plans = items.map((i) => this.plan(i, epoch));
+    if (plans.some((p) => p.index !== plans[0].index)) throw new Error(`dataset: getGroup takes items of one entry, got entries ${[...new Set(plans.map((p) => p.index))].join(', ')}`);
+    const outcomes: (ItemOutcome | undefined)[] = new Array(items.length);
+    const cacheFiles: (string | null)[] = plans.map(() => null);
+    if (this.options.cacheDir) {
+      plans.forEach((plan, k) => {
+        try {
+          cacheFiles[k] = this.cachePath(plan);
+          const cached = readCache(cacheFiles[k]!, plan);
+          if (cached) outcomes[k] = { sample: cached };
+        } catch (error) {
+          outcomes[k] = { error };
+        }
+      });
+    }
+    const pending = plans.flatMap((_, k) => (outcomes[k] ? [] : [k]));
+    if (pending.length > 0) {
+      const o = this.options;
+      const decoded = await decodeClipsSettled(
+        plans[0].path,
+        pending.map((k) => this.clipRequest(plans[k])),
+        { signal, timeoutMs: o.decodeTimeoutMs, join: 'same-seek' },
+      );
+      pending.forEach((k, j) => {
+        const clip = decoded[j];
+        if (clip instanceof DecodeError) {
+          outcomes[k] = { error: clip };
+          return;
+        }
+        const sample: Sample = {
+          ...plans[k],
+          video: clip.video ? clip.video.pixels : null,
+          audio: clip.audio ? clip.audio.samples : null,
+          paddedFrames: clip.video ? clip.video.paddedFrames : 0,
+          paddedSamples: clip.audio ? clip.audio.paddedSamples : 0,
+          fromCache: false,
+        };
+        try {
+          if (cacheFiles[k]) writeCache(cacheFiles[k]!, sample);
+          outcomes[k] = { sample };
+        } catch (error) {
+          outcomes[k] = { error };
+        }
+      });
+    }
+    return outcomes as ItemOutcome[];
+  }
+
+  /** The decode request of a plan: its video clip, its audio window, or both (one pass over the file). */
+  private clipRequest(plan: ReturnType<ClipDataset['plan']>): ClipRequest {
     const o = this.options;
     const [outHeight, outWidth] = o.frameSize;
-    const cacheFile = o.cacheDir ? this.cachePath(plan) : null;
-    if (cacheFile) {
-      const cached = readCache(cacheFile, plan);
-      if (cached) return cached;
-    }
-    const decodeOptions = { signal, threads: o.decodeThreads, timeoutMs: o.decodeTimeoutMs };
     const t = plan.timing;
-    const videoRequest = { startSec: t.videoStartSec, numFrames: o.clip.numFrames, fps: o.clip.fps, outWidth, outHeight, crop: plan.crop ?? undefined, flip: plan.flip };
-    const audioRequest = { startSec: t.audioStartSec, durationSec: t.audioDurationSec, sampleRate: o.sampleRate };
-    let video: DecodedVideoClip | null = null;
-    let audio: DecodedAudio | null = null;
-    // Both streams from one ffmpeg process (see decodeAudioVisualClip: a third less CPU than two).
-    if (o.modalities === 'audio-visual') ({ video, audio } = await decodeAudioVisualClip(plan.path, videoRequest, audioRequest, decodeOptions));
-    else if (o.modalities === 'video') video = await decodeVideoClip(plan.path, videoRequest, decodeOptions);
-    else audio = await decodeAudio(plan.path, audioRequest, decodeOptions);
-    const sample: Sample = {
-      ...plan,
-      video: video ? video.pixels : null,
-      audio: audio ? audio.samples : null,
-      paddedFrames: video ? video.paddedFrames : 0,
-      paddedSamples: audio ? audio.paddedSamples : 0,
-      fromCache: false,
-    };
-    if (cacheFile) writeCache(cacheFile, sample);
-    return sample;
+    const request: ClipRequest = {};
+    if (o.modalities !== 'audio') request.video = { startSec: t.videoStartSec, numFrames: o.clip.numFrames, fps: o.clip.fps, outWidth, outHeight, crop: plan.crop ?? undefined, flip: plan.flip };
+    if (o.modalities !== 'video') request.audio = { startSec: t.audioStartSec, durationSec: t.audioDurationSec, sampleRate: o.sampleRate };
+    return request;
   }
 
   /** Cache file of a plan: a hash of the file identity (path, size, mtime) and everything decoding depends on. */

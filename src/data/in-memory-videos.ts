@@ -5,7 +5,7 @@
 import * as T from '../tensor/index.js';
 import { decodeAudioVisualClip } from '../media/decode.js';
 import type { ManifestEntry } from './manifest.js';
-import { ClipDataset, type ClipDatasetOptions, type Sample } from './dataset.js';
+import { ClipDataset, type ClipDatasetOptions, type ItemOutcome, type Sample } from './dataset.js';
 
 interface DecodedVideo {
   frames: Uint8Array;
@@ -158,5 +158,10 @@ export class InMemoryClipDataset extends ClipDataset {
     const t = plan.timing;
     const clip = cutClip(v, o.clip.fps, o.sampleRate, t.videoStartSec, o.clip.numFrames, outWidth, outHeight, t.audioStartSec, t.audioDurationSec, { crop: scaled, flip: plan.flip });
     return { ...plan, video: clip.pixels, audio: clip.samples, paddedFrames: clip.paddedFrames, paddedSamples: clip.paddedSamples, fromCache: true };
+  }
+
+  /** Clips cut from memory one by one: there is no file to read once for several. */
+  override async getGroup(items: readonly number[], epoch: number): Promise<ItemOutcome[]> {
+    return Promise.all(items.map((i) => this.get(i, epoch).then((sample): ItemOutcome => ({ sample }), (error: unknown): ItemOutcome => ({ error }))));
   }
 }

@@ -1,14 +1,15 @@
 // The loader: an async iterator of batches over a ClipDataset.
 //
-// - `workers` samples are decoded at once (each is one or two ffmpeg processes: the parallelism is in the
-//   child processes, not in JavaScript threads), up to `prefetch` batches ahead of the consumer;
+// - `workers` decode calls run at once (each on a native thread of the decoder: the parallelism is there,
+//   not in JavaScript), up to `prefetch` batches ahead of the consumer; the samples of one batch that come
+//   from the same video are one call (groupByVideo), so that clips near each other share a pass over the file;
 // - the order comes from a Sampler (shuffled by default in training), and every sample's randomness from
 //   (seed, epoch, index, clip): the same seed gives byte-identical batches, whatever finishes first;
 // - batches are assembled when the consumer asks for them (colour jitter, normalisation, audio resampling
 //   and spectrogram are tensor ops), so a prefetched batch holds no tensor and closing leaks nothing;
 // - a sample whose file fails to decode is skipped, logged and counted (stats().skipped), and the batch is
 //   filled from the next samples in order; a failing file never stops the run;
-// - close() (also when the consumer breaks out of the loop, or an error escapes) kills every ffmpeg child.
+// - close() (also when the consumer breaks out of the loop, or an error escapes) stops every decode.
 //   The tensors of a yielded batch belong to the consumer, who disposes them.
 import * as T from '../tensor/index.js';
 import { AbortError } from '../media/child-processes.js';
@@ -18,15 +19,22 @@ import { clipsToNetworkInput } from '../media/video-tensor.js';
 import { jitteredSpectrogramBatch } from '../media/audio-transforms.js';
 import { normalizeSpectrogram, ANALYSIS_SPECTROGRAM, type SpectrogramConfig, type SpectrogramStats } from '../media/spectrogram.js';
 import { audioSpectrogram } from '../media/audio-input.js';
-import type { ClipDataset, Sample } from './dataset.js';
+import type { ClipDataset, ItemOutcome, Sample } from './dataset.js';
 import { ShuffleSampler, SequentialSampler, type Sampler } from './sampler.js';
 
 export interface LoaderOptions {
   batchSize: number;
   /** Default: shuffled (seed of the dataset) in training, sequential in evaluation. */
   sampler?: Sampler;
-  /** Samples decoded at once (default 2). */
+  /** Decode calls at once (default 2), each on its own native thread: one sample, or one video's group. */
   workers?: number;
+  /**
+   * Decode the samples of one batch that come from the same video in one call (default true): clips reached
+   * from the same keyframe then share one pass over the file (see ClipDataset.getGroup) — with long-form
+   * sampling (k clips of one video within a window) or several clips per video, the keyframe and the frames
+   * up to the clip are decoded once instead of k times. The batches are byte-identical either way.
+   */
+  groupByVideo?: boolean;
   /** Batches decoded ahead of the consumer (default 2). */
   prefetch?: number;
   /** Drop a last, incomplete batch (default: true in training, false in evaluation). */
@@ -89,6 +97,7 @@ export class DataLoader implements AsyncIterable<Batch> {
   readonly batchSize: number;
   readonly sampler: Sampler;
   private readonly workers: number;
+  private readonly groupByVideo: boolean;
   private readonly prefetch: number;
   private readonly dropLast: boolean;
   private readonly spectrogram: SpectrogramConfig;
@@ -110,6 +119,7 @@ export class DataLoader implements AsyncIterable<Batch> {
     this.batchSize = options.batchSize;
     this.workers = options.workers ?? 2;
     positiveInt('workers', this.workers);
+    this.groupByVideo = options.groupByVideo ?? true;
     this.prefetch = options.prefetch ?? 2;
     if (!Number.isInteger(this.prefetch) || this.prefetch < 0) throw new Error(`loader: prefetch must be an integer ≥ 0, got ${this.prefetch}`);
     const training = dataset.options.mode === 'train';
@@ -148,46 +158,65 @@ export class DataLoader implements AsyncIterable<Batch> {
     const epochAbort = new AbortController();
     const stopEpoch = () => epochAbort.abort();
     this.closing.signal.addEventListener('abort', stopEpoch, { once: true });
-    let started = 0;
+    // Positions are started in groups (one video's samples of one nominal batch), not always in order:
+    // `nextToStart` is the first position not started yet.
+    const started = new Uint8Array(order.length);
+    let nextToStart = 0;
     let running = 0;
     let consumed = 0;
     const window = (this.prefetch + 1) * this.batchSize;
 
+    // The outcome of one sample as a slot: a decoded sample, a skip (counted and logged), or an error that
+    // stops the epoch (an abort, a bug).
+    const toSlot = (item: number, outcome: ItemOutcome): Slot => {
+      try {
+        if ('error' in outcome) throw outcome.error;
+        const sample = outcome.sample;
+        // NaN/Inf samples would poison the whole batch's loss: the clip is skipped like an undecodable one.
+        if (sample.audio) checkFiniteSamples(sample.audio, sample.path, this.dataset.options.sampleRate, sample.timing.audioStartSec);
+        this.decoded++;
+        return { sample };
+      } catch (error) {
+        if (error instanceof DecodeError || isSystemError(error)) {
+          const { index, clipIndex } = this.dataset.item(item);
+          const reason = error instanceof DecodeError ? error.reason + (error.detail ? ` (${error.detail})` : '') : (error as Error).message;
+          const skipped: SkippedSample = { path: this.dataset.entries[index].path, reason, index, clipIndex, epoch };
+          this.skipped.push(skipped);
+          this.log?.(`avid loader: skipped ${skipped.path} (clip ${clipIndex}, epoch ${epoch}): ${reason}`);
+          return { skipped };
+        }
+        return { error };
+      }
+    };
+
+    // Starts `position` and, with groupByVideo, the not yet started positions of its nominal batch (the
+    // batchSize positions it falls in) that come from the same video, as one decode call.
     const start = (position: number) => {
+      const positions = [position];
+      if (this.groupByVideo) {
+        const entry = this.dataset.item(order[position]).index;
+        const batchEnd = Math.min(order.length, (Math.floor(position / this.batchSize) + 1) * this.batchSize);
+        for (let q = position + 1; q < batchEnd; q++) if (!started[q] && this.dataset.item(order[q]).index === entry) positions.push(q);
+      }
+      for (const q of positions) started[q] = 1;
+      while (nextToStart < order.length && started[nextToStart]) nextToStart++;
       running++;
-      const item = order[position];
-      const task: Promise<Slot> = this.dataset.get(item, epoch, epochAbort.signal).then(
-        (sample): Slot => {
-          // NaN/Inf samples would poison the whole batch's loss: the clip is skipped like an undecodable one.
-          if (sample.audio) checkFiniteSamples(sample.audio, sample.path, this.dataset.options.sampleRate, sample.timing.audioStartSec);
-          this.decoded++;
-          return { sample };
-        },
-      ).then(
-        (slot) => slot,
-        (error: unknown): Slot => {
-          if (error instanceof DecodeError || isSystemError(error)) {
-            const { index, clipIndex } = this.dataset.item(item);
-            const reason = error instanceof DecodeError ? error.reason + (error.detail ? ` (${error.detail})` : '') : (error as Error).message;
-            const skipped: SkippedSample = { path: this.dataset.entries[index].path, reason, index, clipIndex, epoch };
-            this.skipped.push(skipped);
-            this.log?.(`avid loader: skipped ${skipped.path} (clip ${clipIndex}, epoch ${epoch}): ${reason}`);
-            return { skipped };
-          }
-          return { error };
-        },
+      const items = positions.map((q) => order[q]);
+      const call: Promise<Slot[]> = this.dataset.getGroup(items, epoch, epochAbort.signal).then(
+        (outcomes) => outcomes.map((outcome, k) => toSlot(items[k], outcome)),
+        (error: unknown) => items.map((item) => toSlot(item, { error })),
       );
-      const tracked = task.finally(() => {
+      const tracked = call.finally(() => {
         running--;
         this.inFlight.delete(tracked);
         pump();
       });
       this.inFlight.add(tracked);
-      slots[position] = task;
+      positions.forEach((q, k) => (slots[q] = call.then((s) => s[k])));
     };
     const pump = () => {
       if (epochAbort.signal.aborted) return;
-      while (started < order.length && running < this.workers && started < consumed + window) start(started++);
+      while (nextToStart < order.length && running < this.workers && nextToStart < consumed + window) start(nextToStart);
     };
 
     try {
@@ -198,7 +227,7 @@ export class DataLoader implements AsyncIterable<Batch> {
           // Closed while the consumer held a batch: stop loudly, so that a training loop never mistakes an
           // interrupted epoch for a finished one.
           if (epochAbort.signal.aborted) throw new AbortError('loader closed');
-          if (slots[consumed] === undefined) start(started++);
+          if (!started[consumed]) start(consumed);
           const slot = await slots[consumed];
           slots[consumed] = undefined as unknown as Promise<Slot>; // let the decoded bytes go
           consumed++;

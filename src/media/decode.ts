@@ -37,6 +37,14 @@ export interface DecodeOptions {
   signal?: AbortSignal;
   /** Give up on a clip after this long (default 60 s): a hung or pathological decode must not stall a run. */
   timeoutMs?: number;
+  /**
+   * Which clips of one call share a forward pass. 'nearby' (default): clips that start within a second of
+   * the previous one's end — the least decoding, but a clip's samples can then differ from decoding it alone
+   * (AAC's noise substitution draws from a generator that runs from the decoder's first frame; AVI frame
+   * times are guessed from what the decoder saw before). 'same-seek': only clips whose own seek lands on the
+   * same packet (the same keyframe), so that every clip is byte-identical to decoding it alone.
+   */
+  join?: 'nearby' | 'same-seek';
 }
 
 export interface DecodedVideoClip {
@@ -141,6 +149,17 @@ function nativeAudio(request: AudioRequest): NativeClip['audio'] {
  * (in request order) that failed, with AbortError when `options.signal` fires.
  */
 export async function decodeClips(path: string, requests: readonly ClipRequest[], options: DecodeOptions = {}): Promise<DecodedClip[]> {
+  return (await decodeClipsSettled(path, requests, options)).map((clip) => {
+    if (clip instanceof DecodeError) throw clip;
+    return clip;
+  });
+}
+
+/**
+ * decodeClips with each clip's failure as a value: a DecodeError in that clip's place, the other clips
+ * decoded (a batch skips only the clips that failed). Rejects with AbortError when `options.signal` fires.
+ */
+export async function decodeClipsSettled(path: string, requests: readonly ClipRequest[], options: DecodeOptions = {}): Promise<(DecodedClip | DecodeError)[]> {
   const clips: NativeClip[] = requests.map((r) => {
     if (!r.video && !r.audio) throw new Error('a clip request needs video, audio or both');
     if (r.video) checkVideo(r.video);
@@ -148,8 +167,8 @@ export async function decodeClips(path: string, requests: readonly ClipRequest[]
     return { video: r.video && nativeVideo(r.video), audio: r.audio && nativeAudio(r.audio) };
   });
   const results = await decodeNative(path, clips, options);
-  return results.map((result, i) => {
-    if (result.reason) throw new DecodeError(path, result.reason, result.detail);
+  return results.map((result, i): DecodedClip | DecodeError => {
+    if (result.reason) return new DecodeError(path, result.reason, result.detail);
     const clip = clips[i];
     const decoded: DecodedClip = {};
     if (clip.video) {

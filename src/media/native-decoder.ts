@@ -34,7 +34,7 @@ export function decodesInFlight(): number {
 }
 
 /** Decodes `clips` of one file on a native thread; resolves with one result per clip (failures as values). */
-export async function decodeNative(path: string, clips: NativeClip[], options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<NativeClipResult[]> {
+export async function decodeNative(path: string, clips: NativeClip[], options: { signal?: AbortSignal; timeoutMs?: number; join?: 'nearby' | 'same-seek' } = {}): Promise<NativeClipResult[]> {
   const { signal } = options;
   if (signal?.aborted) throw new AbortError();
   const cancel = new Int32Array(new SharedArrayBuffer(4));
@@ -42,7 +42,7 @@ export async function decodeNative(path: string, clips: NativeClip[], options: {
   signal?.addEventListener('abort', onAbort, { once: true });
   inFlight++;
   try {
-    const results: NativeClipResult[] = await native.mediaDecode(path, clips, options.timeoutMs ?? defaultTimeoutMs, cancel);
+    const results: NativeClipResult[] = await native.mediaDecode(path, clips, options.timeoutMs ?? defaultTimeoutMs, cancel, options.join ?? 'nearby');
     if (signal?.aborted || results.some((r) => r.reason === 'aborted')) throw new AbortError();
     return results;
   } finally {

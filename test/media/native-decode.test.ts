@@ -187,6 +187,30 @@ test('several clips of one video in one call equal the clips decoded one by one'
   await assert.rejects(decodeClips(file, [requests[0], { video: { ...requests[0].video, startSec: 99 } }]), (e: unknown) => e instanceof DecodeError && e.reason === 'no frames');
 });
 
+test("join: 'same-seek' — clips of one call share a pass only where their own seeks meet, each byte-identical to decoding it alone", { skip: skipWithoutAvClips }, async () => {
+  // Clips close in time in an MP4 whose AAC uses noise substitution: joined by nearness (the default), the
+  // later clips' audio differs from a lone decode by up to 3.4e-3 (its decoder started at an earlier
+  // keyframe); and an AVI (decode-order timestamps, MP3).
+  const cases: [string, number[]][] = [
+    ['skateboarding_dog.mp4', [5.0, 5.6, 6.0, 7.0, 8.5, 9.5]],
+    ['skateboarding_dog.mp4', [10, 11, 12, 13]],
+    ['mmaction_test.avi', [0.3, 1.1, 2.377, 2.9, 4.415, 5.2]],
+  ];
+  for (const [name, starts] of cases) {
+    const file = avClip(name);
+    const requests = starts.map((s, i) => ({
+      video: { startSec: s, numFrames: 8, fps: 16, outWidth: 48, outHeight: 40, crop: { x: 10 + i, y: 8, width: 200, height: 160 }, flip: i % 2 === 0 },
+      audio: { startSec: Math.max(0, s - 0.3 + 0.1 * i), durationSec: 1.7, sampleRate: 24000 },
+    }));
+    const together = await decodeClips(file, requests, { join: 'same-seek' });
+    for (let i = 0; i < starts.length; i++) {
+      const alone = await decodeAudioVisualClip(file, requests[i].video, requests[i].audio);
+      assert.deepEqual(together[i], alone, `${name} clip ${i} (${starts[i]} s): byte-identical to decoding it alone`);
+    }
+  }
+  await assert.rejects(decodeClips(avClip('boat.mp4'), [{ audio: { startSec: 0, durationSec: 1, sampleRate: 8000 } }], { join: 'sideways' as 'nearby' }), /join must be 'nearby' or 'same-seek'/);
+});
+
 test('display rotation is applied before the crop, as the ffmpeg program\'s autorotation does', async () => {
   const { dir, cleanup } = makeTempDir();
   try {
