@@ -38,11 +38,12 @@ export interface DecodeOptions {
   /** Give up on a clip after this long (default 60 s): a hung or pathological decode must not stall a run. */
   timeoutMs?: number;
   /**
-   * Which clips of one call share a forward pass. 'nearby' (default): clips that start within a second of
-   * the previous one's end — the least decoding, but a clip's samples can then differ from decoding it alone
-   * (AAC's noise substitution draws from a generator that runs from the decoder's first frame; AVI frame
-   * times are guessed from what the decoder saw before). 'same-seek': only clips whose own seek lands on the
-   * same packet (the same keyframe), so that every clip is byte-identical to decoding it alone.
+   * Which clips of one call share a forward pass. 'same-seek' (default): only clips whose own seek lands on
+   * the same packet (the same keyframe), so that every clip is byte-identical to decoding it alone — training
+   * and evaluation both rely on that. 'nearby': clips that start within a second of the previous one's end —
+   * the least decoding, but a clip's samples can then differ from decoding it alone (AAC's noise substitution
+   * draws from a generator that runs from the decoder's first frame; AVI frame times are guessed from what
+   * the decoder saw before).
    */
   join?: 'nearby' | 'same-seek';
 }

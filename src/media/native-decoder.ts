@@ -42,7 +42,7 @@ export async function decodeNative(path: string, clips: NativeClip[], options: {
   signal?.addEventListener('abort', onAbort, { once: true });
   inFlight++;
   try {
-    const results: NativeClipResult[] = await native.mediaDecode(path, clips, options.timeoutMs ?? defaultTimeoutMs, cancel, options.join ?? 'nearby');
+    const results: NativeClipResult[] = await native.mediaDecode(path, clips, options.timeoutMs ?? defaultTimeoutMs, cancel, options.join ?? 'same-seek');
     if (signal?.aborted || results.some((r) => r.reason === 'aborted')) throw new AbortError();
     return results;
   } finally {

@@ -188,7 +188,7 @@ test('several clips of one video in one call equal the clips decoded one by one'
 });
 
 test("join: 'same-seek' — clips of one call share a pass only where their own seeks meet, each byte-identical to decoding it alone", { skip: skipWithoutAvClips }, async () => {
-  // Clips close in time in an MP4 whose AAC uses noise substitution: joined by nearness (the default), the
+  // Clips close in time in an MP4 whose AAC uses noise substitution: joined by nearness ('nearby'), the
   // later clips' audio differs from a lone decode by up to 3.4e-3 (its decoder started at an earlier
   // keyframe); and an AVI (decode-order timestamps, MP3).
   const cases: [string, number[]][] = [
@@ -203,7 +203,9 @@ test("join: 'same-seek' — clips of one call share a pass only where their own 
       audio: { startSec: Math.max(0, s - 0.3 + 0.1 * i), durationSec: 1.7, sampleRate: 24000 },
     }));
     const together = await decodeClips(file, requests, { join: 'same-seek' });
+    const byDefault = await decodeClips(file, requests);
     for (let i = 0; i < starts.length; i++) {
+      assert.deepEqual(byDefault[i], together[i], `${name} clip ${i}: the default join is 'same-seek' (evaluation relies on it)`);
       const alone = await decodeAudioVisualClip(file, requests[i].video, requests[i].audio);
       assert.deepEqual(together[i], alone, `${name} clip ${i} (${starts[i]} s): byte-identical to decoding it alone`);
     }
