@@ -251,6 +251,8 @@ export const LocalizationResultsSchema = z.object({
           message: 'must be [x, y, w, h] as fractions of the frame: non-negative, inside [0, 1]',
         })
         .optional(),
+      /** The sounding object lies wholly outside the evaluation crop the network saw: no box, not scored. */
+      boxOutsideCrop: z.literal(true).optional(),
     }),
   ),
   /** Overlay clips with their sound (MP4), played in the report. */

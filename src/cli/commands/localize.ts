@@ -4,7 +4,7 @@ import path from 'node:path';
 import { VIDEO_BLOCKS, type VideoBlockName } from '../../models/index.js';
 import { readRunArtifact, avModelOf, disposeArtifact, type RunArtifact } from '../../train/run-artifact.js';
 import { clipGeometryWithStatsFile } from '../../eval/audio-stats-file.js';
-import { localizeClip, outputStems, decodeLocalizationClip, localizationSize, type LocalizationClip } from '../../eval/localize.js';
+import { localizeClip, localizationFrame, outputStems, decodeLocalizationClip, localizationSize, type LocalizationClip } from '../../eval/localize.js';
 import { writeResultsJson } from '../../eval/results.js';
 import { parseFlags, positiveInt, nonNegativeNumber, seedList, oneOf, checkpointFlag, frontendFlag, ARCHITECTURE_FLAGS, CHECKPOINT_HELP, FRONTEND_FLAGS, FRONTEND_HELP, AUDIO_STATS_FLAGS, AUDIO_STATS_HELP } from '../flags.js';
 import { resultsDestination, writeRunResult } from '../results-destination.js';
@@ -78,7 +78,7 @@ export async function run(argv: string[]): Promise<number> {
     const geometry = clipGeometryWithStatsFile(artifacts[0].config, artifacts[0].audioStats, frontend, values['audio-stats']);
     const hitRates: number[][] = scored.map(() => []);
     const boxShares: number[] = [];
-    const frames: { image: string; boxHit: boolean; box?: [number, number, number, number] }[] = [];
+    const frames: ({ image: string } & ReturnType<typeof localizationFrame>)[] = [];
     // Inputs with the same base name (a/clip.mp4, b/clip.mp4) get distinct output names in the one folder.
     const stems = outputStems(positionals);
     for (const [i, file] of positionals.entries()) {
@@ -89,7 +89,7 @@ export async function run(argv: string[]): Promise<number> {
         const result = await localizeClip(model, path.resolve(file), geometry, { outDir: render ? outDir : undefined, layer, decoded, stem: stems[i] });
         const score = result.boxHitRate === null ? '' : `${result.video ? ', ' : ': '}peak in the sounding object's box in ${(100 * result.boxHitRate).toFixed(0)}% of frames (box: ${(100 * (result.boxShare ?? 0)).toFixed(0)}% of the frame)`;
         console.log(`${file} [${scored[m].name}]${result.video ? `: ${result.frames.length} frames and ${result.video}` : ''}${score}`);
-        if (render) result.frames.forEach((f, t) => frames.push({ image: f, boxHit: result.hits?.[t] ?? false, ...(result.boxes ? { box: result.boxes[t] } : {}) }));
+        if (render) result.frames.forEach((f, t) => frames.push({ image: f, ...localizationFrame(result, t) }));
         if (result.boxHitRate !== null) {
           hitRates[m].push(result.boxHitRate);
           if (m === 0) boxShares.push(result.boxShare ?? 0);
@@ -109,7 +109,7 @@ export async function run(argv: string[]): Promise<number> {
       );
     }
     const base = destination.runDir ?? outDir;
-    const scoredFrames = frames.map((f) => ({ image: path.relative(base, f.image), boxHit: f.boxHit, ...(f.box ? { box: f.box } : {}) }));
+    const scoredFrames = frames.map((f) => ({ ...f, image: path.relative(base, f.image) }));
     if (hitRates[0].length === 0) {
       console.log('no video has ground truth beside it (<file>.json with boxes): nothing scored, no localization.json written');
       return 0;
