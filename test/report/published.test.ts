@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { renderReport, writeRunJson } from '../../src/report/index.js';
+import { renderComparison, renderReport, writeRunJson } from '../../src/report/index.js';
 import { parseConfig, ConfigError } from '../../src/config/load.js';
 import { PAPER_SETTINGS } from '../../src/config/published.js';
 import type { EvaluationRecord } from '../../src/report/run-files.js';
@@ -136,4 +136,32 @@ test('the registry: unique ids, fractions, every figure\'s setting named in its 
   assert.equal(value('cma-analysis/kinetics-probe'), 0.4111);
   assert.equal(value('avid-comparison-cross-audioset/esc50-svm'), 0.892);
   assert.equal(value('avts-audioset-1.8m/esc50-svm'), 0.806);
+});
+
+test('the comparison page sets each run\'s recorded evaluations beside its own setting\'s published figures', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'avid-published-compare-'));
+  try {
+    const runs = [
+      ['paper', ['avid-comparison-cross-audioset'], ESC50_SVM],
+      ['small', undefined, ESC10_SVM],
+    ] as const;
+    for (const [name, reproduces, record] of runs) {
+      const run = path.join(dir, name);
+      writeRunJson(run, 'config.json', { name, ...(reproduces ? { reproduces: [...reproduces] } : {}) });
+      writeRunJson(run, 'results/svm.json', [{ title: 'SVM', columns: ['block'], rows: [['conv5x']], evaluation: record }]);
+    }
+    const { html: page, sections } = renderComparison(runs.map(([name]) => path.join(dir, name)));
+    assert.equal(sections.find((s) => s.id === 'papers')!.status, 'ok');
+    const start = page.indexOf('<section id="papers"');
+    const rows = cells(page.slice(start, page.indexOf('</section>', start)).match(/<table class="published-figures">.*?<\/table>/s)![0]);
+    assert.deepEqual(rows.map((r) => [r[0], r[1], r[2]]), [
+      ['run', 'evaluation', 'this run'],
+      ['paper', 'one-vs-rest linear SVM on frozen audio features, ESC-50, conv5x', '70.0% ± 1.0'],
+      ['small', 'one-vs-rest linear SVM on frozen audio features, ESC-10, conv5x', '70.0% ± 2.3'],
+    ]);
+    assert.match(rows[1][3], /^<span class="published" [^>]*>89\.20% /);
+    assert.match(rows[2][3], /title="no paper setting: the run&#39;s config names none/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -5,7 +5,8 @@ import type { RunInputs } from '../load-run.js';
 import { probeScores, retrievalSummary } from '../run-scores.js';
 import { table, type Cell, type Section } from '../section.js';
 import { formatWithError } from '../standard-error.js';
-import { describeEvaluation, publishedFor, recordedEvaluations, unmatchedFigures, type PublishedMatch } from '../published-figures.js';
+import { describeEvaluation, publishedFor, recordedEvaluations, unmatchedFigures } from '../published-figures.js';
+import { Footnotes, publishedCell } from '../published-cell.js';
 import type { EvaluationRecord } from '../run-files.js';
 
 export interface Highlight {
@@ -59,27 +60,6 @@ export function runHighlights(run: RunInputs): Highlight[] {
     rows.push({ section: 'data', label: 'clips used / rejected', value: `${run.data.value.entries} / ${run.data.value.rejects.length}`, detail: run.data.value.manifest });
   }
   return rows;
-}
-
-/** Footnotes for the "—" cells of the published column: each distinct reason once, numbered. */
-class Footnotes {
-  readonly reasons: string[] = [];
-  mark(reason: string): SafeHtml {
-    let n = this.reasons.indexOf(reason) + 1;
-    if (n === 0) n = this.reasons.push(reason);
-    return html`<span class="no-published" title="${reason}">—<sup>${n}</sup></span>`;
-  }
-  render(): SafeHtml | string {
-    return this.reasons.length ? html`<ol class="note published-notes">${this.reasons.map((r) => html`<li>${r}</li>`)}</ol>` : '';
-  }
-}
-
-/** A published figure with its source (visible, short) and the paper and pre-training (tooltip), or "—" and why. */
-function publishedCell(match: PublishedMatch, notes: Footnotes): SafeHtml {
-  if (!match.figure) return notes.mark(match.reason);
-  const { figure, setting } = match;
-  const title = `${setting.paper}, ${setting.section}; ${setting.method}, pre-trained on ${setting.pretraining}; ${figure.source}`;
-  return html`<span class="published" title="${title}">${(100 * figure.value).toFixed(2)}% <small class="source">${figure.source}</small></span>`;
 }
 
 /** The evaluation record describing the headline probe figure (the same score), when probe.json records one. */
