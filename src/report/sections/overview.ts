@@ -69,7 +69,7 @@ function probeRecord(run: RunInputs, score: number): EvaluationRecord | null {
 }
 
 /**
- * The runs' recorded evaluations (sound protocols, fine-tuning, the probe's own records) beside the published
+ * The run's recorded evaluations (sound protocols, fine-tuning, the probe's own records) beside the published
  * figures of the setting the config names; figures of that setting not yet measured are listed after.
  */
 function papersTable(run: RunInputs, notes: Footnotes): SafeHtml | string {
