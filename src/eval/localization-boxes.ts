@@ -12,8 +12,6 @@ export interface BoxInCrop {
   pixels: Box;
   /** The same box as fractions of the cropped frame (what the report draws over the overlay frames). */
   fractions: Box;
-  /** Share of the object's own area that lies inside the crop (1: wholly inside). */
-  visible: number;
 }
 
 /**
@@ -34,5 +32,5 @@ export function boxInCrop(box: readonly number[], crop: CropBox, outWidth: numbe
   const fy = (v: number) => (v - crop.y) / crop.height;
   const fractions: Box = [fx(x0), fy(y0), (x1 - x0) / crop.width, (y1 - y0) / crop.height];
   const pixels: Box = [fractions[0] * outWidth, fractions[1] * outHeight, fractions[2] * outWidth, fractions[3] * outHeight];
-  return { pixels, fractions, visible: w * h > 0 ? ((x1 - x0) * (y1 - y0)) / (w * h) : 1 };
+  return { pixels, fractions };
 }

@@ -22,7 +22,6 @@ test('a box inside the crop is moved into the crop and scaled to the network inp
   const seen = boxInCrop([48, 28, 21, 42], crop, 64, 64)!;
   close(seen.fractions, [21 / 105, 21 / 105, 21 / 105, 42 / 105]);
   close(seen.pixels, [(21 / 105) * 64, (21 / 105) * 64, (21 / 105) * 64, (42 / 105) * 64]);
-  assert.equal(seen.visible, 1);
 });
 
 test('a box partly outside the crop is cut at its edge', () => {
@@ -31,7 +30,6 @@ test('a box partly outside the crop is cut at its edge', () => {
   const seen = boxInCrop([-10, 80, 50, 40], crop, 50, 50)!;
   close(seen.fractions, [0, 0.7, 0.3, 0.3]);
   close(seen.pixels, [0, 35, 15, 15]);
-  close([seen.visible], [(30 * 30) / (50 * 40)]);
 });
 
 test('a box wholly outside the crop (or only touching its edge) is null', () => {
