@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { runDirOf } from '../train/run-artifact.js';
 import { writeResultsJson, type Cell } from '../eval/results.js';
-import { writeRunJson, ResultTablesSchema, describeZodError, type JsonRunFile, type RunFileValue } from '../report/run-files.js';
+import { writeRunJson, ResultTablesSchema, describeZodError, type EvaluationRecord, type JsonRunFile, type RunFileValue } from '../report/run-files.js';
 import { writeFileAtomic } from '../io/atomic.js';
 
 export interface ResultsDestination {
@@ -34,12 +34,16 @@ export function resultsDestination(input: string, out: string | undefined): Resu
  * (results/<name>.json; a number that is not finite, e.g. a rate over no pairs, is an empty cell) and the
  * details (results/details/<name>.json). Returns the files written.
  */
-export function writeEvaluationResults(d: ResultsDestination, r: { name: string; title: string; details: unknown; table: { headers: string[]; rows: Cell[][] } }): string[] {
+export function writeEvaluationResults(
+  d: ResultsDestination,
+  r: { name: string; title: string; details: unknown; table: { headers: string[]; rows: Cell[][] }; evaluation?: EvaluationRecord },
+): string[] {
   if (d.out) {
     writeResultsJson(d.out, r.details);
     return [d.out];
   }
-  const tables = [{ title: r.title, columns: r.table.headers, rows: r.table.rows.map((row) => row.map((c) => (c === undefined || (typeof c === 'number' && !Number.isFinite(c)) ? null : c))) }];
+  const rows = r.table.rows.map((row) => row.map((c) => (c === undefined || (typeof c === 'number' && !Number.isFinite(c)) ? null : c)));
+  const tables = [{ title: r.title, columns: r.table.headers, rows, ...(r.evaluation ? { evaluation: r.evaluation } : {}) }];
   const checked = ResultTablesSchema.safeParse(tables);
   if (!checked.success) throw new Error(`results/${r.name}.json: ${describeZodError(checked.error)}`);
   const table = path.join(d.runDir!, 'results', `${r.name}.json`);

@@ -1,6 +1,7 @@
 // The pre-training config: every key, its type, its default and what it allows. Read top to bottom, it is
 // the list of knobs a run has.
 import { z } from 'zod';
+import { PAPER_SETTING_IDS } from './published.js';
 
 /** Numbers are finite everywhere: YAML's .inf and .nan parse as numbers and must not pass as a learning rate. */
 const finite = () => z.number().finite();
@@ -213,6 +214,11 @@ export const PretrainConfig = z
     runsDir: z.string().default('runs'),
     /** Start from this checkpoint's model and (for CMA) memory banks and Z. */
     init: z.string().optional(),
+    /**
+     * The papers' settings this config reproduces (ids of config/published.ts): the report sets the published
+     * figures beside the run's own, for evaluations of the same protocol on the same benchmark.
+     */
+    reproduces: z.array(z.enum(PAPER_SETTING_IDS)).optional(),
     data: DataConfig,
     video: VideoConfig.default({}),
     audio: AudioConfig.default({}),

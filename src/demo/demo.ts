@@ -11,7 +11,7 @@ import { writeJson, writeVersions, ensureRunDir } from '../train/run-dir.js';
 import { readRunArtifact, readMemoryBanks, avModelOf, disposeArtifact } from '../train/run-artifact.js';
 import { readLabelledVideos, evaluateAV, bestBlock, type AVEvaluation, type LabelledVideo } from '../eval/av-evaluation.js';
 import { decodeEvalClips } from '../eval/av-features.js';
-import { localizeClip, decodeLocalizationClip } from '../eval/localize.js';
+import { localizeClip, decodeLocalizationClip, localizationFrame } from '../eval/localize.js';
 import { clipGeometry, type ClipGeometry } from '../eval/clip-geometry.js';
 import { formatTable } from '../eval/results.js';
 import { precisionTable, collapse, anchorExample, twinsFromWorld } from '../ssl/cma-measures.js';
@@ -253,7 +253,7 @@ async function writeLocalization(runDir: string, videos: LabelledVideo[], checkp
   // Random initialisations' Grad-CAM maps differ a lot from seed to seed (box scores 10-60%): the baseline is their mean.
   const randomSeeds = [0, 1, 2, 3];
   const score: Record<string, number> = {};
-  const frames: { image: string; boxHit: boolean; caption: string; box?: [number, number, number, number] }[] = [];
+  const frames: ({ image: string; caption: string } & ReturnType<typeof localizationFrame>)[] = [];
   const overlayVideos: { video: string; caption: string; poster?: string }[] = [];
   const clips = await Promise.all(videos.map((v) => decodeLocalizationClip(v.path, geometry)));
   for (const [name, source, seeds] of [['trained', checkpoint, [1]], ['random', `random:${checkpoint}`, randomSeeds]] as const) {
@@ -266,7 +266,7 @@ async function writeLocalization(runDir: string, videos: LabelledVideo[], checkp
           const outDir = name === 'trained' && i < 2 ? path.join(runDir, 'localization') : undefined;
           const r = await localizeClip(model, v.path, geometry, { outDir, decoded: clips[i] });
           if (r.boxHitRate !== null) rates.push(r.boxHitRate);
-          if (outDir) r.frames.forEach((f, t) => frames.push({ image: path.relative(runDir, f), boxHit: r.hits?.[t] ?? false, caption: `${v.labelName}, frame ${t}`, ...(r.boxes ? { box: r.boxes[t] } : {}) }));
+          if (outDir) r.frames.forEach((f, t) => frames.push({ image: path.relative(runDir, f), caption: `${v.labelName}, frame ${t}`, ...localizationFrame(r, t) }));
           if (outDir && r.video) overlayVideos.push({ video: path.relative(runDir, r.video), caption: `${v.labelName} (${path.basename(v.path)})`, ...(r.frames[0] ? { poster: path.relative(runDir, r.frames[0]) } : {}) });
         }
       } finally {

@@ -5,7 +5,7 @@ export * from './retrieval.js';
 export * from './knn.js';
 export * from './features.js';
 export { videoGradCam, overlayHeatmap, peakInBox } from './gradcam.js';
-export { localizeClip, decodeLocalizationClip, localizationSize, type LocalizeResult, type LocalizationClip, type LocalizeOptions } from './localize.js';
+export { localizeClip, decodeLocalizationClip, localizationSize, localizationFrame, type LocalizeResult, type LocalizationClip, type LocalizeOptions } from './localize.js';
 export { clipGeometry, audioInputFor, type ClipGeometry } from './clip-geometry.js';
 export { extractAVFeatures, decodeEvalClips, type AVFeatures, type EvalClips } from './av-features.js';
 export { evaluateAV, readLabelledVideos, type AVEvaluation, type LabelledVideo } from './av-evaluation.js';

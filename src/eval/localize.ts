@@ -1,6 +1,8 @@
 // `avid localize`: Grad-CAM heatmaps of the audio-visual score over a clip's frames, written as PNG frames
 // and an MP4 with the overlay and the clip's sound; scored against the sounding object's boxes when the
-// video has ground truth beside it (the synthetic world's <file>.json).
+// video has ground truth beside it (the synthetic world's <file>.json). The network sees the evaluation view
+// (the central 87.5% of the frame, as every other evaluation: evaluationCropBox), so the frames, the heatmap and
+// the boxes are all in that crop's coordinates.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as T from '../tensor/index.js';
@@ -9,9 +11,12 @@ import { probeMedia } from '../media/probe.js';
 import { decodeVideoClip, decodeAudio } from '../media/decode.js';
 import { clipsToNetworkInput } from '../media/video-tensor.js';
 import { writePngFrames } from '../media/write-frames.js';
+import { evaluationCropBox } from '../media/video-transforms.js';
+import type { CropBox } from '../media/decode.js';
 import { encodeMp4 } from '../data/synth/encode.js';
 import { videoGradCam, overlayHeatmap, peakInBox } from './gradcam.js';
 import { audioInputFor, type ClipGeometry } from './clip-geometry.js';
+import { boxInCrop, type Box } from './localization-boxes.js';
 
 export interface LocalizeResult {
   file: string;
@@ -19,16 +24,23 @@ export interface LocalizeResult {
   /** PNG frames and the MP4 (when an output folder was given). */
   frames: string[];
   video?: string;
-  /** Share of frames whose heatmap peak lies in the sounding object's box (null without ground truth). */
+  /**
+   * Share of the scored frames whose heatmap peak lies in the sounding object's box (null without ground
+   * truth, or when the object is outside the evaluation crop on every frame).
+   */
   boxHitRate: number | null;
-  hits: boolean[] | null;
-  /** Mean share of the frame the box covers: the score of a peak placed at random (null without ground truth). */
+  /** Per frame: peak inside the box; null where the object is wholly outside the crop (not scored). */
+  hits: (boolean | null)[] | null;
+  /** Mean share of the cropped frame the box covers on scored frames: the score of a peak placed at random. */
   boxShare: number | null;
   /**
-   * The sounding object's box on each frame, [x, y, w, h] as fractions of the frame's width and height (so a
-   * report can draw it over the frame at any size); null without ground truth.
+   * The sounding object's box on each frame, [x, y, w, h] as fractions of the cropped frame the network saw
+   * (cut at the crop's edges), so a report can draw it over the overlay frame at any size; null on a frame
+   * where the object is wholly outside the crop; null without ground truth.
    */
-  boxes: [number, number, number, number][] | null;
+  boxes: (Box | null)[] | null;
+  /** Frames whose object lies wholly outside the evaluation crop (0 without ground truth). */
+  framesOutsideCrop: number;
 }
 
 interface GroundTruth {
@@ -94,6 +106,10 @@ export interface LocalizationClip {
   size: number;
   pixels: Uint8Array;
   samples: Float32Array;
+  /** The evaluation crop in the source frame's displayed pixels, and that frame's size. */
+  crop: CropBox;
+  sourceWidth: number;
+  sourceHeight: number;
 }
 
 /** Frame side localisation feeds the network by default: twice the training size. */
@@ -104,24 +120,17 @@ export async function decodeLocalizationClip(file: string, geometry: ClipGeometr
   const g = { ...geometry, size: localizationSize(geometry, o) };
   const info = await probeMedia(file, { verifyEnd: false });
   if (!info.audio) throw new Error(`${file}: no audio stream, nothing to localise`);
+  if (!info.video) throw new Error(`${file}: no video stream, nothing to localise`);
+  const crop = evaluationCropBox(info.video.width, info.video.height, g.size, g.size);
   const clipSeconds = g.frames / g.fps;
   const startSec = o.startSec ?? Math.max(0, (info.durationSec - clipSeconds) / 2);
   // The audio window is centred on the video clip, as in evaluation.
   const audioStart = Math.max(0, Math.min(startSec + clipSeconds / 2 - g.audioSeconds / 2, info.durationSec - g.audioSeconds));
   const [clip, audio] = await Promise.all([
-    decodeVideoClip(file, { startSec, numFrames: g.frames, fps: g.fps, outWidth: g.size, outHeight: g.size }),
+    decodeVideoClip(file, { startSec, numFrames: g.frames, fps: g.fps, outWidth: g.size, outHeight: g.size, crop }),
     decodeAudio(file, { startSec: audioStart, durationSec: g.audioSeconds, sampleRate: g.sampleRate }),
   ]);
-  return { file, startSec, size: g.size, pixels: clip.pixels, samples: audio.samples };
-}
-
-/** A box in frame fractions, cut to the frame (an object partly outside it is drawn up to the edge). */
-function clipBox(x: number, y: number, w: number, h: number): [number, number, number, number] {
-  const x0 = Math.min(1, Math.max(0, x));
-  const y0 = Math.min(1, Math.max(0, y));
-  const x1 = Math.min(1, Math.max(0, x + w));
-  const y1 = Math.min(1, Math.max(0, y + h));
-  return [x0, y0, x1 - x0, y1 - y0];
+  return { file, startSec, size: g.size, pixels: clip.pixels, samples: audio.samples, crop, sourceWidth: info.video.width, sourceHeight: info.video.height };
 }
 
 export async function localizeClip(model: AVModel, file: string, geometry: ClipGeometry, o: LocalizeOptions = {}): Promise<LocalizeResult> {
@@ -140,22 +149,30 @@ export async function localizeClip(model: AVModel, file: string, geometry: ClipG
   });
   try {
     const gt = groundTruthFor(file);
-    let hits: boolean[] | null = null;
+    let hits: (boolean | null)[] | null = null;
     let boxShare: number | null = null;
     let boxFractions: LocalizeResult['boxes'] = null;
+    let framesOutsideCrop = 0;
     if (gt) {
-      const sx = g.size / gt.width;
-      const sy = g.size / gt.height;
-      const boxes = Array.from({ length: g.frames }, (_, t) => {
+      // The ground truth's pixels are those of the frame it was written for; the crop's are the decoded frame's.
+      const sx = decoded.sourceWidth / gt.width;
+      const sy = decoded.sourceHeight / gt.height;
+      const seen = Array.from({ length: g.frames }, (_, t) => {
         const k = Math.min(gt.boxes.length - 1, Math.round((startSec + t / g.fps) * gt.fps));
         const [x, y, w, h] = gt.boxes[k];
-        return [x * sx, y * sy, w * sx, h * sy];
+        return boxInCrop([x * sx, y * sy, w * sx, h * sy], decoded.crop, g.size, g.size);
       });
-      hits = peakInBox(heatmap, boxes);
-      boxShare = boxes.reduce((sum, [, , w, h]) => sum + (w * h) / (g.size * g.size), 0) / boxes.length;
-      boxFractions = boxes.map(([x, y, w, h]) => clipBox(x / g.size, y / g.size, w / g.size, h / g.size));
+      // peakInBox takes one box per frame; frames without one (object outside the crop) are dropped after.
+      const peaks = peakInBox(heatmap, seen.map((b) => b?.pixels ?? [0, 0, 0, 0]));
+      hits = peaks.map((hit, t) => (seen[t] ? hit : null));
+      const scored = seen.filter((b) => b !== null);
+      framesOutsideCrop = g.frames - scored.length;
+      boxShare = scored.length ? scored.reduce((sum, b) => sum + b.fractions[2] * b.fractions[3], 0) / scored.length : null;
+      boxFractions = seen.map((b) => b?.fractions ?? null);
     }
-    const result: LocalizeResult = { file, startSec, frames: [], boxHitRate: hits ? hits.filter(Boolean).length / hits.length : null, hits, boxShare, boxes: boxFractions };
+    const scoredHits = hits?.filter((h) => h !== null) ?? [];
+    const boxHitRate = scoredHits.length ? scoredHits.filter(Boolean).length / scoredHits.length : null;
+    const result: LocalizeResult = { file, startSec, frames: [], boxHitRate, hits, boxShare, boxes: boxFractions, framesOutsideCrop };
     if (o.outDir) {
       mkdirSync(o.outDir, { recursive: true });
       const bytes = overlay.data() as Uint8Array;
@@ -174,4 +191,11 @@ export async function localizeClip(model: AVModel, file: string, geometry: ClipG
     heatmap.dispose();
     overlay.dispose();
   }
+}
+
+/** What results/localization.json records for frame t of a result: hit or miss, the box, or why it has none. */
+export function localizationFrame(result: LocalizeResult, t: number): { boxHit: boolean; box?: Box; boxOutsideCrop?: true } {
+  const box = result.boxes?.[t];
+  if (result.boxes && !box) return { boxHit: false, boxOutsideCrop: true };
+  return { boxHit: result.hits?.[t] === true, ...(box ? { box } : {}) };
 }

@@ -18,6 +18,7 @@ import { linearProbeFolds } from './linear-probe.js';
 import { knnCrossValidation } from './knn.js';
 import { percent, type Cell } from './results.js';
 import type { FeatureMatrix } from './svm.js';
+import { recogniseBenchmark } from './benchmark-recognition.js';
 
 export const AUDIO_PROTOCOLS = ['svm', 'probe', 'knn'] as const;
 export type AudioProtocol = (typeof AUDIO_PROTOCOLS)[number];
@@ -45,10 +46,28 @@ export interface AudioProtocolOptions extends EvaluationAudioOptions {
   log: (line: string) => void;
 }
 
+/**
+ * The protocol's one figure that a paper would report, with what it measures (the run file's EvaluationRecord):
+ * SVM, the last conv block (conv5x) as the papers; linear probe, the best block when several were evaluated.
+ */
+export interface HeadlineFigure {
+  protocol: 'audio-svm' | 'audio-linear-probe';
+  /** The benchmark the labels were recognised as (eval/benchmark-recognition.ts), or null. */
+  benchmark: string | null;
+  data: string;
+  block: string;
+  /** Mean accuracy over the tested folds (video@1 for the probe), a fraction. */
+  score: number;
+  /** Samples tested (each once, in its fold). */
+  samples: number;
+}
+
 export interface AudioProtocolRun {
   /** The results JSON. */
   result: Record<string, unknown>;
   table: { headers: string[]; rows: Cell[][] };
+  /** Absent for k-NN (no paper figure uses it). */
+  headline?: HeadlineFigure;
 }
 
 /** Mean of each sample's clip rows: one embedding per sample (for k-NN). */
@@ -158,6 +177,18 @@ export async function runAudioProtocol(protocol: AudioProtocol, o: AudioProtocol
     }
   }
   const classifySeconds = (performance.now() - started) / 1000;
+  const benchmark = recogniseBenchmark(labels, !o.labels);
+  const tested = samples.filter((e) => !testFolds || testFolds.includes(e.fold)).length;
+  const figure = (block: string, score: number, p: HeadlineFigure['protocol']): HeadlineFigure => ({ protocol: p, benchmark, data: path.basename(path.resolve(o.data)), block, score, samples: tested });
+  let headline: HeadlineFigure | undefined;
+  if (protocol === 'svm') {
+    const block = o.blocks.includes('conv5x') ? 'conv5x' : o.blocks[o.blocks.length - 1];
+    headline = figure(block, (perBlock[block] as { meanAccuracy: number }).meanAccuracy, 'audio-svm');
+  } else if (protocol === 'probe') {
+    const scores = o.blocks.map((b) => [b, (perBlock[b] as { meanVideoAccuracy: number }).meanVideoAccuracy] as const);
+    const best = scores.reduce((a, b) => (b[1] > a[1] ? b : a));
+    headline = figure(scores.length > 1 ? 'best' : best[0], best[1], 'audio-linear-probe');
+  }
   const result = {
     protocol,
     data: path.resolve(o.data),
@@ -168,5 +199,5 @@ export async function runAudioProtocol(protocol: AudioProtocol, o: AudioProtocol
     timing: { featureSeconds: features.seconds, featuresFromCache: features.fromCache, classifySeconds },
     results: perBlock,
   };
-  return { result, table: { headers, rows } };
+  return { result, table: { headers, rows }, headline };
 }

@@ -11,6 +11,8 @@ import { formatNumber, html } from './html.js';
 import { loadRun, type RunInputs } from './load-run.js';
 import { renderPage } from './page.js';
 import { bestBlock, cmaPrecision, probeScores, retrievalSummary } from './run-scores.js';
+import { describeEvaluation, publishedFor, recordedEvaluations, reproducedSettings } from './published-figures.js';
+import { Footnotes, publishedCell } from './published-cell.js';
 import { table, type Cell, type Section } from './section.js';
 import { latestPerStep } from './sections/training.js';
 import { stageMarkers } from './stages.js';
@@ -139,6 +141,31 @@ function retrievalSection(scores: ComparedRun[]): Section {
   return { id, title, status: 'ok', body: html`<div class="table-scroll">${table(['run', 'video → audio R@1', 'audio → video R@1', 'random init v→a R@1', 'chance R@1', 'queries'], rows)}</div><p class="note">± is one standard error.</p>` };
 }
 
+/**
+ * Each run's recorded evaluations (what they measure: protocol, benchmark, block) beside the published figure
+ * of the paper setting its config names, where the evaluation is the same; otherwise "—" and why.
+ */
+function papersSection(runs: NamedRun[]): Section {
+  const id = 'papers';
+  const title = 'Beside the published figures';
+  const notes = new Footnotes();
+  const rows: Cell[][] = runs.flatMap((r) =>
+    recordedEvaluations(r.inputs).map(({ record }) => [r.name, describeEvaluation(record, record.data), formatWithError(record.score, record.samples ?? null), publishedCell(publishedFor(r.inputs, record), notes)]),
+  );
+  const settings = runs.map((r) => {
+    const named = reproducedSettings(r.inputs).settings.map((s) => s.id);
+    return `${r.name}: ${named.length ? named.join(', ') : 'none'}`;
+  });
+  if (rows.length === 0)
+    return { id, title, status: 'missing', body: html`<p class="not-available">Not available: no run records what its results measure (protocol, benchmark), as <code>avid eval svm</code> and <code>avid eval probe</code> do. Paper settings named: ${settings.join('; ')}.</p>` };
+  return {
+    id,
+    title,
+    status: 'ok',
+    body: html`<div class="table-scroll">${table(['run', 'evaluation', 'this run', 'published (paper)'], rows, 'published-figures')}</div><p class="note">Paper settings the runs' configs name (<code>reproduces</code>): ${settings.join('; ')}. ± is one standard error.</p>${notes.render()}`,
+  };
+}
+
 function configSection(runs: NamedRun[]): Section {
   const id = 'config';
   const title = 'Config keys that differ';
@@ -188,6 +215,7 @@ export function renderComparison(runDirs: string[], options: CompareOptions = {}
     lossSection(runs),
     probeSection(scores),
     retrievalSection(scores),
+    papersSection(runs),
     configSection(runs),
   ];
   const page = renderPage({

@@ -23,6 +23,8 @@ section h4 { margin: 10px 0 4px; font-size: 13px; color: var(--muted); font-weig
 .not-available { color: var(--muted); font-style: italic; margin: 4px 0; }
 .invalid { color: var(--bad); margin: 4px 0; word-break: break-word; }
 .note { color: var(--muted); font-size: 12.5px; }
+.published .source, table.published-figures .source { display: block; color: var(--muted); font-size: 11.5px; max-width: 260px; white-space: normal; }
+.no-published { cursor: help; } ol.published-notes { margin: 2px 0 8px; padding-left: 22px; }
 table { border-collapse: collapse; margin: 6px 0 10px; font-size: 13px; display: block; max-width: 100%; overflow-x: auto; width: max-content; }
 table.confusion .zero { color: #b8bcc6; } table.confusion strong.correct { color: #1a7f37; } table.confusion .wrong { color: var(--bad); font-weight: 600; }
 header .meta { word-break: break-all; }

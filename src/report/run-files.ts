@@ -54,6 +54,26 @@ const relativePath = z
   });
 
 export const ConfigSchema = z.record(z.unknown());
+
+/**
+ * What a result's headline figure measures, so that the report sets a paper's published figure beside it
+ * (config/published.ts) only for the same protocol on the same benchmark, read from the same block.
+ */
+export const EvaluationRecordSchema = z.object({
+  /** 'video-linear-probe', 'audio-linear-probe', 'audio-svm', 'video-finetune' (config/published.ts EVALUATION_PROTOCOLS). */
+  protocol: z.string().min(1),
+  /** The benchmark the data was recognised as (e.g. 'esc-50'; eval/benchmark-recognition.ts), null when none. */
+  benchmark: z.string().min(1).nullable(),
+  /** The data in words (a folder's name), shown beside the figure. */
+  data: z.string().min(1),
+  /** Which features: 'best' (best of several blocks' classifiers), a block name (conv5x), 'network' (fine-tuned). */
+  block: z.string().min(1),
+  /** The figure: top-1 accuracy as a fraction. */
+  score: z.number().finite().min(0).max(1),
+  /** Test predictions behind it (gives the standard error). */
+  samples: z.number().int().positive().optional(),
+});
+export type EvaluationRecord = z.infer<typeof EvaluationRecordSchema>;
 export type RunConfig = z.infer<typeof ConfigSchema>;
 
 /**
@@ -157,6 +177,8 @@ export const ProbeResultsSchema = z.object({
    * Optional: runs evaluated before it was recorded still load.
    */
   confusion: z.array(z.object({ model: z.string().min(1), block: z.string().min(1), counts: z.array(z.array(count)).min(1) })).optional(),
+  /** What the run's probe figures measure (per modality, say), for comparison with the papers'. Optional. */
+  evaluations: z.array(EvaluationRecordSchema).optional(),
 }).superRefine((probe, ctx) => {
   for (const [i, c] of (probe.confusion ?? []).entries()) {
     const at = (message: string, ...rest: (string | number)[]) => ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['confusion', i, ...rest], message });
@@ -251,6 +273,8 @@ export const LocalizationResultsSchema = z.object({
           message: 'must be [x, y, w, h] as fractions of the frame: non-negative, inside [0, 1]',
         })
         .optional(),
+      /** The sounding object lies wholly outside the evaluation crop the network saw: no box, not scored. */
+      boxOutsideCrop: z.literal(true).optional(),
     }),
   ),
   /** Overlay clips with their sound (MP4), played in the report. */
@@ -289,6 +313,8 @@ export const ResultTableSchema = z
     title: z.string(),
     columns: z.array(z.string()).min(1),
     rows: z.array(z.array(z.union([z.string(), z.number(), z.null()]))),
+    /** What the table's headline figure measures (optional; written by `avid eval` where it knows). */
+    evaluation: EvaluationRecordSchema.optional(),
   })
   .superRefine((table, ctx) => {
     table.rows.forEach((row, i) => {

@@ -155,6 +155,13 @@ test("avid eval svm on a run avid trained: the architecture (widths) comes from 
       assert.equal(tables[0].columns[0], 'block');
       assert.deepEqual(tables[0].rows.at(-1).slice(0, 2), ['conv5x', 'mean']);
       assert.equal(JSON.parse(readFileSync(path.join(dir, 'narrow', 'results', 'details', 'knn.json'), 'utf8')).protocol, 'knn');
+      assert.equal(tables[0].evaluation, undefined, 'k-NN: no paper figure uses it, so no evaluation record');
+      // The SVM table records what its headline figure measures: conv5x, mean over folds, on data that is no benchmark.
+      assert.equal(await run(['svm', '--checkpoint', trained.checkpoint, '--data', dir, '--labels', path.join(dir, 'labels.csv'), '--clips', '2', '--no-cache', '--c-grid', '1']), 0);
+      const labelledFiles = readFileSync(path.join(dir, 'labels.csv'), 'utf8').trim().split('\n').length - 1;
+      const [svmTable] = JSON.parse(readFileSync(path.join(dir, 'narrow', 'results', 'svm.json'), 'utf8'));
+      const svmDetails = JSON.parse(readFileSync(path.join(dir, 'narrow', 'results', 'details', 'svm.json'), 'utf8'));
+      assert.deepEqual(svmTable.evaluation, { protocol: 'audio-svm', benchmark: null, data: path.basename(dir), block: 'conv5x', score: svmDetails.results.conv5x.meanAccuracy, samples: labelledFiles });
       const report = await buildReport(path.join(dir, 'narrow'));
       assert.match(readFileSync(report, 'utf8'), /k-NN sound classification/);
     } finally {

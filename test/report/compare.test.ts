@@ -91,7 +91,7 @@ test('two runs compared: conclusions from the numbers, stage markers, probe with
     const written = writeComparison([a, b], out);
     assert.equal(written.path, out);
     assert.deepEqual(written.runs, ['shared-z', 'per-term-z']);
-    assert.deepEqual(written.sections.map((s) => `${s.id}:${s.status}`), ['conclusions:ok', 'loss:ok', 'probe:ok', 'retrieval:ok', 'config:ok']);
+    assert.deepEqual(written.sections.map((s) => `${s.id}:${s.status}`), ['conclusions:ok', 'loss:ok', 'probe:ok', 'retrieval:ok', 'papers:missing', 'config:ok']);
     const c = written.conclusions;
     assert.ok(c.includes('Linear probe (video@1), best block conv5x: per-term-z 75.0% against shared-z 50.0%: +25.0 pts, 2.6 standard errors — higher.'), c.join('\n'));
     assert.ok(c.includes('Over the 2 shared block(s), per-term-z is higher than shared-z by more than one standard error on 1, lower on 0, and within one standard error on 1.'));

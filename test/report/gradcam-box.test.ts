@@ -50,6 +50,24 @@ test('a frame with a ground-truth box gets it drawn over the image; one without 
   });
 });
 
+test('a frame whose object is outside the evaluation crop is marked not scored, with no box', () => {
+  withRun((dir) => {
+    writeRunJson(dir, 'results/localization.json', {
+      score: { trained: 1, random: 0.25 },
+      frames: [
+        { image: 'frames/a.png', boxHit: true, box: [0.25, 0.1, 0.5, 0.3] },
+        { image: 'frames/b.png', boxHit: false, boxOutsideCrop: true },
+      ],
+    });
+    const localization = section(renderReport(dir).html, 'localization');
+    const figures = [...localization.matchAll(/<figure class="thumb ([^"]*)">(.*?)<\/figure>/gs)].map((m) => [m[1], m[2]]);
+    assert.deepEqual(figures.map(([cls]) => cls), ['hit', 'unscored']);
+    assert.doesNotMatch(figures[1][1], /gt-box|✗ miss/);
+    assert.match(figures[1][1], /not scored.*the sounding object is outside the evaluation crop/s);
+    assert.match(localization, /1 of 1 scored frames shown below are hits \(1 not scored: the sounding object is outside the central crop/);
+  });
+});
+
 test('without boxes the frames are drawn as before, with no key', () => {
   withRun((dir) => {
     writeRunJson(dir, 'results/localization.json', { score: { trained: 0.5, random: 0.25 }, frames: [{ image: 'frames/a.png', boxHit: true }] });

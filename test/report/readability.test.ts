@@ -73,6 +73,17 @@ test('the report and a comparison read well at 1400 px and 390 px; the loss swit
       // The per-class table (three models) and the confusion matrix must fit at 390 px too.
       confusion: ['pretrained', 'Cross-AVID', 'random'].map((model) => ({ model, block: 'video conv5x', counts: [[14, 1, 1], [2, 12, 2], [3, 3, 10]] })),
     });
+    // A run reproducing a paper setting with a matching ESC-50 SVM result: the published figure, its source and
+    // the footnoted "—" cells must fit at 390 px too.
+    writeRunJson(full, 'config.json', { name: 'fixture', reproduces: ['avid-comparison-cross-audioset'] });
+    writeRunJson(full, 'results/svm.json', [
+      {
+        title: 'SVM sound classification on ESC-50',
+        columns: ['block', 'fold', 'accuracy %'],
+        rows: [['conv5x', 'mean', 71.5]],
+        evaluation: { protocol: 'audio-svm', benchmark: 'esc-50', data: 'ESC-50-master', block: 'conv5x', score: 0.715, samples: 2000 },
+      },
+    ]);
     const second = path.join(dir, 'second');
     writeMetrics(second);
     writeRunJson(second, 'results/probe.json', { protocol: 'linear probe', metric: 'top-1 accuracy', samples: 48, classes: ['ball', 'drum', 'bell'], blocks: { 'video conv5x': { pretrained: 0.5, random: 0.3 } } });
@@ -86,6 +97,10 @@ test('the report and a comparison read well at 1400 px and 390 px; the loss swit
         await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
         assert.deepEqual(await readabilityProblems(page), [], `${what} at ${width} px`);
         if (what === 'report') {
+          const published = page.locator('#overview table.published-figures .published');
+          assert.equal(await published.count(), 1, 'the ESC-50 SVM result has its published figure beside it');
+          assert.match(await published.innerText(), /^89\.20%\s+AVID-CMA downstream protocols, Cross-AVID \(AudioSet\), ESC-50 SVM/);
+          assert.ok((await published.boundingBox())!.width > 0);
           // The ground-truth box lies over its frame where the results put it (fractions of the shown image).
           // writeFullRun's boxes: frame i's box starts 4 i pixels further right in the 112 × 84 frame.
           const boxes = [0, 1, 2, 3].map((i) => [(20 + i * 4) / 112, 18 / 84, 30 / 112, 30 / 84]);

@@ -50,13 +50,16 @@ test('headline, epoch tables, posters, class names, overlay clips and colour bar
     const page = renderReport(dir).html;
     // Headline: each model's best probe block with one standard error, retrieval, and chance.
     const headline = cells(section(page, 'overview').match(/<table class="headline">.*?<\/table>/s)![0]);
+    // The fixture's config names no paper setting: no published figure, "—" with the reason as its footnote.
+    const noSetting = '<span class="no-published" title="no paper setting: the run&#39;s config names none (`reproduces`)">—<sup>1</sup></span>';
     assert.deepEqual(headline, [
-      ['model', 'best linear probe (video@1)', 'video → audio R@1', 'audio → video R@1'],
-      ['CMA', '75.0% ± 6.3 (conv5x)', '34.0% ± 6.8', '31.0% ± 6.7'],
-      ['Cross-AVID', '62.5% ± 7.0 (pool)', '—', '—'],
-      ['random init', '30.0% ± 6.6 (pool)', '5.0% ± 3.1', '—'],
-      ['chance', '25.0% (4 classes)', '2.1% (48 queries)', '2.1%'],
+      ['model', 'best linear probe (video@1)', 'published (paper)', 'video → audio R@1', 'audio → video R@1'],
+      ['CMA', '75.0% ± 6.3 (conv5x)', noSetting, '34.0% ± 6.8', '31.0% ± 6.7'],
+      ['Cross-AVID', '62.5% ± 7.0 (pool)', '—', '—', '—'],
+      ['random init', '30.0% ± 6.6 (pool)', '—', '5.0% ± 3.1', '—'],
+      ['chance', '25.0% (4 classes)', '—', '2.1% (48 queries)', '2.1%'],
     ]);
+    assert.match(section(page, 'overview'), /<ol class="note published-notes"><li>no paper setting: the run&#39;s config names none \(`reproduces`\)<\/li><\/ol>/);
     // The probe chart: three models, chance line, error bars; its table has the three models.
     const probe = section(page, 'probe');
     assert.match(probe, /<text class="legend-text"[^>]*>CMA<\/text>.*<text class="legend-text"[^>]*>Cross-AVID<\/text>.*<text class="legend-text"[^>]*>random init<\/text>/s);

@@ -188,7 +188,7 @@ export async function run(argv: string[]): Promise<number> {
     console.log(`\nresults: ${written.join(', ')}`);
     return 0;
   }
-  const { result, table } = await runAudioProtocol(protocol as AudioProtocol, {
+  const { result, table, headline } = await runAudioProtocol(protocol as AudioProtocol, {
     checkpoint: input,
     random,
     frontend,
@@ -211,7 +211,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   const titles: Record<AudioProtocol, string> = { svm: 'SVM sound classification', probe: 'Linear probe, sound classification', knn: 'k-NN sound classification' };
   const name = protocol === 'probe' ? 'audio-probe' : protocol;
-  const written = writeEvaluationResults(destination, { name, title: `${titles[protocol as AudioProtocol]} on ${path.basename(path.resolve(values.data))}`, details: result, table });
+  const written = writeEvaluationResults(destination, { name, title: `${titles[protocol as AudioProtocol]} on ${path.basename(path.resolve(values.data))}`, details: result, table, evaluation: headline });
   console.log(formatTable(table.headers, table.rows, { decimals: 1 }));
   console.log(`\nresults: ${written.join(', ')}`);
   return 0;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { VIDEO_BLOCKS, type VideoBlockName } from '../../models/index.js';
 import { readRunArtifact, avModelOf, disposeArtifact, type RunArtifact } from '../../train/run-artifact.js';
 import { clipGeometryWithStatsFile } from '../../eval/audio-stats-file.js';
-import { localizeClip, outputStems, decodeLocalizationClip, localizationSize, type LocalizationClip } from '../../eval/localize.js';
+import { localizeClip, localizationFrame, outputStems, decodeLocalizationClip, localizationSize, type LocalizationClip } from '../../eval/localize.js';
 import { writeResultsJson } from '../../eval/results.js';
 import { parseFlags, positiveInt, nonNegativeNumber, seedList, oneOf, checkpointFlag, frontendFlag, ARCHITECTURE_FLAGS, CHECKPOINT_HELP, FRONTEND_FLAGS, FRONTEND_HELP, AUDIO_STATS_FLAGS, AUDIO_STATS_HELP } from '../flags.js';
 import { resultsDestination, writeRunResult } from '../results-destination.js';
@@ -78,7 +78,10 @@ export async function run(argv: string[]): Promise<number> {
     const geometry = clipGeometryWithStatsFile(artifacts[0].config, artifacts[0].audioStats, frontend, values['audio-stats']);
     const hitRates: number[][] = scored.map(() => []);
     const boxShares: number[] = [];
-    const frames: { image: string; boxHit: boolean; box?: [number, number, number, number] }[] = [];
+    // Frames of the first model's videos that were scored (the object inside the evaluation crop).
+    let scoredFrameCount = 0;
+    let outsideCropCount = 0;
+    const frames: ({ image: string } & ReturnType<typeof localizationFrame>)[] = [];
     // Inputs with the same base name (a/clip.mp4, b/clip.mp4) get distinct output names in the one folder.
     const stems = outputStems(positionals);
     for (const [i, file] of positionals.entries()) {
@@ -87,12 +90,17 @@ export async function run(argv: string[]): Promise<number> {
         // Frames are rendered for the first model only (the trained one, when there is one).
         const render = !values['no-render'] && m === 0;
         const result = await localizeClip(model, path.resolve(file), geometry, { outDir: render ? outDir : undefined, layer, decoded, stem: stems[i] });
-        const score = result.boxHitRate === null ? '' : `${result.video ? ', ' : ': '}peak in the sounding object's box in ${(100 * result.boxHitRate).toFixed(0)}% of frames (box: ${(100 * (result.boxShare ?? 0)).toFixed(0)}% of the frame)`;
+        const outside = result.framesOutsideCrop ? `; ${result.framesOutsideCrop} frames not scored: the object is outside the evaluation crop` : '';
+        const score = result.boxHitRate === null ? (outside ? `: ${outside.slice(2)}` : '') : `${result.video ? ', ' : ': '}peak in the sounding object's box in ${(100 * result.boxHitRate).toFixed(0)}% of scored frames (box: ${(100 * (result.boxShare ?? 0)).toFixed(0)}% of the crop${outside})`;
         console.log(`${file} [${scored[m].name}]${result.video ? `: ${result.frames.length} frames and ${result.video}` : ''}${score}`);
-        if (render) result.frames.forEach((f, t) => frames.push({ image: f, boxHit: result.hits?.[t] ?? false, ...(result.boxes ? { box: result.boxes[t] } : {}) }));
+        if (render) result.frames.forEach((f, t) => frames.push({ image: f, ...localizationFrame(result, t) }));
         if (result.boxHitRate !== null) {
           hitRates[m].push(result.boxHitRate);
-          if (m === 0) boxShares.push(result.boxShare ?? 0);
+          if (m === 0) {
+            boxShares.push(result.boxShare ?? 0);
+            scoredFrameCount += result.hits?.filter((h) => h !== null).length ?? 0;
+            outsideCropCount += result.framesOutsideCrop;
+          }
         }
       }
     }
@@ -100,16 +108,16 @@ export async function run(argv: string[]): Promise<number> {
     const trained = isRandom ? null : scores[0];
     const randomScore = mean(isRandom ? scores : scores.slice(1));
     if (hitRates[0].length > 0) {
-      const n = hitRates[0].length * geometry.frames;
+      const n = scoredFrameCount;
       const perSeed = seeds.map((seed, i) => `${seed}: ${(100 * scores[isRandom ? i : i + 1]).toFixed(1)}`).join(', ');
       console.log(
-        `box score over ${hitRates[0].length} videos (${n} frames, ${layer}, ${localizationSize(geometry, { size })} px): ` +
+        `box score over ${hitRates[0].length} videos (${n} scored frames${outsideCropCount ? `, ${outsideCropCount} outside the evaluation crop` : ''}, ${layer}, ${localizationSize(geometry, { size })} px): ` +
           `${trained === null ? '' : `trained ${(100 * trained).toFixed(1)}% ± ${(100 * Math.sqrt((trained * (1 - trained)) / n)).toFixed(1)}; `}` +
           `random init ${(100 * randomScore).toFixed(1)}% (seeds ${perSeed}); a random peak: ${(100 * mean(boxShares)).toFixed(1)}%`,
       );
     }
     const base = destination.runDir ?? outDir;
-    const scoredFrames = frames.map((f) => ({ image: path.relative(base, f.image), boxHit: f.boxHit, ...(f.box ? { box: f.box } : {}) }));
+    const scoredFrames = frames.map((f) => ({ ...f, image: path.relative(base, f.image) }));
     if (hitRates[0].length === 0) {
       console.log('no video has ground truth beside it (<file>.json with boxes): nothing scored, no localization.json written');
       return 0;

@@ -44,11 +44,15 @@ export function localizationSection(run: RunInputs, context: SectionContext): Se
     ['trained', formatPercent(score.trained, fraction)],
     ['random init', formatPercent(score.random, fraction)],
   ]);
+  // A frame whose object lies outside the evaluation crop was not scored: it is neither a hit nor a miss.
+  const mark = (frame: (typeof frames)[number]) =>
+    frame.boxOutsideCrop ? html`<span class="mark">– not scored</span> <span class="file">the sounding object is outside the evaluation crop</span>` : html`<span class="mark">${frame.boxHit ? '✓ hit' : '✗ miss'}</span>`;
   const grid = frames.slice(0, MAX_FRAMES).map(
-    (frame) => html`<figure class="thumb ${frame.boxHit ? 'hit' : 'miss'}">${
+    (frame) => html`<figure class="thumb ${frame.boxOutsideCrop ? 'unscored' : frame.boxHit ? 'hit' : 'miss'}">${
       frame.box ? html`<div class="frame-with-box">${imageElement(context.media, frame.image, frame.caption ?? frame.image)}${boxOverlay(frame.box)}</div>` : imageElement(context.media, frame.image, frame.caption ?? frame.image)
-    }<figcaption><span class="mark">${frame.boxHit ? '✓ hit' : '✗ miss'}</span>${frame.caption ? html` <span class="file">${frame.caption}</span>` : ''}</figcaption></figure>`,
+    }<figcaption>${mark(frame)}${frame.caption ? html` <span class="file">${frame.caption}</span>` : ''}</figcaption></figure>`,
   );
+  const unscored = frames.filter((f) => f.boxOutsideCrop).length;
   const more = frames.length > MAX_FRAMES ? html`<p class="note">${frames.length - MAX_FRAMES} more frames are not shown.</p>` : '';
   return {
     id,
@@ -58,7 +62,7 @@ export function localizationSection(run: RunInputs, context: SectionContext): Se
       videos?.length
         ? html`<h3>Overlay clips with their sound</h3><div class="thumb-row">${videos.map((v) => html`<figure class="figure overlay-video">${playerElement(context.media, v.video, 'video', v.poster)}<figcaption>${v.caption ?? v.video}</figcaption></figure>`)}</div>`
         : ''
-    }${colormap ? colourBar(colormap) : ''}<p>${frames.length ? `${hits} of ${frames.length} frames shown below are hits.` : 'No frames in results/localization.json.'}${
+    }${colormap ? colourBar(colormap) : ''}<p>${frames.length ? `${hits} of ${frames.length - unscored} scored frames shown below are hits${unscored ? ` (${unscored} not scored: the sounding object is outside the central crop the network sees)` : ''}.` : 'No frames in results/localization.json.'}${
       frames.some((f) => f.box) ? html` <span class="box-key"><svg class="box-key" viewBox="0 0 20 12" width="20" height="12" aria-hidden="true" xmlns="http://www.w3.org/2000/svg"><rect class="gt-box-outline" x="1" y="1" width="18" height="10"/><rect class="gt-box-line" x="1" y="1" width="18" height="10"/></svg> the sounding object's ground-truth box (a hit: the heat's peak inside it).</span>` : ''
     }</p><div class="thumb-row">${grid}</div>${more}`,
   };
