@@ -29,6 +29,7 @@ import * as T from '../src/tensor/index.js';
 import { buildManifest, type ManifestEntry } from '../src/data/manifest.js';
 import { ClipDataset } from '../src/data/dataset.js';
 import { DataLoader } from '../src/data/loader.js';
+import { drainLoader } from './lib/drain-loader.js';
 import { LongFormSampler } from '../src/data/long-form-sampler.js';
 import { ShuffleSampler, type Sampler } from '../src/data/sampler.js';
 import { ANALYSIS_SPECTROGRAM } from '../src/media/spectrogram.js';
@@ -94,17 +95,9 @@ async function measure(list: ManifestEntry[], k: number, grouped: boolean, seed:
   dataset.getGroup = (items, epoch, signal) => (decodeCalls++, getGroup(items, epoch, signal));
   const base = k > 0 ? new LongFormSampler(list.map((e) => dataset.itemsOfEntry(e.index).length), { k, w: k, batchSize, seed }) : new ShuffleSampler(dataset.length, seed);
   const loader = new DataLoader(dataset, { batchSize, sampler: firstBatches(base, batches * batchSize), workers, prefetch: 2, groupByVideo: grouped, dropLast: false, spectrogram: ANALYSIS_SPECTROGRAM, log: null });
-  let done = 0;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  try {
-    for await (const batch of loader.epoch(0)) {
-      done += batch.index.size(0);
-      for (const t of [batch.video, batch.audio, batch.index]) t?.dispose();
-    }
-  } finally {
-    await loader.close();
-  }
+  const done = await drainLoader(loader);
   const wallSeconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;

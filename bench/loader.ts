@@ -28,6 +28,7 @@ import { buildManifest, type ManifestEntry } from '../src/data/manifest.js';
 import { prepareCollection } from '../src/data/prepare.js';
 import { ClipDataset } from '../src/data/dataset.js';
 import { DataLoader } from '../src/data/loader.js';
+import { drainLoader } from './lib/drain-loader.js';
 import { ANALYSIS_SPECTROGRAM } from '../src/media/spectrogram.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -125,17 +126,9 @@ interface Measurement {
 async function measureAvid(entries: ManifestEntry[], workers: number, seed: number): Promise<Measurement> {
   const dataset = new ClipDataset(entries, { mode: 'train', seed, clip: { numFrames: 8, fps: 16 }, frameSize: [112, 112], clipsPerVideo });
   const loader = new DataLoader(dataset, { batchSize, workers, prefetch: 2, dropLast: false, spectrogram: ANALYSIS_SPECTROGRAM, log: null });
-  let done = 0;
   const cpu0 = cpuSeconds();
   const t0 = performance.now();
-  try {
-    for await (const batch of loader.epoch(0)) {
-      done += batch.index.size(0);
-      for (const t of [batch.video, batch.audio, batch.index]) t?.dispose();
-    }
-  } finally {
-    await loader.close();
-  }
+  const done = await drainLoader(loader);
   const wallSeconds = (performance.now() - t0) / 1000;
   const cpu1 = cpuSeconds();
   const childCpuSeconds = cpu1.children - cpu0.children;
