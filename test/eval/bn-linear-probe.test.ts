@@ -153,7 +153,7 @@ test('linearProbe: options of one recipe given to the other, and draws missing a
   assert.throws(probe({ epochs: 3 }), /epochs applies to the reference recipe, not 'fixed'/);
   assert.throws(probe({ trainingDraws: [draw(1)] }), /trainingDraws applies to the reference recipe/);
   const partial = draw(2);
-  const dropped: ClipFeatures = { features: matrix(partial.features.data.slice(0, 119 * 6) as Float32Array, 119, 6), sampleOfClip: partial.sampleOfClip.slice(0, 119) };
+  const dropped: ClipFeatures = { features: matrix(partial.features.data.slice(0, 119 * 6) as Float32Array, 119, 6), sampleOfClip: Array.from(partial.sampleOfClip).slice(0, 119) };
   assert.throws(probe({ recipe: 'reference', trainingDraws: [dropped] }), /training draw 0 has no clip of training sample 119/);
   assert.throws(probe({ recipe: 'reference', epochs: 4, milestones: [4] }), /milestone 4 must be an integer epoch in 1\.\.3/);
 });
