@@ -29,14 +29,14 @@ test('probe training draws: a fresh augmented clip of every training video per d
       assert.equal(draws.length, 2, block);
       for (const d of draws) {
         assert.equal(d.features.rows, 3);
-        assert.deepEqual([...d.sampleOfClip].sort(), [0, 2, 3], 'one clip of each training video, none of the others');
+        assert.deepEqual(Array.from(d.sampleOfClip).sort(), [0, 2, 3], 'one clip of each training video, none of the others');
       }
       assert.deepEqual(b.get(block)!.map((d) => Array.from(d.features.data)), draws.map((d) => Array.from(d.features.data)), `${block}: seeded`);
     }
     // The rows of one video differ between draws: a new clip start, crop, flip and colour jitter each time.
     const [d0, d1] = a.get('conv2x')!;
     const row = (d: (typeof a extends Map<string, infer V> ? V : never)[number], video: number) => {
-      const r = [...d.sampleOfClip].indexOf(video);
+      const r = Array.from(d.sampleOfClip).indexOf(video);
       return Array.from(d.features.data.slice(r * d.features.cols, (r + 1) * d.features.cols));
     };
     for (const v of train) assert.notDeepEqual(row(d0, v), row(d1, v), `video ${v}: draws 0 and 1 differ`);
