@@ -28,7 +28,7 @@ const { values } = parseArgs({
   },
 });
 if (!values.checkpoint || !values.labels) {
-  console.error('usage: npm run bench -- probe-recipe --checkpoint RUN|FILE --labels labels.csv [--clips 10] [--seeds 0,1,2] [--draws 12] [--only a,b]');
+  console.error('usage: npm run bench -- probe-recipe --checkpoint RUN|FILE --labels labels.csv [--clips 10] [--seeds 0,1,2] [--draws 12] [--only "name;name"]');
   process.exit(2);
 }
 T.setNumThreads(Number(values.threads));
@@ -42,8 +42,10 @@ const RECIPES: Record<string, { options: ProbeOptions; augmented: boolean }> = {
   'reference, lr 1e-3': { options: { recipe: 'reference', lr: 1e-3 }, augmented: true },
   'reference, 100 epochs, lr 1e-3': { options: { recipe: 'reference', epochs: 100, lr: 1e-3 }, augmented: true },
   'reference, 100 epochs, lr 1e-3, no augmentation': { options: { recipe: 'reference', epochs: 100, lr: 1e-3 }, augmented: false },
+  'reference, 100 epochs, lr 1e-2': { options: { recipe: 'reference', epochs: 100, lr: 1e-2 }, augmented: true },
+  'reference, 300 epochs, lr 1e-3': { options: { recipe: 'reference', epochs: 300, lr: 1e-3 }, augmented: true },
 };
-const recipes = values.only ? values.only.split(',').map((n) => n.trim()) : Object.keys(RECIPES);
+const recipes = values.only ? values.only.split(';').map((n) => n.trim()) : Object.keys(RECIPES);
 for (const r of recipes) if (!RECIPES[r]) throw new Error(`--only: unknown recipe '${r}' (known: ${Object.keys(RECIPES).join('; ')})`);
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
