@@ -26,9 +26,10 @@ test('probe flags: recipe, epochs, lr, draws and seed; errors name the flag', ()
 test('eval-av --probe reference: the video probe trains on augmented draws and the settings are recorded', { skip: existsSync(avClips) ? false : `${avClips} is absent` }, async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'avid-probe-flags-'));
   try {
-    const files = ['dog_barking.mp4', 'applausing.mp4', 'boat.mp4', 'IronMan.mp4', 'grid_speaker.mp4', 'mmaction_test.avi'];
+    // Six training videos: the validation split holds out one of five groups.
+    const files = ['dog_barking.mp4', 'applausing.mp4', 'boat.mp4', 'IronMan.mp4', 'car-detection.mp4', 'skateboarding_dog.mp4', 'grid_speaker.mp4', 'mmaction_test.avi'];
     const labels = path.join(dir, 'labels.csv');
-    writeFileSync(labels, `file,label,split\n${files.map((f, i) => `${path.join(avClips, f)},${i % 2},${i < 4 ? 'train' : 'test'}`).join('\n')}\n`);
+    writeFileSync(labels, `file,label,split\n${files.map((f, i) => `${path.join(avClips, f)},${i % 2},${i < 6 ? 'train' : 'test'}`).join('\n')}\n`);
     const out = path.join(dir, 'av.json');
     const argv = ['--checkpoint', 'random:configs/cpu/cross-avid.yaml', '--labels', labels, '--clips', '2', '--out', out];
     assert.equal(await evalAv([...argv, '--probe', 'reference', '--probe-epochs', '3', '--probe-draws', '2', '--probe-seed', '4']), 0);
