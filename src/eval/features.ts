@@ -34,8 +34,9 @@ export const SVM_AUDIO_POOLING: Record<string, BlockPooling> = {
 /**
  * Linear probes on video: block features max-pooled to the output sizes of the reference's linear-evaluation
  * config (configs/benchmark/kinetics/8x224x224-linear.yaml: 1×12², 1×8², 1×6², 1×4² for conv2x…conv5x, about
- * 8–9K features per block at full width); the probe standardises them with training statistics, which is the
- * reference's batch norm before the linear layer at evaluation time.
+ * 8–9K features per block at full width). The fixed probe standardises them with training statistics (the
+ * reference's batch norm at evaluation time); the reference recipe puts the batch norm itself before the linear
+ * layer (bn-linear-probe.ts).
  */
 export const PROBE_VIDEO_POOLING: Record<string, BlockPooling> = {
   conv2x: { op: 'max', size: [1, 12, 12] },

@@ -101,6 +101,11 @@ export interface MediaSourceOptions {
   trainClips?: number;
   /** Training augmentation (default: defaultFinetuneAugment). */
   augment?: AugmentConfig;
+  /**
+   * Drop an incomplete last training batch (default true: batch norm in training mode needs more than one value
+   * per channel). False keeps every training sample in every epoch (frozen-encoder features of the draws).
+   */
+  dropLast?: boolean;
   log?: (line: string) => void;
 }
 
@@ -134,7 +139,7 @@ export function mediaBatchSource(media: FinetuneMedia, labels: number[], train: 
   };
   const trainSet = dataset(train, 'train');
   // Batch-norm in training mode needs more than one value per channel: drop a last, incomplete batch.
-  const trainLoader = new DataLoader(trainSet, { ...loaderOptions, batchSize: Math.min(o.batchSize, trainSet.length), dropLast: true });
+  const trainLoader = new DataLoader(trainSet, { ...loaderOptions, batchSize: Math.max(1, Math.min(o.batchSize, trainSet.length)), dropLast: o.dropLast ?? true });
   const testLoader = new DataLoader(dataset(test, 'eval'), { ...loaderOptions, batchSize: o.batchSize });
   const trainLabels = train.map((i) => labels[i]);
   const inputOf = (b: Batch) => {

@@ -1,6 +1,8 @@
 export * from './svm.js';
 export * from './svm-protocol.js';
 export * from './linear-probe.js';
+export { trainBnLinearProbe, REFERENCE_BN_PROBE_SCHEDULE, type BnProbeSchedule, type BnLinearProbe, type BnProbeTraining, type TrainingDraw } from './bn-linear-probe.js';
+export { extractVideoTrainingDraws, type TrainingDrawOptions } from './probe-training-draws.js';
 export * from './retrieval.js';
 export * from './knn.js';
 export * from './features.js';
@@ -8,7 +10,7 @@ export { videoGradCam, overlayHeatmap, peakInBox } from './gradcam.js';
 export { localizeClip, decodeLocalizationClip, localizationSize, localizationFrame, type LocalizeResult, type LocalizationClip, type LocalizeOptions } from './localize.js';
 export { clipGeometry, audioInputFor, type ClipGeometry } from './clip-geometry.js';
 export { extractAVFeatures, decodeEvalClips, type AVFeatures, type EvalClips } from './av-features.js';
-export { evaluateAV, readLabelledVideos, type AVEvaluation, type LabelledVideo } from './av-evaluation.js';
+export { evaluateAV, readLabelledVideos, checkProbeSettings, DEFAULT_AV_PROBE, type AVEvaluation, type AVProbeSettings, type LabelledVideo } from './av-evaluation.js';
 export * from './folds.js';
 export * from './results.js';
 export { parseEscName, labelsFromEscNames, labelsFromEscDirectory, checkGroupsWithinFolds, type LabelSet, type LabelledFile } from './labels.js';

@@ -3,26 +3,49 @@
 // the softmax predictions of a sample's clips. The weight decay is chosen on a validation split of the
 // training samples (whole recording groups, seeded), then the probe is refitted on all training samples.
 // The features are frozen inputs here: the encoder was run in eval mode by the feature extractor.
+// Two recipes: 'fixed' (this file's full-batch logistic regression on standardised features) and 'reference'
+// (bn-linear-probe.ts: the reference's BatchNorm1d → Linear with its Adam / multistep schedule in mini-batches,
+// optionally on a fresh augmented draw of the training clips per epoch).
 import * as T from '../tensor/index.js';
+import { trainBnLinearProbe, REFERENCE_BN_PROBE_SCHEDULE, type BnProbeSchedule, type TrainingDraw } from './bn-linear-probe.js';
 import { Adam } from '../optim/index.js';
 import { groupKFold, kFoldSplits } from './folds.js';
 import { fitStandardizer, applyStandardizer, type FeatureMatrix } from './svm.js';
 import type { ClipFeatures, ProtocolSample } from './svm-protocol.js';
 
+/** 'fixed': full-batch logistic regression on standardised fixed features; 'reference': BN → linear, the reference's schedule. */
+export type ProbeRecipe = 'fixed' | 'reference';
+export const PROBE_RECIPES: readonly ProbeRecipe[] = ['fixed', 'reference'];
+
 export interface ProbeOptions {
-  /** Candidate weight decays (L2 on the weights, not the bias; default 0, 1e-4, 1e-3, 1e-2). One value: no validation. */
+  /** Which trainer (default 'fixed'). */
+  recipe?: ProbeRecipe;
+  /**
+   * Candidate weight decays (default: fixed 0, 1e-4, 1e-3, 1e-2; reference 0). With one value the fixed recipe
+   * does no validation; the reference recipe always fits once on the validation split to report its clip@1.
+   */
   weightDecays?: number[];
+  /** Reference recipe: epochs (default 12). */
+  epochs?: number;
+  /** Reference recipe: epochs at which the lr drops ×0.1 (default: half and three quarters of the epochs, [6, 9] for 12). */
+  milestones?: number[];
+  /**
+   * Reference recipe: training features per epoch (epoch e uses draw e mod count), each with one or more rows per
+   * training sample, e.g. a fresh augmented clip of every video; the scored clips stay `clips`. Default: one
+   * draw, the training samples' rows of `clips`.
+   */
+  trainingDraws?: ClipFeatures[];
   /** Share of the training samples held out to choose the weight decay (default 0.2). */
   validationShare?: number;
-  /** Optimisation steps (default 300). */
+  /** Fixed recipe: optimisation steps (default 300). */
   steps?: number;
-  /** Clips per step; 0 = full batch (default 0). */
+  /** Clips per step; 0 = full batch (default: fixed 0, reference 64 with the incomplete last batch dropped). */
   batchSize?: number;
-  /** Adam learning rate (default 0.01). */
+  /** Adam learning rate (default: fixed 0.01, reference 1e-4). */
   lr?: number;
   /** Seed of the initialisation, the mini-batches and the validation split (default 0). */
   seed?: number;
-  /** Standardise features with training statistics (default true). */
+  /** Standardise features with training statistics (default: fixed true, reference false: its batch norm does it). */
   standardize?: boolean;
 }
 
@@ -37,16 +60,10 @@ export interface ProbeFit {
    */
   videoConfusion: number[][];
   chosenWeightDecay: number;
-  /** Validation clip@1 per candidate weight decay (empty with a single candidate). */
+  /** Validation clip@1 per candidate weight decay (empty with a single candidate in the fixed recipe). */
   validation: { weightDecay: number; clipAccuracy: number; videoAccuracy: number }[];
   /** Mean cross-entropy of the final fit over its training clips, at the last step. */
   finalTrainLoss: number;
-}
-
-interface Split {
-  trainRows: number[];
-  trainLabels: number[];
-  scored: number[];
 }
 
 function clipRows(clips: ClipFeatures, numSamples: number): number[][] {
@@ -68,7 +85,7 @@ function trainSoftmax(
   labels: number[],
   numClasses: number,
   weightDecay: number,
-  o: Required<Omit<ProbeOptions, 'weightDecays' | 'validationShare' | 'standardize'>>,
+  o: Required<Pick<ProbeOptions, 'steps' | 'batchSize' | 'lr' | 'seed'>>,
 ): { weight: T.Tensor; bias: T.Tensor; loss: number } {
   const generator = new T.Generator(o.seed);
   const x = T.tensor(X.data as Float32Array, [X.rows, X.cols]);
@@ -130,36 +147,50 @@ function trainSoftmax(
   }
 }
 
-/** Clip@1 and video@1 of a trained probe on the clips of `scored` samples (rows of X in that order). */
-function score(weight: T.Tensor, bias: T.Tensor, X: FeatureMatrix, scored: number[], rowsOf: number[][], samples: ProtocolSample[]) {
-  return T.noGrad(() =>
-    T.tidy(() => {
-      const probabilities = T.functional.softmax(T.functional.linear(T.tensor(X.data as Float32Array, [X.rows, X.cols]), weight, bias), 1);
-      const K = weight.shape[0];
-      const p = probabilities.toFloat32Array();
-      let row = 0;
-      let clipCorrect = 0;
-      let videoCorrect = 0;
-      const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
-      const mean = new Float64Array(K);
-      for (const s of scored) {
-        mean.fill(0);
-        for (let k = 0; k < rowsOf[s].length; k++, row++) {
-          let best = 0;
-          for (let c = 0; c < K; c++) {
-            mean[c] += p[row * K + c];
-            if (p[row * K + c] > p[row * K + best]) best = c;
-          }
-          if (best === samples[s].label) clipCorrect++;
-        }
-        let best = 0;
-        for (let c = 1; c < K; c++) if (mean[c] > mean[best]) best = c;
-        if (best === samples[s].label) videoCorrect++;
-        confusion[samples[s].label][best]++;
+/** Clip@1 and video@1 from softmax probabilities (rows × K) of the clips of `scored` samples, in that order. */
+function scoreProbabilities(p: Float32Array, K: number, scored: number[], rowsOf: number[][], samples: ProtocolSample[]) {
+  let row = 0;
+  let clipCorrect = 0;
+  let videoCorrect = 0;
+  const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
+  const mean = new Float64Array(K);
+  for (const s of scored) {
+    mean.fill(0);
+    for (let k = 0; k < rowsOf[s].length; k++, row++) {
+      let best = 0;
+      for (let c = 0; c < K; c++) {
+        mean[c] += p[row * K + c];
+        if (p[row * K + c] > p[row * K + best]) best = c;
       }
-      return { clipAccuracy: clipCorrect / row, videoAccuracy: videoCorrect / scored.length, videoConfusion: confusion };
-    }),
-  );
+      if (best === samples[s].label) clipCorrect++;
+    }
+    let best = 0;
+    for (let c = 1; c < K; c++) if (mean[c] > mean[best]) best = c;
+    if (best === samples[s].label) videoCorrect++;
+    confusion[samples[s].label][best]++;
+  }
+  return { clipAccuracy: clipCorrect / row, videoAccuracy: videoCorrect / scored.length, videoConfusion: confusion };
+}
+
+/** Softmax probabilities of a logistic-regression probe (W, b) on the rows of X. */
+function softmaxProbabilities(weight: T.Tensor, bias: T.Tensor, X: FeatureMatrix): Float32Array {
+  return T.noGrad(() => T.tidy(() => T.functional.softmax(T.functional.linear(T.tensor(X.data as Float32Array, [X.rows, X.cols]), weight, bias), 1).toFloat32Array()));
+}
+
+/** The reference recipe's schedule from the options; bad values are errors naming the option. */
+function referenceSchedule(options: ProbeOptions, weightDecay: number, seed: number): BnProbeSchedule {
+  const epochs = options.epochs ?? REFERENCE_BN_PROBE_SCHEDULE.epochs;
+  // The reference's milestones [6, 9] of 12 epochs, kept at the same fractions when the epochs change.
+  const milestones = options.milestones ?? [...new Set([Math.round(epochs / 2), Math.round((3 * epochs) / 4)])].filter((m) => m >= 1 && m < epochs);
+  return {
+    epochs,
+    milestones,
+    gamma: REFERENCE_BN_PROBE_SCHEDULE.gamma,
+    lr: options.lr ?? REFERENCE_BN_PROBE_SCHEDULE.lr,
+    batchSize: options.batchSize ?? REFERENCE_BN_PROBE_SCHEDULE.batchSize,
+    weightDecay,
+    seed,
+  };
 }
 
 /** Trains a linear probe on the clips of `trainSamples` and scores the clips of `testSamples`. */
@@ -171,7 +202,16 @@ export function linearProbe(
   numClasses: number,
   options: ProbeOptions = {},
 ): ProbeFit {
-  const weightDecays = options.weightDecays ?? [0, 1e-4, 1e-3, 1e-2];
+  const recipe = options.recipe ?? 'fixed';
+  if (!PROBE_RECIPES.includes(recipe)) throw new Error(`linear probe: recipe must be one of ${PROBE_RECIPES.join(', ')}, got '${recipe}'`);
+  const reference = recipe === 'reference';
+  if (reference && options.steps !== undefined) throw new Error('linear probe: steps applies to the fixed recipe; the reference recipe counts epochs (epochs, milestones)');
+  if (!reference) {
+    for (const key of ['epochs', 'milestones', 'trainingDraws'] as const) {
+      if (options[key] !== undefined) throw new Error(`linear probe: ${key} applies to the reference recipe, not '${recipe}'`);
+    }
+  }
+  const weightDecays = options.weightDecays ?? (reference ? [REFERENCE_BN_PROBE_SCHEDULE.weightDecay] : [0, 1e-4, 1e-3, 1e-2]);
   if (weightDecays.length === 0 || weightDecays.some((w) => !(w >= 0))) throw new Error(`linear probe: weightDecays must list values ≥ 0, got [${weightDecays.join(', ')}]`);
   const validationShare = options.validationShare ?? 0.2;
   if (!(validationShare > 0 && validationShare < 1)) throw new Error(`linear probe: validationShare must be in (0, 1), got ${validationShare}`);
@@ -181,7 +221,7 @@ export function linearProbe(
     lr: options.lr ?? 0.01,
     seed: options.seed ?? 0,
   };
-  const standardize = options.standardize ?? true;
+  const standardize = options.standardize ?? !reference;
   const rowsOf = clipRows(clips, samples.length);
   for (const s of [...trainSamples, ...testSamples]) {
     if (!samples[s]) throw new Error(`linear probe: sample index ${s} is outside 0..${samples.length - 1}`);
@@ -193,38 +233,57 @@ export function linearProbe(
   const testSet = new Set(testSamples);
   const overlap = trainSamples.find((s) => testSet.has(s));
   if (overlap !== undefined) throw new Error(`linear probe: sample ${overlap} is in both the training and the test set`);
+  // Each training draw: its rows per sample, and every training sample present (an epoch sees every video).
+  const draws = (options.trainingDraws ?? [clips]).map((draw, d) => {
+    if (draw.features.cols !== clips.features.cols) throw new Error(`linear probe: training draw ${d} has ${draw.features.cols} features, the scored clips ${clips.features.cols}`);
+    const rows = clipRows(draw, samples.length);
+    const missing = trainSamples.find((s) => rows[s].length === 0);
+    if (missing !== undefined) throw new Error(`linear probe: training draw ${d} has no clip of training sample ${missing}`);
+    return { features: draw.features, sampleOfClip: draw.sampleOfClip, rows };
+  });
 
-  const prepare = (split: Split) => {
-    const scoredRows = split.scored.flatMap((s) => rowsOf[s]);
+  const fitScore = (trainIdx: number[], scored: number[], weightDecay: number) => {
+    const scoredRows = scored.flatMap((s) => rowsOf[s]);
+    const trainRowsOf = (draw: (typeof draws)[number]) => trainIdx.flatMap((s) => draw.rows[s]);
     const d = clips.features.cols;
-    const stats = standardize
-      ? fitStandardizer(clips.features, split.trainRows)
-      : { mean: new Float64Array(d), scale: new Float64Array(d).fill(1) };
-    return { Xtrain: applyStandardizer(stats, clips.features, split.trainRows), Xscored: applyStandardizer(stats, clips.features, scoredRows) };
-  };
-  const splitOf = (trainIdx: number[], scored: number[]): Split => {
-    const trainRows = trainIdx.flatMap((s) => rowsOf[s]);
-    return { trainRows, trainLabels: trainRows.map((c) => samples[clips.sampleOfClip[c]].label), scored };
-  };
-  const fitScore = (split: Split, weightDecay: number) => {
-    const { Xtrain, Xscored } = prepare(split);
-    const fit = trainSoftmax(Xtrain, split.trainLabels, numClasses, weightDecay, train);
-    try {
-      return { ...score(fit.weight, fit.bias, Xscored, split.scored, rowsOf, samples), loss: fit.loss };
-    } finally {
-      fit.weight.dispose();
-      fit.bias.dispose();
+    // Standardising statistics come from the first draw's training rows (the fixed recipe has only that one).
+    const stats = standardize ? fitStandardizer(draws[0].features, trainRowsOf(draws[0])) : { mean: new Float64Array(d), scale: new Float64Array(d).fill(1) };
+    const Xscored = applyStandardizer(stats, clips.features, scoredRows);
+    let probabilities: Float32Array;
+    let loss: number;
+    if (reference) {
+      const trainingDraws: TrainingDraw[] = draws.map((draw) => {
+        const rows = trainRowsOf(draw);
+        return { features: applyStandardizer(stats, draw.features, rows), labels: rows.map((r) => samples[draw.sampleOfClip[r]].label) };
+      });
+      const fit = trainBnLinearProbe(trainingDraws, numClasses, referenceSchedule(options, weightDecay, train.seed));
+      try {
+        probabilities = fit.probe.predict(Xscored);
+      } finally {
+        fit.probe.dispose();
+      }
+      loss = fit.finalTrainLoss;
+    } else {
+      const trainRows = trainRowsOf(draws[0]);
+      const fit = trainSoftmax(applyStandardizer(stats, clips.features, trainRows), trainRows.map((c) => samples[clips.sampleOfClip[c]].label), numClasses, weightDecay, train);
+      try {
+        probabilities = softmaxProbabilities(fit.weight, fit.bias, Xscored);
+      } finally {
+        fit.weight.dispose();
+        fit.bias.dispose();
+      }
+      loss = fit.loss;
     }
+    return { ...scoreProbabilities(probabilities, numClasses, scored, rowsOf, samples), loss };
   };
 
   let chosenWeightDecay = weightDecays[0];
   const validation: ProbeFit['validation'] = [];
-  if (weightDecays.length > 1) {
+  if (weightDecays.length > 1 || reference) {
     const parts = Math.max(2, Math.round(1 / validationShare));
     const [held] = groupKFold(samples, trainSamples, parts, train.seed);
-    const split = splitOf(held.train, held.test);
     for (const weightDecay of weightDecays) {
-      const r = fitScore(split, weightDecay);
+      const r = fitScore(held.train, held.test, weightDecay);
       validation.push({ weightDecay, clipAccuracy: r.clipAccuracy, videoAccuracy: r.videoAccuracy });
     }
     // Best validation clip@1; ties go to the larger weight decay (the simpler model).
@@ -235,7 +294,7 @@ export function linearProbe(
     }
     chosenWeightDecay = validation[best].weightDecay;
   }
-  const final = fitScore(splitOf(trainSamples, testSamples), chosenWeightDecay);
+  const final = fitScore(trainSamples, testSamples, chosenWeightDecay);
   return { clipAccuracy: final.clipAccuracy, videoAccuracy: final.videoAccuracy, videoConfusion: final.videoConfusion, chosenWeightDecay, validation, finalTrainLoss: final.loss };
 }
 

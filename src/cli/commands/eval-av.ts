@@ -8,10 +8,11 @@ import { formatTable, writeResultsJson } from '../../eval/results.js';
 import type { RetrievalScores } from '../../eval/retrieval.js';
 import { parseFlags, positiveInt, seed as seedFlag, checkpointFlag, frontendFlag, CHECKPOINT_HELP, FRONTEND_FLAGS, FRONTEND_HELP, AUDIO_STATS_FLAGS, AUDIO_STATS_HELP } from '../flags.js';
 import { resultsDestination, writeRunResult } from '../results-destination.js';
+import { PROBE_FLAGS, PROBE_HELP, probeSettingsFlag } from '../probe-flags.js';
 
 export const summary = 'evaluate an audio-visual model on labelled videos: per-block linear probes and retrieval';
 
-const usage = `usage: avid eval-av --checkpoint <run|file|random:<file>> --labels <labels.csv> [--clips 10] [--seed 1] [--out results.json]
+const usage = `usage: avid eval-av --checkpoint <run|file|random:<file>> --labels <labels.csv> [--clips 10] [--seed 1] [--probe fixed|reference] [--out results.json]
 
 Linear probes (video@1) on every block of both frozen encoders, trained on the labels CSV's 'train' videos and
 scored on its 'test' videos (or fold 1 without a split column), and cross-modal retrieval (R@1/5/10, median
@@ -22,6 +23,7 @@ Results go into the run's results/ (probe.json, retrieval.json: the report's pro
 or, with --out, into one JSON file (required for a checkpoint outside a run).
 
 ${CHECKPOINT_HELP}
+${PROBE_HELP}
 ${FRONTEND_HELP}
 ${AUDIO_STATS_HELP}`;
 
@@ -31,6 +33,7 @@ const options = {
   clips: { type: 'string', default: '10' },
   out: { type: 'string' },
   seed: { type: 'string', default: '1' },
+  ...PROBE_FLAGS,
   ...FRONTEND_FLAGS,
   ...AUDIO_STATS_FLAGS,
   help: { type: 'boolean', default: false },
@@ -50,6 +53,7 @@ export async function run(argv: string[]): Promise<number> {
   const destination = resultsDestination(input, values.out);
   const seed = seedFlag(values.seed);
   const clipsPerVideo = positiveInt(values.clips, '--clips');
+  const probe = probeSettingsFlag(values);
   const videos = await readLabelledVideos(values.labels);
   // The trained network and its random baseline, decoded once in the trained network's geometry.
   const inputs = input.startsWith('random') ? [input] : [input, `random:${input}`];
@@ -61,7 +65,7 @@ export async function run(argv: string[]): Promise<number> {
       // --audio-stats normalises the trained network's input and its baseline's alike.
       const geometry = clipGeometryWithStatsFile(artifact.config, artifact.audioStats, frontend, values['audio-stats']);
       clips ??= await decodeEvalClips(videos, geometry, { clipsPerVideo });
-      evaluations.push(await evaluateAV(avModelOf(artifact, 'eval-av'), videos, geometry, clips));
+      evaluations.push(await evaluateAV(avModelOf(artifact, 'eval-av'), videos, geometry, clips, { probe }));
     } finally {
       disposeArtifact(artifact);
     }
@@ -75,7 +79,7 @@ export async function run(argv: string[]): Promise<number> {
   console.log(formatTable(['encoder', ...blocks, 'best on validation'], rows));
   console.log(`retrieval on ${e.retrieval.n} test videos: v→a R@1 ${pct(e.retrieval.v2a.recall[1])}% R@5 ${pct(e.retrieval.v2a.recall[5])}% median rank ${e.retrieval.v2a.medianRank}; a→v R@1 ${pct(e.retrieval.a2v.recall[1])}% R@5 ${pct(e.retrieval.a2v.recall[5])}%`);
   if (destination.out) {
-    writeResultsJson(destination.out, { checkpoint: input, ...(values['audio-stats'] ? { audioStats: path.resolve(values['audio-stats']) } : {}), probe: e.probe, retrieval: e.retrieval, ...(baseline ? { random: { probe: baseline.probe, retrieval: baseline.retrieval } } : {}) });
+    writeResultsJson(destination.out, { checkpoint: input, probeSettings: probe, ...(values['audio-stats'] ? { audioStats: path.resolve(values['audio-stats']) } : {}), probe: e.probe, retrieval: e.retrieval, ...(baseline ? { random: { probe: baseline.probe, retrieval: baseline.retrieval } } : {}) });
     console.log(`results: ${destination.out}`);
     return 0;
   }
@@ -96,7 +100,7 @@ export async function run(argv: string[]): Promise<number> {
   for (const v of videos) classes[v.label] = v.labelName;
   const written = [
     writeRunResult(destination, 'results/probe.json', {
-      protocol: `linear probe per block on frozen features, ${values.labels} train → test split (trained vs random init, seed ${seed})`,
+      protocol: `linear probe per block on frozen features (${probe.recipe} recipe), ${values.labels} train → test split (trained vs random init, seed ${seed})`,
       metric: 'video@1',
       blocks: probeBlocks,
       samples: testVideos,
