@@ -30,6 +30,7 @@ import { buildManifest, type ManifestEntry } from '../src/data/manifest.js';
 import { ClipDataset } from '../src/data/dataset.js';
 import { DataLoader } from '../src/data/loader.js';
 import { drainLoader } from './lib/drain-loader.js';
+import { TRAINING_CLIP } from './lib/training-clip.js';
 import { LongFormSampler } from '../src/data/long-form-sampler.js';
 import { ShuffleSampler, type Sampler } from '../src/data/sampler.js';
 import { ANALYSIS_SPECTROGRAM } from '../src/media/spectrogram.js';
@@ -147,13 +148,7 @@ console.log(
       batches,
       workers,
       rounds,
-      frames: 8,
-      fps: 16,
-      size: 112,
-      audioSeconds: 2,
-      sampleRate: 24000,
-      spectrogram: '100x129',
-      augment: 'papers (crop, flip, colour jitter, audio offset/duration/volume)',
+      ...TRAINING_CLIP,
       cores: availableParallelism(),
       torchThreads: T.getNumThreads(),
     },

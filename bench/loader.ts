@@ -29,6 +29,7 @@ import { prepareCollection } from '../src/data/prepare.js';
 import { ClipDataset } from '../src/data/dataset.js';
 import { DataLoader } from '../src/data/loader.js';
 import { drainLoader } from './lib/drain-loader.js';
+import { TRAINING_CLIP } from './lib/training-clip.js';
 import { ANALYSIS_SPECTROGRAM } from '../src/media/spectrogram.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -254,13 +255,7 @@ console.log(
       clips,
       rounds,
       batchSize,
-      frames: 8,
-      fps: 16,
-      size: 112,
-      audioSeconds: 2,
-      sampleRate: 24000,
-      spectrogram: '100x129',
-      augment: 'papers (crop, flip, colour jitter, audio offset/duration/volume)',
+      ...TRAINING_CLIP,
       cores: availableParallelism(),
       torchThreads: T.getNumThreads(),
       avidDecoder: 'in-process FFmpeg libraries on native threads (src/media/decode.ts, native/media_decode.cc)',
