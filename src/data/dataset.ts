@@ -67,8 +67,7 @@ export interface ClipDatasetOptions {
   clipsPerVideo?: number | 'all';
   /** Evaluation only: keep decoded clips in this folder and reuse them (they do not change between epochs). */
   cacheDir?: string;
-  /** ffmpeg threads per process and time limit (defaults 1 and 60 s). */
-  decodeThreads?: number;
+  /** Time limit of one clip's decode (default 60 s); the native decoder runs each clip on one thread. */
   decodeTimeoutMs?: number;
 }
 
@@ -106,7 +105,6 @@ interface ResolvedOptions {
   augment: AugmentConfig;
   clipsPerVideo: number | 'all';
   cacheDir: string | null;
-  decodeThreads: number;
   decodeTimeoutMs: number;
 }
 
@@ -143,7 +141,6 @@ export class ClipDataset {
       augment: mode === 'train' ? (options.augment ?? PRETRAINING_AUGMENT) : NO_AUGMENT,
       clipsPerVideo,
       cacheDir: options.cacheDir ?? null,
-      decodeThreads: options.decodeThreads ?? 1,
       decodeTimeoutMs: options.decodeTimeoutMs ?? 60_000,
     };
     entries.forEach((e, i) => {
