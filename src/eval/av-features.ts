@@ -4,7 +4,7 @@
 import { evaluationCropBox } from '../media/video-transforms.js';
 import * as T from '../tensor/index.js';
 import type { AVModel } from '../models/index.js';
-import { decodeClips } from '../media/decode.js';
+import { decodeClips, type DecodeOptions } from '../media/decode.js';
 import { clipsToNetworkInput } from '../media/video-tensor.js';
 
 import { extractBlockFeatures, PROBE_VIDEO_POOLING, type BlockEncoder, type BlockPooling } from './features.js';
@@ -74,12 +74,12 @@ export interface EvalClips {
 }
 
 /** Decodes K uniformly spaced clips per video (and the audio window centred on each), once for all models. */
-export async function decodeEvalClips(videos: AVVideo[], g: ClipGeometry, o: { clipsPerVideo?: number; workers?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<EvalClips> {
+export async function decodeEvalClips(videos: AVVideo[], g: ClipGeometry, o: { clipsPerVideo?: number; workers?: number; join?: DecodeOptions['join']; onProgress?: (done: number, total: number) => void } = {}): Promise<EvalClips> {
   const k = o.clipsPerVideo ?? 2;
   const clipSeconds = g.frames / g.fps;
   const jobs = videos.flatMap((v, vi) => uniformClipStarts(v.durationSec, Math.max(clipSeconds, g.audioSeconds), k).map((start) => ({ vi, path: v.path, start, duration: v.durationSec })));
   const audioStartOf = (job: (typeof jobs)[number]) => Math.max(0, Math.min(job.start + clipSeconds / 2 - g.audioSeconds / 2, job.duration - g.audioSeconds));
-  // The clips of one video in one call: one open file, one forward pass where they are close.
+  // The clips of one video in one call: one open file, one forward pass where they share a keyframe.
   const jobsOfVideo = videos.map((_, vi) => jobs.filter((j) => j.vi === vi));
   let done = 0;
   const perVideo = await mapLimited(jobsOfVideo, o.workers ?? 3, async (own) => {
@@ -97,6 +97,7 @@ export async function decodeEvalClips(videos: AVVideo[], g: ClipGeometry, o: { c
               video: { startSec: job.start, numFrames: g.frames, fps: g.fps, outWidth: g.size, outHeight: g.size, crop: evaluationCropBox(videos[job.vi].width, videos[job.vi].height, g.size, g.size) },
               audio: { startSec: audioStartOf(job), durationSec: g.audioSeconds, sampleRate: g.sampleRate },
             })),
+            { join: o.join },
           )
         ).map((c) => ({ pixels: c.video!.pixels, samples: c.audio!.samples }));
     done += own.length;
